@@ -1,0 +1,31 @@
+# The two commands of the README: `make serve` and `make test`. Both install what is missing first.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+# One target directory for native, wasm32 and trunk builds. Set CARGO_TARGET_DIR to share a cache
+# between clones (CI points it outside the checkout).
+export CARGO_TARGET_DIR ?= $(CURDIR)/target
+# Tools installed by `npm ci` (binaryen's wasm-opt) come before Debian's.
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export CHROMEDRIVER ?= /usr/bin/chromedriver
+# SwiftShader (headless Chromium's software WebGPU) is slow; the browser tests need more than 20 s.
+export WASM_BINDGEN_TEST_TIMEOUT ?= 300
+
+TRUNK := trunk --config trunk.toml
+
+.PHONY: setup serve dist test
+
+setup:
+	@scripts/setup.sh
+
+## Build the release site and serve it on http://127.0.0.1:8080/
+serve: setup
+	$(TRUNK) serve --release
+
+## Build the static site into dist/ (relative URLs: host it under any path)
+dist: setup
+	$(TRUNK) build --release
+
+## Every check: formatting, lints, native tests, browser tests, end-to-end
+test: setup
+	@scripts/test.sh

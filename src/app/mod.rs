@@ -1,0 +1,99 @@
+//! The browser page: a leptos app whose training runs in a Web Worker.
+
+pub mod protocol;
+pub mod worker;
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+
+use crate::model::backend::{BackendInfo, BackendPreference};
+use crate::model::probe::ProbeReport;
+use protocol::{FromWorker, ToWorker};
+use worker::TrainingWorker;
+
+/// Adam steps in the start-up check that the chosen backend trains.
+const CHECK_STEPS: usize = 5;
+
+/// Mounts the app when the module loads in a page; in the training worker there is no window and
+/// the worker's own entry point runs instead.
+#[wasm_bindgen(start)]
+pub fn start() {
+    if web_sys::window().is_none() {
+        return;
+    }
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+/// Where the start-up backend check stands.
+#[derive(Clone, Debug, PartialEq)]
+enum Check {
+    Running,
+    Passed(ProbeReport),
+    Failed(String),
+}
+
+/// The page: title, backend badge and the result of the backend check.
+#[component]
+fn App() -> impl IntoView {
+    let (backend, set_backend) = signal(None::<BackendInfo>);
+    let (check, set_check) = signal(Check::Running);
+    let worker = TrainingWorker::spawn(move |message| match message {
+        FromWorker::Ready => {}
+        FromWorker::Backend(info) => set_backend.set(Some(info)),
+        FromWorker::Checked(report) => set_check.set(Check::Passed(report)),
+        FromWorker::Failed(error) => set_check.set(Check::Failed(error)),
+    })
+    .and_then(|worker| {
+        worker.send(&ToWorker::CheckBackend {
+            preference: BackendPreference::Auto,
+            steps: CHECK_STEPS,
+        })?;
+        Ok(worker)
+    });
+    if let Err(error) = &worker {
+        set_check.set(Check::Failed(error.clone()));
+    }
+    // The worker lives as long as the page.
+    StoredValue::new_local(worker.ok());
+
+    view! {
+        <header class="masthead">
+            <h1>"NetSentry"</h1>
+            <p class="tagline">
+                "Anomaly detection for network flows, trained in this page. Nothing leaves your machine."
+            </p>
+            <span class="badge" data-testid="backend" title="Where the models train">
+                {move || backend.get().map_or_else(|| "Detecting compute backend…".to_owned(), |info| info.label())}
+            </span>
+        </header>
+        <main>
+            <section class="panel" aria-labelledby="check-title">
+                <h2 id="check-title">"Backend check"</h2>
+                <p class="explain">
+                    "Before training anything, the worker runs a few Adam steps of a tiny network on the chosen backend and reads the loss back."
+                </p>
+                <p data-testid="backend-check" role="status">{move || describe(&check.get())}</p>
+            </section>
+        </main>
+    }
+}
+
+fn describe(check: &Check) -> String {
+    match check {
+        Check::Running => "Running…".to_owned(),
+        Check::Passed(report) => format!(
+            "{} Adam steps in {:.0} ms: loss {:.3} → {:.3}{}",
+            report.losses.len().saturating_sub(1),
+            report.millis,
+            report.losses.first().copied().unwrap_or(f32::NAN),
+            report.losses.last().copied().unwrap_or(f32::NAN),
+            if report.loss_fell() {
+                ""
+            } else {
+                " (the loss did not fall)"
+            },
+        ),
+        Check::Failed(error) => format!("Failed: {error}"),
+    }
+}

@@ -1,0 +1,241 @@
+//! Which burn device the models run on, and why: the page's badge and the CLI tell the user.
+//!
+//! The GPU path is burn's wgpu runtime (WebGPU in a browser; Vulkan, Metal or GL natively). It
+//! can be initialised only once per process or page, so the outcome is cached. A software adapter
+//! (SwiftShader in Chromium, llvmpipe/lavapipe natively) reports a CPU device type and trains
+//! far slower than burn's `flex` CPU backend, so `Auto` prefers the CPU there.
+
+use std::sync::OnceLock;
+
+use burn::prelude::Device;
+use burn::tensor::wgpu::wgpu;
+use serde::{Deserialize, Serialize};
+
+/// What the user asked for; `Auto` unless they override it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BackendPreference {
+    /// A hardware GPU if there is one, else the CPU.
+    #[default]
+    Auto,
+    /// The GPU adapter whatever it is, even a software one; the CPU only if there is none.
+    Gpu,
+    /// burn's CPU backend, without touching the GPU.
+    Cpu,
+}
+
+/// The backend in use, in the words shown to the user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum BackendInfo {
+    /// burn's wgpu runtime on a GPU adapter.
+    Gpu {
+        /// The graphics API wgpu runs on: "WebGPU", "Vulkan", "Metal", "OpenGL" or "DirectX 12".
+        api: String,
+        /// The adapter's own description, as the browser or driver reports it.
+        adapter: String,
+    },
+    /// burn's `flex` CPU backend.
+    Cpu {
+        /// Why the GPU is not used, phrased to follow "CPU (".
+        reason: String,
+    },
+}
+
+impl BackendInfo {
+    /// The badge text: "WebGPU · <adapter>" or "CPU (<reason>)".
+    pub fn label(&self) -> String {
+        match self {
+            Self::Gpu { api, adapter } => format!("{api} · {adapter}"),
+            Self::Cpu { reason } => format!("CPU ({reason})"),
+        }
+    }
+
+    /// Whether training runs on a GPU adapter.
+    pub fn is_gpu(&self) -> bool {
+        matches!(self, Self::Gpu { .. })
+    }
+}
+
+/// A device to train on, with the description of it the user sees.
+#[derive(Clone, Debug)]
+pub struct Selected {
+    /// The burn device; call `.autodiff()` on it for training.
+    pub device: Device,
+    /// What it is and why it was chosen.
+    pub info: BackendInfo,
+}
+
+/// The one wgpu initialisation this process or page may make.
+#[derive(Clone, Debug)]
+struct GpuAdapter {
+    device: Device,
+    api: String,
+    adapter: String,
+    software: bool,
+}
+
+static GPU: OnceLock<Result<GpuAdapter, String>> = OnceLock::new();
+
+/// Picks the device for `preference`, initialising the GPU at most once (asynchronously, as a
+/// browser requires) and falling back to the CPU with the reason when it is missing.
+pub async fn select(preference: BackendPreference) -> Selected {
+    if preference == BackendPreference::Cpu {
+        return cpu("chosen in settings".to_owned());
+    }
+    choose(preference, gpu().await)
+}
+
+/// The decision for `Auto` or `Gpu`, given what the one GPU initialisation found.
+fn choose(preference: BackendPreference, gpu: Result<&GpuAdapter, &str>) -> Selected {
+    match gpu {
+        Err(error) => cpu(format!("{} unavailable: {error}", gpu_api_name())),
+        Ok(gpu) if gpu.software && preference == BackendPreference::Auto => cpu(format!(
+            "the only {} adapter, {}, is a software renderer; the CPU backend is faster",
+            gpu.api, gpu.adapter
+        )),
+        Ok(gpu) => Selected {
+            device: gpu.device.clone(),
+            info: BackendInfo::Gpu {
+                api: gpu.api.clone(),
+                adapter: gpu.adapter.clone(),
+            },
+        },
+    }
+}
+
+fn cpu(reason: String) -> Selected {
+    Selected {
+        device: Device::flex(),
+        info: BackendInfo::Cpu { reason },
+    }
+}
+
+/// The cached outcome of the one wgpu initialisation.
+async fn gpu() -> Result<&'static GpuAdapter, &'static str> {
+    if GPU.get().is_none() {
+        let outcome = init_gpu().await;
+        // A concurrent caller may have finished first; either result describes the same runtime.
+        let _ = GPU.set(outcome);
+    }
+    match GPU.get().expect("set above") {
+        Ok(gpu) => Ok(gpu),
+        Err(error) => Err(error.as_str()),
+    }
+}
+
+async fn init_gpu() -> Result<GpuAdapter, String> {
+    #[cfg(target_arch = "wasm32")]
+    if !browser_has_webgpu() {
+        return Err("this browser has no navigator.gpu".to_owned());
+    }
+    let (device, setup) = Device::wgpu_options()
+        .init_with_setup_async()
+        .await
+        .map_err(|error| error.to_string())?;
+    let info = setup.adapter.get_info();
+    Ok(GpuAdapter {
+        device,
+        api: api_name(setup.backend).to_owned(),
+        adapter: if info.name.trim().is_empty() {
+            "unnamed adapter".to_owned()
+        } else {
+            info.name.trim().to_owned()
+        },
+        software: info.device_type == wgpu::DeviceType::Cpu,
+    })
+}
+
+/// wgpu panics rather than failing when `navigator.gpu` is absent, so look before asking.
+#[cfg(target_arch = "wasm32")]
+fn browser_has_webgpu() -> bool {
+    let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into());
+    navigator
+        .and_then(|navigator| js_sys::Reflect::get(&navigator, &"gpu".into()))
+        .is_ok_and(|gpu| !gpu.is_undefined() && !gpu.is_null())
+}
+
+fn gpu_api_name() -> &'static str {
+    if cfg!(target_arch = "wasm32") {
+        "WebGPU"
+    } else {
+        "GPU (wgpu)"
+    }
+}
+
+fn api_name(backend: wgpu::Backend) -> &'static str {
+    match backend {
+        wgpu::Backend::BrowserWebGpu => "WebGPU",
+        wgpu::Backend::Vulkan => "Vulkan",
+        wgpu::Backend::Metal => "Metal",
+        wgpu::Backend::Dx12 => "DirectX 12",
+        wgpu::Backend::Gl => "OpenGL",
+        _ => "wgpu",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_match_the_badge_wording() {
+        let gpu = BackendInfo::Gpu {
+            api: "WebGPU".into(),
+            adapter: "Example GPU".into(),
+        };
+        assert_eq!(gpu.label(), "WebGPU · Example GPU");
+        let cpu = BackendInfo::Cpu {
+            reason: "WebGPU unavailable: no adapter".into(),
+        };
+        assert_eq!(cpu.label(), "CPU (WebGPU unavailable: no adapter)");
+    }
+
+    fn adapter(software: bool) -> GpuAdapter {
+        GpuAdapter {
+            device: Device::flex(),
+            api: "WebGPU".into(),
+            adapter: "SwiftShader Device".into(),
+            software,
+        }
+    }
+
+    #[test]
+    fn auto_prefers_the_cpu_over_a_software_adapter() {
+        let selected = choose(BackendPreference::Auto, Ok(&adapter(true)));
+        assert!(!selected.info.is_gpu());
+        assert!(
+            selected
+                .info
+                .label()
+                .contains("SwiftShader Device, is a software renderer"),
+            "{}",
+            selected.info.label()
+        );
+        let forced = choose(BackendPreference::Gpu, Ok(&adapter(true)));
+        assert_eq!(forced.info.label(), "WebGPU · SwiftShader Device");
+    }
+
+    #[test]
+    fn auto_takes_a_hardware_adapter() {
+        let selected = choose(BackendPreference::Auto, Ok(&adapter(false)));
+        assert!(selected.info.is_gpu());
+    }
+
+    #[test]
+    fn a_missing_gpu_falls_back_to_the_cpu_with_the_reason() {
+        let selected = choose(BackendPreference::Gpu, Err("no adapter found"));
+        let expected = format!("CPU ({} unavailable: no adapter found)", gpu_api_name());
+        assert_eq!(selected.info.label(), expected);
+    }
+
+    #[test]
+    fn cpu_preference_never_touches_the_gpu() {
+        let selected = pollster::block_on(select(BackendPreference::Cpu));
+        assert_eq!(
+            selected.info,
+            BackendInfo::Cpu {
+                reason: "chosen in settings".into()
+            }
+        );
+        assert!(GPU.get().is_none());
+    }
+}

@@ -1,0 +1,78 @@
+//! Browser tests, run by wasm-bindgen-test in headless Chromium with WebGPU enabled (see
+//! `webdriver.json`). They prove the hard path: burn initialises WebGPU asynchronously, trains
+//! with autodiff and Adam, reads the loss back asynchronously, and does the same inside the
+//! training Web Worker. A missing WebGPU adapter fails the GPU tests rather than skipping them.
+#![cfg(target_arch = "wasm32")]
+
+use futures::StreamExt;
+use futures::channel::mpsc;
+use netsentry::app::protocol::{FromWorker, ToWorker};
+use netsentry::app::worker::TrainingWorker;
+use netsentry::model::backend::{self, BackendPreference};
+use netsentry::model::probe;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// SwiftShader takes about half a second per step, so the GPU checks stay short.
+const GPU_STEPS: usize = 3;
+
+#[wasm_bindgen_test]
+async fn webgpu_device_trains_a_tiny_mlp() {
+    let selected = backend::select(BackendPreference::Gpu).await;
+    assert!(
+        selected.info.is_gpu(),
+        "no WebGPU adapter: {}",
+        selected.info.label()
+    );
+    assert!(selected.info.label().starts_with("WebGPU · "));
+    let report = probe::run(&selected.device, GPU_STEPS, 1).await.unwrap();
+    assert!(report.loss_fell(), "losses: {:?}", report.losses);
+
+    // The device is initialised once per page; asking again reuses it.
+    let again = backend::select(BackendPreference::Gpu).await;
+    assert_eq!(again.info, selected.info);
+}
+
+#[wasm_bindgen_test]
+async fn cpu_device_trains_a_tiny_mlp() {
+    let selected = backend::select(BackendPreference::Cpu).await;
+    assert!(!selected.info.is_gpu());
+    let report = probe::run(&selected.device, 10, 1).await.unwrap();
+    assert!(report.loss_fell(), "losses: {:?}", report.losses);
+}
+
+#[wasm_bindgen_test]
+async fn worker_trains_on_webgpu_and_reports_back() {
+    let (sender, mut messages) = mpsc::unbounded();
+    let worker = TrainingWorker::spawn(move |message| {
+        sender.unbounded_send(message).expect("the test listens");
+    })
+    .unwrap();
+    // Sent before the worker is ready: it must be queued, not lost.
+    worker
+        .send(&ToWorker::CheckBackend {
+            preference: BackendPreference::Gpu,
+            steps: GPU_STEPS,
+        })
+        .unwrap();
+
+    assert_eq!(messages.next().await, Some(FromWorker::Ready));
+    match messages.next().await {
+        Some(FromWorker::Backend(info)) => {
+            assert!(
+                info.is_gpu(),
+                "the worker found no WebGPU adapter: {}",
+                info.label()
+            );
+        }
+        other => panic!("expected the backend, got {other:?}"),
+    }
+    match messages.next().await {
+        Some(FromWorker::Checked(report)) => {
+            assert_eq!(report.losses.len(), GPU_STEPS + 1);
+            assert!(report.loss_fell(), "losses: {:?}", report.losses);
+        }
+        other => panic!("expected the check's report, got {other:?}"),
+    }
+}
