@@ -5,8 +5,7 @@ SHELL := /bin/bash
 # One target directory for native, wasm32 and trunk builds. Set CARGO_TARGET_DIR to share a cache
 # between clones (CI points it outside the checkout).
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
-# Tools installed by `npm ci` (binaryen's wasm-opt) come before Debian's.
-export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export PATH := $(HOME)/.cargo/bin:$(PATH)
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 # SwiftShader (headless Chromium's software WebGPU) is slow; the browser tests need more than 20 s.
 export WASM_BINDGEN_TEST_TIMEOUT ?= 300

@@ -2,7 +2,7 @@
 // so the tests also prove the build works when hosted below the site root.
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
-import { extname, join, normalize, sep } from "node:path";
+import { extname, join, resolve, sep } from "node:path";
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -25,8 +25,8 @@ export async function serve(root, prefix = "/") {
     }
     let relative = path.slice(prefix.length) || "index.html";
     if (relative.endsWith("/")) relative += "index.html";
-    const file = normalize(join(root, relative));
-    if (!file.startsWith(normalize(root) + sep)) {
+    const file = resolve(join(root, relative));
+    if (!file.startsWith(resolve(root) + sep)) {
       response.writeHead(403).end();
       return;
     }

@@ -40,10 +40,9 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm
 fi
 
-# playwright-core drives the system Chromium in the end-to-end test; binaryen's wasm-opt
-# (Debian's binaryen 108 breaks our module) shrinks the release build.
+# playwright-core drives the system Chromium in the end-to-end test (it never downloads a browser).
 if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.netsentry-lock; then
-  step "installing npm packages (playwright-core, binaryen)"
+  step "installing npm packages (playwright-core)"
   npm ci --no-audit --no-fund
   cp package-lock.json node_modules/.netsentry-lock
 fi

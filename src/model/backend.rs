@@ -89,7 +89,7 @@ fn choose(preference: BackendPreference, gpu: Result<&GpuAdapter, &str>) -> Sele
     match gpu {
         Err(error) => cpu(format!("{} unavailable: {error}", gpu_api_name())),
         Ok(gpu) if gpu.software && preference == BackendPreference::Auto => cpu(format!(
-            "the only {} adapter, {}, is a software renderer; the CPU backend is faster",
+            "{} adapter {} is a software renderer; the CPU backend is faster",
             gpu.api, gpu.adapter
         )),
         Ok(gpu) => Selected {
@@ -132,16 +132,60 @@ async fn init_gpu() -> Result<GpuAdapter, String> {
         .await
         .map_err(|error| error.to_string())?;
     let info = setup.adapter.get_info();
+    #[cfg(target_arch = "wasm32")]
+    let name = match info.name.trim() {
+        "" => browser_adapter_name().await,
+        name => name.to_owned(),
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    let name = info.name.trim().to_owned();
     Ok(GpuAdapter {
         device,
         api: api_name(setup.backend).to_owned(),
-        adapter: if info.name.trim().is_empty() {
+        adapter: if name.is_empty() {
             "unnamed adapter".to_owned()
         } else {
-            info.name.trim().to_owned()
+            name
         },
         software: info.device_type == wgpu::DeviceType::Cpu,
     })
+}
+
+/// Browsers often leave `GPUAdapterInfo.description` empty (Chromium does for SwiftShader), and
+/// wgpu passes on only that; the vendor and architecture still name the adapter.
+#[cfg(target_arch = "wasm32")]
+async fn browser_adapter_name() -> String {
+    use js_sys::{Function, Promise, Reflect};
+    use wasm_bindgen::JsCast;
+
+    let field = |object: &wasm_bindgen::JsValue, name: &str| {
+        Reflect::get(object, &name.into())
+            .ok()
+            .and_then(|value| value.as_string())
+            .unwrap_or_default()
+    };
+    let adapter = async {
+        let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
+        let gpu = Reflect::get(&navigator, &"gpu".into()).ok()?;
+        let request: Function = Reflect::get(&gpu, &"requestAdapter".into())
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        let promise: Promise = request.call0(&gpu).ok()?.dyn_into().ok()?;
+        let adapter = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+        Reflect::get(&adapter, &"info".into()).ok()
+    };
+    let Some(info) = adapter.await else {
+        return String::new();
+    };
+    match field(&info, "description") {
+        description if !description.is_empty() => description,
+        _ => [field(&info, "vendor"), field(&info, "architecture")]
+            .into_iter()
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
 }
 
 /// wgpu panics rather than failing when `navigator.gpu` is absent, so look before asking.
@@ -202,13 +246,9 @@ mod tests {
     fn auto_prefers_the_cpu_over_a_software_adapter() {
         let selected = choose(BackendPreference::Auto, Ok(&adapter(true)));
         assert!(!selected.info.is_gpu());
-        assert!(
-            selected
-                .info
-                .label()
-                .contains("SwiftShader Device, is a software renderer"),
-            "{}",
-            selected.info.label()
+        assert_eq!(
+            selected.info.label(),
+            "CPU (WebGPU adapter SwiftShader Device is a software renderer; the CPU backend is faster)"
         );
         let forced = choose(BackendPreference::Gpu, Ok(&adapter(true)));
         assert_eq!(forced.info.label(), "WebGPU · SwiftShader Device");

@@ -1,0 +1,688 @@
+//! Streaming CSV ingest: bytes in, in chunks of any size, a columnar [`Dataset`] out.
+//!
+//! The same push-based parser serves a native `Read` and a browser `File` read in Blob slices,
+//! so a 250 MB file is never one string. Records come from `csv-core` (quotes, CRLF); numbers
+//! from `fast-float2`. Each kept row lands straight in per-feature `f32` columns.
+//!
+//! Value policy: `Infinity`, `NaN`, empty cells and numbers beyond `f32` are stored as missing
+//! (NaN) and counted per column, to be imputed from benign training statistics by
+//! [`super::prepare`]; negative values such as the `-1` of `Init_Win_bytes_*` are kept as
+//! values. Rows whose fields are all empty, and exact duplicates of an earlier row (same features
+//! and label, identifier columns ignored) are dropped and counted.
+
+use std::collections::{HashMap, HashSet};
+
+use csv_core::{ReadRecordResult, Reader};
+
+use super::dataset::Dataset;
+use super::error::{ErrorKind, IngestError, RowProblem, RowProblemKind};
+use super::label::{self, Family};
+use super::report::{EXAMPLES_KEPT, ExcludedColumn, FileReport, IngestReport, MissingCounts};
+use super::schema::{Role, Schema};
+
+/// Rows checked before deciding a file is mostly malformed.
+const MALFORMED_WINDOW: u64 = 1000;
+
+/// Choices the user can make about a load.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IngestOptions {
+    /// Use ports and the protocol number as features (off: they identify services, and a model
+    /// that learns them does not generalise to other networks).
+    pub ports_as_features: bool,
+    /// Keep exact duplicate rows (off: duplicates inflate counts and leak between splits).
+    pub keep_duplicates: bool,
+}
+
+/// Progress of a load, for progress bars.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Progress {
+    /// Bytes of the current file consumed.
+    pub bytes: u64,
+    /// Data rows read so far, all files.
+    pub rows: u64,
+}
+
+/// A load in progress: call [`Ingest::begin_file`], [`Ingest::feed`] its bytes,
+/// [`Ingest::end_file`], repeat for each file, then [`Ingest::finish`].
+pub struct Ingest {
+    options: IngestOptions,
+    report: IngestReport,
+    /// Feature names and their columns, in order.
+    features: Vec<String>,
+    columns: Vec<Vec<f32>>,
+    missing: Vec<MissingCounts>,
+    labels: Vec<u16>,
+    label_names: Vec<String>,
+    label_ids: HashMap<String, u16>,
+    seen_rows: HashSet<u64>,
+    file: Option<FileState>,
+}
+
+/// The parser's state within one file.
+struct FileState {
+    name: String,
+    csv: Reader,
+    record: Vec<u8>,
+    record_len: usize,
+    ends: Vec<usize>,
+    ends_len: usize,
+    /// Line on which the record being read started.
+    record_line: u64,
+    header: Option<Header>,
+    bytes: u64,
+    rows_read: u64,
+    rows: u64,
+    malformed: u64,
+    first_problem: Option<RowProblem>,
+    examples: usize,
+    /// Scratch space for one row's features before it is accepted.
+    row: Vec<f32>,
+    row_missing: Vec<(usize, MissingKind)>,
+}
+
+/// What the header told us about a file's columns.
+struct Header {
+    fields: usize,
+    label: usize,
+    /// (column in the file, column in the dataset) for each feature the dataset keeps.
+    features: Vec<(usize, usize)>,
+    names: Vec<String>,
+}
+
+#[derive(Clone, Copy)]
+enum MissingKind {
+    Infinity,
+    Nan,
+    Empty,
+    OutOfRange,
+}
+
+impl Ingest {
+    /// Starts an empty load.
+    pub fn new(options: IngestOptions) -> Self {
+        Self {
+            options,
+            report: IngestReport::default(),
+            features: Vec::new(),
+            columns: Vec::new(),
+            missing: Vec::new(),
+            labels: Vec::new(),
+            label_names: Vec::new(),
+            label_ids: HashMap::new(),
+            seen_rows: HashSet::new(),
+            file: None,
+        }
+    }
+
+    /// Starts reading the file called `name`.
+    pub fn begin_file(&mut self, name: &str) -> Result<(), IngestError> {
+        if self.report.files.iter().any(|file| file.name == name) {
+            return Err(error(name, None, None, ErrorKind::DuplicateFile));
+        }
+        self.file = Some(FileState {
+            name: name.to_owned(),
+            csv: Reader::new(),
+            record: vec![0; 4096],
+            record_len: 0,
+            ends: vec![0; 128],
+            ends_len: 0,
+            record_line: 1,
+            header: None,
+            bytes: 0,
+            rows_read: 0,
+            rows: 0,
+            malformed: 0,
+            first_problem: None,
+            examples: 0,
+            row: Vec::new(),
+            row_missing: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// Parses the next chunk of the current file.
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<(), IngestError> {
+        let mut file = self.file.take().expect("begin_file before feed");
+        if let Some(offset) = memchr_nul(chunk) {
+            return Err(error(
+                &file.name,
+                None,
+                None,
+                ErrorKind::Binary {
+                    offset: file.bytes + offset as u64,
+                },
+            ));
+        }
+        file.bytes += chunk.len() as u64;
+        let result = self.parse(&mut file, chunk);
+        self.file = Some(file);
+        result
+    }
+
+    /// Ends the current file: flushes its last record and checks it held data.
+    pub fn end_file(&mut self) -> Result<(), IngestError> {
+        let mut file = self.file.take().expect("begin_file before end_file");
+        self.parse(&mut file, &[])?;
+        if file.header.is_none() {
+            return Err(error(&file.name, None, None, ErrorKind::Empty));
+        }
+        self.check_malformed(&file, true)?;
+        if file.rows_read == 0 {
+            self.report
+                .warnings
+                .push(format!("{} has a header but no flows", file.name));
+        }
+        self.report.files.push(FileReport {
+            name: file.name,
+            bytes: file.bytes,
+            columns: file.header.as_ref().map_or(0, |header| header.fields),
+            rows_read: file.rows_read,
+            rows: file.rows,
+        });
+        Ok(())
+    }
+
+    /// How far the load has got.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            bytes: self.file.as_ref().map_or(0, |file| file.bytes),
+            rows: self.report.rows_read + self.file.as_ref().map_or(0, |file| file.rows_read),
+        }
+    }
+
+    /// Ends the load: the dataset and the report on it.
+    pub fn finish(mut self) -> (Dataset, IngestReport) {
+        let mut report = std::mem::take(&mut self.report);
+        report.rows_read = report.files.iter().map(|file| file.rows_read).sum();
+        report.rows = self.labels.len() as u64;
+        report.features = self.features.clone();
+        let mut per_label = vec![0u64; self.label_names.len()];
+        for &label in &self.labels {
+            per_label[label as usize] += 1;
+        }
+        for (name, count) in self.label_names.iter().zip(&per_label) {
+            if *count > 0 {
+                report.labels.insert(name.clone(), *count);
+                *report
+                    .families
+                    .entry(Family::of(name).name().to_owned())
+                    .or_default() += count;
+            }
+        }
+        report.missing = self
+            .features
+            .iter()
+            .cloned()
+            .zip(self.missing.iter().copied())
+            .collect();
+        if report.rows > 0 && !report.families.contains_key(Family::Benign.name()) {
+            report.warnings.push(
+                "no BENIGN rows: the autoencoder learns normal traffic and has nothing to train on"
+                    .to_owned(),
+            );
+        }
+        if report.rows > 0
+            && report.families.len() == 1
+            && report.families.contains_key(Family::Benign.name())
+        {
+            report.warnings.push(
+                "only BENIGN rows: models can train, but detection cannot be measured without attacks"
+                    .to_owned(),
+            );
+        }
+        if report.rows == 0 && !report.files.is_empty() {
+            report.warnings.push("no rows were kept".to_owned());
+        }
+        let dataset = Dataset {
+            features: self.features,
+            columns: self.columns,
+            labels: self.labels,
+            label_names: self.label_names,
+        };
+        (dataset, report)
+    }
+
+    fn parse(&mut self, file: &mut FileState, mut input: &[u8]) -> Result<(), IngestError> {
+        loop {
+            let (result, read, written, ends) = file.csv.read_record(
+                input,
+                &mut file.record[file.record_len..],
+                &mut file.ends[file.ends_len..],
+            );
+            input = &input[read..];
+            file.record_len += written;
+            file.ends_len += ends;
+            match result {
+                ReadRecordResult::InputEmpty => return Ok(()),
+                ReadRecordResult::OutputFull => {
+                    let grown = file.record.len() * 2;
+                    file.record.resize(grown, 0);
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    let grown = file.ends.len() * 2;
+                    file.ends.resize(grown, 0);
+                }
+                ReadRecordResult::Record => {
+                    self.record(file)?;
+                    file.record_len = 0;
+                    file.ends_len = 0;
+                    file.record_line = file.csv.line() + 1;
+                }
+                ReadRecordResult::End => return Ok(()),
+            }
+        }
+    }
+
+    /// Handles one complete record of the current file.
+    fn record(&mut self, file: &mut FileState) -> Result<(), IngestError> {
+        let line = file.record_line;
+        let fields = Fields {
+            data: &file.record[..file.record_len],
+            ends: &file.ends[..file.ends_len],
+        };
+        if let Some(column) = fields.iter().position(|field| field.contains(&b'\n')) {
+            let column = file
+                .header
+                .as_ref()
+                .and_then(|header| header.names.get(column).cloned())
+                .unwrap_or_else(|| format!("#{}", column + 1));
+            return Err(error(
+                &file.name,
+                Some(line),
+                Some(column),
+                ErrorKind::UnterminatedQuote,
+            ));
+        }
+        let Some(header) = &file.header else {
+            let header = self.read_header(&file.name, fields)?;
+            file.row = vec![0.0; header.features.len()];
+            file.header = Some(header);
+            return Ok(());
+        };
+        file.rows_read += 1;
+        if fields
+            .iter()
+            .all(|field| field.iter().all(u8::is_ascii_whitespace))
+        {
+            self.drop_row("empty row");
+            return Ok(());
+        }
+        let problem = if fields.len() != header.fields {
+            Some(RowProblem {
+                line,
+                column: None,
+                kind: RowProblemKind::Ragged {
+                    expected: header.fields,
+                    found: fields.len(),
+                },
+            })
+        } else {
+            parse_row(header, fields, line, &mut file.row, &mut file.row_missing).err()
+        };
+        if let Some(problem) = problem {
+            self.skip_row(file, problem)?;
+            return Ok(());
+        }
+        let label = label::decode(fields.get(header.label));
+        if label.is_empty() {
+            let problem = RowProblem {
+                line,
+                column: Some(header.names[header.label].clone()),
+                kind: RowProblemKind::EmptyLabel,
+            };
+            self.skip_row(file, problem)?;
+            return Ok(());
+        }
+        let label = self.label_id(label);
+        if !self.options.keep_duplicates && !self.seen_rows.insert(row_hash(&file.row, label)) {
+            self.drop_row("duplicate");
+            return Ok(());
+        }
+        for (column, value) in self.columns.iter_mut().zip(&file.row) {
+            column.push(*value);
+        }
+        for (feature, kind) in file.row_missing.drain(..) {
+            let counts = &mut self.missing[feature];
+            match kind {
+                MissingKind::Infinity => counts.infinity += 1,
+                MissingKind::Nan => counts.nan += 1,
+                MissingKind::Empty => counts.empty += 1,
+                MissingKind::OutOfRange => counts.out_of_range += 1,
+            }
+        }
+        self.labels.push(label);
+        file.rows += 1;
+        Ok(())
+    }
+
+    fn read_header(&mut self, name: &str, fields: Fields<'_>) -> Result<Header, IngestError> {
+        let names: Vec<String> = fields
+            .iter()
+            .map(|field| String::from_utf8_lossy(field).trim().to_owned())
+            .collect();
+        if names.iter().all(String::is_empty) {
+            return Err(error(name, None, None, ErrorKind::Empty));
+        }
+        if names.len() == 1
+            && let Some(found) = ['\t', ';', '|']
+                .into_iter()
+                .find(|sep| names[0].contains(*sep))
+        {
+            return Err(error(
+                name,
+                Some(1),
+                None,
+                ErrorKind::WrongDelimiter { found },
+            ));
+        }
+        let schema = Schema::from_header(
+            names.iter().map(String::as_str),
+            self.options.ports_as_features,
+        );
+        let label = schema
+            .label_column()
+            .ok_or_else(|| error(name, Some(1), None, ErrorKind::NoLabel))?;
+        let offered: Vec<(usize, &str)> = schema.features().collect();
+        if offered.is_empty() {
+            return Err(error(name, Some(1), None, ErrorKind::NoFeatures));
+        }
+        for (column, role) in &schema.columns {
+            let reason = match role {
+                Role::Identifier => "identifier or time, not flow behaviour",
+                Role::PortOrProtocol(_) => "port or protocol; a feature only when asked for",
+                Role::Duplicate(_) => "a second copy of an earlier column",
+                Role::Unknown => "not a known CICFlowMeter statistic",
+                Role::Feature(_) | Role::Label => continue,
+            };
+            self.exclude(name, column, reason);
+        }
+        let first_file = self.report.files.is_empty() && self.features.is_empty();
+        if first_file {
+            self.features = offered
+                .iter()
+                .map(|(_, feature)| (*feature).to_owned())
+                .collect();
+            self.columns = vec![Vec::new(); self.features.len()];
+            self.missing = vec![MissingCounts::default(); self.features.len()];
+        } else {
+            self.align(name, &offered)?;
+        }
+        let features = self
+            .features
+            .iter()
+            .enumerate()
+            .map(|(index, feature)| {
+                let column = offered
+                    .iter()
+                    .find(|(_, offered)| offered == feature)
+                    .map(|(column, _)| *column)
+                    .expect("aligned above");
+                (column, index)
+            })
+            .collect();
+        Ok(Header {
+            fields: names.len(),
+            label,
+            features,
+            names,
+        })
+    }
+
+    /// Keeps only the features this file shares with the earlier ones, and says which went.
+    fn align(&mut self, name: &str, offered: &[(usize, &str)]) -> Result<(), IngestError> {
+        let earlier = self
+            .report
+            .files
+            .first()
+            .map_or_else(String::new, |file| file.name.clone());
+        let keep: Vec<bool> = self
+            .features
+            .iter()
+            .map(|feature| offered.iter().any(|(_, offered)| offered == feature))
+            .collect();
+        if !keep.contains(&true) {
+            return Err(error(
+                name,
+                Some(1),
+                None,
+                ErrorKind::NoCommonFeatures { with: earlier },
+            ));
+        }
+        for (_, feature) in offered {
+            if !self.features.iter().any(|kept| kept == feature) {
+                self.exclude(name, feature, "not in the files loaded before it");
+            }
+        }
+        let mut index = 0;
+        let mut dropped = Vec::new();
+        self.features.retain(|feature| {
+            let kept = keep[index];
+            index += 1;
+            if !kept {
+                dropped.push(feature.clone());
+            }
+            kept
+        });
+        for feature in dropped {
+            self.exclude(&earlier, &feature, &format!("not in {name}"));
+        }
+        let mut index = 0;
+        self.columns.retain(|_| {
+            index += 1;
+            keep[index - 1]
+        });
+        let mut index = 0;
+        self.missing.retain(|_| {
+            index += 1;
+            keep[index - 1]
+        });
+        Ok(())
+    }
+
+    fn exclude(&mut self, file: &str, column: &str, reason: &str) {
+        self.report.excluded.push(ExcludedColumn {
+            file: file.to_owned(),
+            column: column.to_owned(),
+            reason: reason.to_owned(),
+        });
+    }
+
+    fn label_id(&mut self, label: String) -> u16 {
+        if let Some(&id) = self.label_ids.get(&label) {
+            return id;
+        }
+        let id = u16::try_from(self.label_names.len()).unwrap_or(u16::MAX);
+        self.label_names.push(label.clone());
+        self.label_ids.insert(label, id);
+        id
+    }
+
+    fn drop_row(&mut self, reason: &str) {
+        *self.report.dropped.entry(reason.to_owned()).or_default() += 1;
+    }
+
+    fn skip_row(&mut self, file: &mut FileState, problem: RowProblem) -> Result<(), IngestError> {
+        self.drop_row(problem.kind.reason());
+        file.malformed += 1;
+        if file.examples < EXAMPLES_KEPT {
+            file.examples += 1;
+            self.report.examples.push(super::report::SkippedRow {
+                file: file.name.clone(),
+                problem: problem.clone(),
+            });
+        }
+        file.first_problem.get_or_insert(problem);
+        self.check_malformed(file, false)
+    }
+
+    /// Stops the load when most of a file's first rows are malformed.
+    fn check_malformed(&self, file: &FileState, at_end: bool) -> Result<(), IngestError> {
+        let window_done =
+            file.rows_read == MALFORMED_WINDOW || (at_end && file.rows_read < MALFORMED_WINDOW);
+        if window_done && file.rows_read > 0 && file.malformed * 2 > file.rows_read {
+            let first = file
+                .first_problem
+                .clone()
+                .expect("a malformed row was seen");
+            return Err(error(
+                &file.name,
+                Some(first.line),
+                first.column.clone(),
+                ErrorKind::MostlyMalformed {
+                    checked: file.rows_read,
+                    malformed: file.malformed,
+                    first: Box::new(first),
+                },
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One record's fields, as byte slices.
+#[derive(Clone, Copy)]
+struct Fields<'a> {
+    data: &'a [u8],
+    ends: &'a [usize],
+}
+
+impl<'a> Fields<'a> {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, index: usize) -> &'a [u8] {
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        &self.data[start..self.ends[index]]
+    }
+
+    fn iter(self) -> impl Iterator<Item = &'a [u8]> {
+        (0..self.len()).map(move |index| self.get(index))
+    }
+}
+
+/// Parses a row's feature fields into `row`, noting missing cells, or says which is not a number.
+fn parse_row(
+    header: &Header,
+    fields: Fields<'_>,
+    line: u64,
+    row: &mut [f32],
+    missing: &mut Vec<(usize, MissingKind)>,
+) -> Result<(), RowProblem> {
+    missing.clear();
+    for &(column, feature) in &header.features {
+        let text = trim(fields.get(column));
+        row[feature] = match parse_number(text) {
+            Number::Value(value) => value,
+            Number::Missing(kind) => {
+                missing.push((feature, kind));
+                f32::NAN
+            }
+            Number::Text => {
+                let shown: String = String::from_utf8_lossy(text).chars().take(40).collect();
+                return Err(RowProblem {
+                    line,
+                    column: Some(header.names[column].clone()),
+                    kind: RowProblemKind::NotANumber { value: shown },
+                });
+            }
+        };
+    }
+    Ok(())
+}
+
+enum Number {
+    Value(f32),
+    Missing(MissingKind),
+    Text,
+}
+
+fn parse_number(text: &[u8]) -> Number {
+    if text.is_empty() {
+        return Number::Missing(MissingKind::Empty);
+    }
+    match fast_float2::parse::<f64, _>(text) {
+        Ok(value) if value.is_nan() => Number::Missing(MissingKind::Nan),
+        // "Infinity" and "inf" are literals; "1e400" is a number too large for any float.
+        Ok(value) if value.is_infinite() => Number::Missing(
+            if text
+                .iter()
+                .any(|byte| byte.is_ascii_alphabetic() && !byte.eq_ignore_ascii_case(&b'e'))
+            {
+                MissingKind::Infinity
+            } else {
+                MissingKind::OutOfRange
+            },
+        ),
+        Ok(value) if value.abs() > f64::from(f32::MAX) => Number::Missing(MissingKind::OutOfRange),
+        Ok(value) => Number::Value(value as f32),
+        Err(_) => Number::Text,
+    }
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|byte| !byte.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|byte| !byte.is_ascii_whitespace())
+        .map_or(start, |end| end + 1);
+    &bytes[start..end]
+}
+
+/// A row's identity for duplicate detection: its feature bits and its label.
+fn row_hash(row: &[f32], label: u16) -> u64 {
+    let mut bytes = Vec::with_capacity(row.len() * 4 + 2);
+    for value in row {
+        bytes.extend_from_slice(&value.to_bits().to_le_bytes());
+    }
+    bytes.extend_from_slice(&label.to_le_bytes());
+    xxhash_rust::xxh3::xxh3_64(&bytes)
+}
+
+fn memchr_nul(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&byte| byte == 0)
+}
+
+fn error(file: &str, line: Option<u64>, column: Option<String>, kind: ErrorKind) -> IngestError {
+    IngestError {
+        file: file.to_owned(),
+        line,
+        column,
+        kind,
+    }
+}
+
+/// Reads files natively: each `(name, reader)` streamed in 1 MiB chunks.
+pub fn ingest_readers<R: std::io::Read>(
+    files: impl IntoIterator<Item = (String, R)>,
+    options: IngestOptions,
+) -> Result<(Dataset, IngestReport), IngestError> {
+    let mut ingest = Ingest::new(options);
+    let mut buffer = vec![0u8; 1 << 20];
+    for (name, mut reader) in files {
+        ingest.begin_file(&name)?;
+        loop {
+            let read = match reader.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(error) => {
+                    return Err(self::error(
+                        &name,
+                        None,
+                        None,
+                        ErrorKind::Unreadable {
+                            reason: error.to_string(),
+                        },
+                    ));
+                }
+            };
+            ingest.feed(&buffer[..read])?;
+        }
+        ingest.end_file()?;
+    }
+    Ok(ingest.finish())
+}

@@ -1,0 +1,158 @@
+//! Labels as published, and the attack family each belongs to.
+//!
+//! The Thursday Web Attacks file writes `Web Attack – XSS` with the cp1252 byte 0x96 for the en
+//! dash, so label bytes that are not UTF-8 are decoded as Windows-1252. Labels stay as published
+//! (cleaned copies group them, e.g. `DoS` or `WebAttack`); the family groups them for per-class
+//! tables. Label text is data: the app renders it as text, never as markup.
+
+use serde::{Deserialize, Serialize};
+
+/// The attack families of CIC-IDS 2017, plus `Other` for labels NetSentry does not recognise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Family {
+    /// Normal traffic: what the autoencoder learns.
+    Benign,
+    /// Denial of service from one host (Hulk, GoldenEye, slowloris, Slowhttptest).
+    Dos,
+    /// Distributed denial of service (LOIC).
+    Ddos,
+    /// Port scans.
+    PortScan,
+    /// Botnet traffic (Ares).
+    Bot,
+    /// Web attacks: brute force, XSS, SQL injection.
+    WebAttack,
+    /// FTP-Patator and SSH-Patator password guessing.
+    BruteForce,
+    /// Infiltration from inside the network.
+    Infiltration,
+    /// The Heartbleed exploit.
+    Heartbleed,
+    /// A label that is none of the above.
+    Other,
+}
+
+impl Family {
+    /// Every family, in table order.
+    pub const ALL: [Family; 10] = [
+        Family::Benign,
+        Family::Dos,
+        Family::Ddos,
+        Family::PortScan,
+        Family::Bot,
+        Family::WebAttack,
+        Family::BruteForce,
+        Family::Infiltration,
+        Family::Heartbleed,
+        Family::Other,
+    ];
+
+    /// The family of a published or cleaned-up label.
+    pub fn of(label: &str) -> Family {
+        let key: String = label
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|character| character.to_ascii_lowercase())
+            .collect();
+        // Order matters: "webattackbruteforce" is a web attack, "ddos" is not "dos".
+        if key == "benign" || key == "normal" {
+            Family::Benign
+        } else if key.starts_with("webattack") {
+            Family::WebAttack
+        } else if key.starts_with("ddos") {
+            Family::Ddos
+        } else if key.starts_with("dos") {
+            Family::Dos
+        } else if key.starts_with("portscan") {
+            Family::PortScan
+        } else if key.starts_with("bot") {
+            Family::Bot
+        } else if key.contains("patator") || key.starts_with("bruteforce") {
+            Family::BruteForce
+        } else if key.starts_with("infiltration") {
+            Family::Infiltration
+        } else if key.starts_with("heartbleed") {
+            Family::Heartbleed
+        } else {
+            Family::Other
+        }
+    }
+
+    /// The name shown in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Benign => "BENIGN",
+            Family::Dos => "DoS",
+            Family::Ddos => "DDoS",
+            Family::PortScan => "PortScan",
+            Family::Bot => "Bot",
+            Family::WebAttack => "Web Attack",
+            Family::BruteForce => "Brute Force",
+            Family::Infiltration => "Infiltration",
+            Family::Heartbleed => "Heartbleed",
+            Family::Other => "Other",
+        }
+    }
+
+    /// Whether flows of this family are attacks.
+    pub fn is_attack(self) -> bool {
+        self != Family::Benign
+    }
+}
+
+impl std::fmt::Display for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A label's text from its raw bytes: UTF-8 when valid, else Windows-1252; trimmed.
+pub fn decode(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.trim().to_owned(),
+        Err(_) => encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(bytes)
+            .0
+            .trim()
+            .to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cp1252_en_dash_is_decoded() {
+        assert_eq!(decode(b"Web Attack \x96 XSS"), "Web Attack \u{2013} XSS");
+        assert_eq!(decode("Web Attack – XSS".as_bytes()), "Web Attack – XSS");
+        assert_eq!(decode(b" BENIGN\r"), "BENIGN");
+    }
+
+    #[test]
+    fn published_and_grouped_labels_find_their_family() {
+        let cases = [
+            ("BENIGN", Family::Benign),
+            ("DDoS", Family::Ddos),
+            ("DoS Hulk", Family::Dos),
+            ("DoS slowloris", Family::Dos),
+            ("DoS", Family::Dos),
+            ("DoS Hulk - Attempted", Family::Dos),
+            ("PortScan", Family::PortScan),
+            ("Portscan", Family::PortScan),
+            ("Bot", Family::Bot),
+            ("Web Attack \u{2013} Brute Force", Family::WebAttack),
+            ("Web Attack \u{2013} Sql Injection", Family::WebAttack),
+            ("WebAttack", Family::WebAttack),
+            ("FTP-Patator", Family::BruteForce),
+            ("SSH-Patator", Family::BruteForce),
+            ("BruteForce", Family::BruteForce),
+            ("Infiltration", Family::Infiltration),
+            ("Heartbleed", Family::Heartbleed),
+            ("<img src=x onerror=alert(1)>", Family::Other),
+        ];
+        for (label, family) in cases {
+            assert_eq!(Family::of(label), family, "{label}");
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Flows in: any CIC-IDS 2017 CSV variant streamed into a clean columnar dataset, with a report
+//! of what was kept, dropped and imputed, then split and scaled for the models.
+
+pub mod dataset;
+pub mod error;
+pub mod ingest;
+pub mod label;
+pub mod prepare;
+pub mod report;
+pub mod schema;

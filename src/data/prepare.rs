@@ -1,0 +1,261 @@
+//! From a dataset to model inputs: a seeded stratified split, then imputation and scaling fitted
+//! on the benign rows of the training split only, so nothing about attacks or held-out flows
+//! leaks into the model.
+//!
+//! Transform, per feature: a missing cell takes the median of the benign training rows; then
+//! signed log1p, `sign(x) · ln(1 + |x|)`, which tames the heavy tails of byte and time counts
+//! (and keeps `-1` distinct from `0`); then standardisation with the benign training mean and
+//! standard deviation (a constant feature maps to 0). The [`Scaler`] is serialisable so a saved
+//! model scores new files identically.
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use super::dataset::Dataset;
+
+/// How rows are shared between training, validation and test; the test split takes the rest.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SplitFractions {
+    /// Share of each label's rows for training.
+    pub train: f64,
+    /// Share of each label's rows for validation (early stopping, thresholds).
+    pub validation: f64,
+}
+
+impl Default for SplitFractions {
+    fn default() -> Self {
+        Self {
+            train: 0.6,
+            validation: 0.2,
+        }
+    }
+}
+
+/// Row indices of each split, each sorted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Split {
+    /// Rows to train on (the autoencoder uses the benign ones).
+    pub train: Vec<u32>,
+    /// Rows for early stopping and choosing thresholds.
+    pub validation: Vec<u32>,
+    /// Held-out rows for the reported metrics.
+    pub test: Vec<u32>,
+}
+
+/// Splits rows so each label keeps its share in every split; the same seed gives the same split.
+pub fn stratified_split(labels: &[u16], fractions: SplitFractions, seed: u64) -> Split {
+    let classes = labels
+        .iter()
+        .map(|&label| label as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let mut by_label: Vec<Vec<u32>> = vec![Vec::new(); classes];
+    for (row, &label) in labels.iter().enumerate() {
+        by_label[label as usize].push(row as u32);
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut split = Split::default();
+    for mut rows in by_label {
+        rows.shuffle(&mut rng);
+        let count = rows.len() as f64;
+        let train = (count * fractions.train).round() as usize;
+        let validation = ((count * fractions.validation).round() as usize).min(rows.len() - train);
+        split.train.extend_from_slice(&rows[..train]);
+        split
+            .validation
+            .extend_from_slice(&rows[train..train + validation]);
+        split.test.extend_from_slice(&rows[train + validation..]);
+    }
+    split.train.sort_unstable();
+    split.validation.sort_unstable();
+    split.test.sort_unstable();
+    split
+}
+
+/// The rows among `rows` whose label is BENIGN.
+pub fn benign_rows(dataset: &Dataset, rows: &[u32]) -> Vec<u32> {
+    let attack = dataset.attack_mask();
+    rows.iter()
+        .copied()
+        .filter(|&row| !attack[row as usize])
+        .collect()
+}
+
+/// Imputation and scaling, fitted once and applied to any flows with the same features.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scaler {
+    /// The features, in input order.
+    pub features: Vec<String>,
+    /// The value a missing cell takes (benign training median, original units).
+    pub fill: Vec<f32>,
+    /// Mean of the log-transformed benign training values.
+    pub mean: Vec<f32>,
+    /// Standard deviation of the same (1 for constant features).
+    pub std: Vec<f32>,
+}
+
+impl Scaler {
+    /// Fits on `rows` of `dataset`, which should be the benign training rows.
+    pub fn fit(dataset: &Dataset, rows: &[u32]) -> Self {
+        let mut fill = Vec::with_capacity(dataset.features.len());
+        let mut mean = Vec::with_capacity(dataset.features.len());
+        let mut std = Vec::with_capacity(dataset.features.len());
+        for column in &dataset.columns {
+            let mut present: Vec<f32> = rows
+                .iter()
+                .map(|&row| column[row as usize])
+                .filter(|value| value.is_finite())
+                .collect();
+            let median = median(&mut present);
+            let (sum, sum_squares) = rows.iter().fold((0.0f64, 0.0f64), |(sum, squares), &row| {
+                let value = f64::from(signed_log1p(impute(column[row as usize], median)));
+                (sum + value, squares + value * value)
+            });
+            let count = rows.len().max(1) as f64;
+            let column_mean = sum / count;
+            let variance = (sum_squares / count - column_mean * column_mean).max(0.0);
+            let deviation = variance.sqrt();
+            fill.push(median);
+            mean.push(column_mean as f32);
+            std.push(if deviation < 1e-6 {
+                1.0
+            } else {
+                deviation as f32
+            });
+        }
+        Self {
+            features: dataset.features.clone(),
+            fill,
+            mean,
+            std,
+        }
+    }
+
+    /// The model input for one cell of feature `feature`.
+    pub fn scale(&self, feature: usize, value: f32) -> f32 {
+        (signed_log1p(impute(value, self.fill[feature])) - self.mean[feature]) / self.std[feature]
+    }
+
+    /// Back to original units (for explanations: "observed vs reconstructed").
+    pub fn unscale(&self, feature: usize, scaled: f32) -> f32 {
+        signed_expm1(scaled * self.std[feature] + self.mean[feature])
+    }
+
+    /// `rows` of `dataset` as a row-major matrix, `rows.len() × features`.
+    pub fn transform(&self, dataset: &Dataset, rows: &[u32]) -> Vec<f32> {
+        let width = self.features.len();
+        let mut matrix = vec![0.0; rows.len() * width];
+        for (feature, column) in dataset.columns.iter().enumerate() {
+            for (index, &row) in rows.iter().enumerate() {
+                matrix[index * width + feature] = self.scale(feature, column[row as usize]);
+            }
+        }
+        matrix
+    }
+}
+
+fn impute(value: f32, fill: f32) -> f32 {
+    if value.is_finite() { value } else { fill }
+}
+
+/// `sign(x) · ln(1 + |x|)`.
+pub fn signed_log1p(value: f32) -> f32 {
+    value.signum() * value.abs().ln_1p()
+}
+
+/// The inverse of [`signed_log1p`].
+pub fn signed_expm1(value: f32) -> f32 {
+    value.signum() * value.abs().exp_m1()
+}
+
+/// The median of `values` (0 when empty); reorders them.
+fn median(values: &mut [f32]) -> f32 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let odd = values.len() % 2 == 1;
+    let middle = values.len() / 2;
+    let (below, upper, _) = values.select_nth_unstable_by(middle, f32::total_cmp);
+    let upper = *upper;
+    if odd {
+        upper
+    } else {
+        let lower = below.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        (lower + upper) / 2.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dataset(column: Vec<f32>, labels: Vec<u16>) -> Dataset {
+        Dataset {
+            features: vec!["Flow Duration".into()],
+            columns: vec![column],
+            labels,
+            label_names: vec!["BENIGN".into(), "DDoS".into()],
+        }
+    }
+
+    #[test]
+    fn split_is_stratified_seeded_and_disjoint() {
+        let labels: Vec<u16> = (0..1000).map(|row| u16::from(row % 10 == 0)).collect();
+        let split = stratified_split(&labels, SplitFractions::default(), 3);
+        assert_eq!(
+            split,
+            stratified_split(&labels, SplitFractions::default(), 3)
+        );
+        assert_ne!(
+            split,
+            stratified_split(&labels, SplitFractions::default(), 4)
+        );
+        let attacks = |rows: &[u32]| {
+            rows.iter()
+                .filter(|&&row| labels[row as usize] == 1)
+                .count()
+        };
+        assert_eq!((split.train.len(), attacks(&split.train)), (600, 60));
+        assert_eq!(
+            (split.validation.len(), attacks(&split.validation)),
+            (200, 20)
+        );
+        assert_eq!((split.test.len(), attacks(&split.test)), (200, 20));
+        let mut all: Vec<u32> = [split.train, split.validation, split.test].concat();
+        all.sort_unstable();
+        assert_eq!(all, (0..1000).collect::<Vec<u32>>());
+    }
+
+    #[test]
+    fn scaler_imputes_with_the_benign_median_and_standardises() {
+        // Benign rows 0..4 hold 0, 1, 3 and a missing cell; row 4 is an attack and is not fitted.
+        let data = dataset(vec![0.0, 1.0, 3.0, f32::NAN, 1e9], vec![0, 0, 0, 0, 1]);
+        let benign = benign_rows(&data, &[0, 1, 2, 3, 4]);
+        assert_eq!(benign, [0, 1, 2, 3]);
+        let scaler = Scaler::fit(&data, &benign);
+        assert_eq!(scaler.fill, [1.0]);
+        // log1p of 0, 1, 3, 1 (imputed): 0, ln 2, ln 4, ln 2; mean = ln 2, std = ln 2 / sqrt 2.
+        let ln2 = 2f32.ln();
+        assert!((scaler.mean[0] - ln2).abs() < 1e-6);
+        assert!((scaler.std[0] - ln2 / 2f32.sqrt()).abs() < 1e-6);
+        assert!(scaler.scale(0, f32::NAN).abs() < 1e-6);
+        assert!((scaler.unscale(0, scaler.scale(0, 3.0)) - 3.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn signed_log_keeps_negative_values_apart() {
+        assert!((signed_log1p(-1.0) + 2f32.ln()).abs() < 1e-6);
+        assert_eq!(signed_log1p(0.0), 0.0);
+        assert!((signed_expm1(signed_log1p(-12345.0)) + 12345.0).abs() < 0.1);
+    }
+
+    #[test]
+    fn constant_feature_maps_to_zero() {
+        let data = dataset(vec![5.0; 4], vec![0; 4]);
+        let scaler = Scaler::fit(&data, &[0, 1, 2, 3]);
+        assert_eq!(scaler.std, [1.0]);
+        assert_eq!(scaler.transform(&data, &[0, 1]), [0.0, 0.0]);
+    }
+}

@@ -1,0 +1,179 @@
+//! The ingest report: what was read, kept and dropped, and why, for the page and the CLI.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::RowProblem;
+
+/// How many skipped rows of each reason are kept as examples.
+pub const EXAMPLES_KEPT: usize = 5;
+
+/// Everything a user should know about a load.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IngestReport {
+    /// One entry per file, in load order.
+    pub files: Vec<FileReport>,
+    /// Data rows read, all files.
+    pub rows_read: u64,
+    /// Rows kept in the dataset.
+    pub rows: u64,
+    /// Dropped rows by reason ("duplicate", "empty row", "wrong number of fields", …).
+    pub dropped: BTreeMap<String, u64>,
+    /// Kept rows per label, as published.
+    pub labels: BTreeMap<String, u64>,
+    /// Kept rows per family.
+    pub families: BTreeMap<String, u64>,
+    /// Per feature, the cells that were not a finite number (later imputed).
+    pub missing: BTreeMap<String, MissingCounts>,
+    /// The features the dataset keeps, in column order.
+    pub features: Vec<String>,
+    /// Columns read but not used as features, with the reason.
+    pub excluded: Vec<ExcludedColumn>,
+    /// The first few skipped rows of each file, with where and why.
+    pub examples: Vec<SkippedRow>,
+    /// Things the user should act on.
+    pub warnings: Vec<String>,
+}
+
+/// One file's part of the load.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FileReport {
+    /// The file's name.
+    pub name: String,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Columns in its header.
+    pub columns: usize,
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Rows kept.
+    pub rows: u64,
+}
+
+/// Cells of one feature that held no finite number, by what they held.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingCounts {
+    /// The literal `Infinity` (or `inf`, `-Infinity`).
+    pub infinity: u64,
+    /// The literal `NaN`.
+    pub nan: u64,
+    /// Empty cells.
+    pub empty: u64,
+    /// Numbers beyond the range of a 32-bit float.
+    pub out_of_range: u64,
+}
+
+impl MissingCounts {
+    /// All missing cells.
+    pub fn total(&self) -> u64 {
+        self.infinity + self.nan + self.empty + self.out_of_range
+    }
+}
+
+/// A column that is not a feature of the dataset.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExcludedColumn {
+    /// The file it was found in.
+    pub file: String,
+    /// Its header.
+    pub column: String,
+    /// Why it is not used.
+    pub reason: String,
+}
+
+/// A skipped row kept as an example.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedRow {
+    /// The file it was in.
+    pub file: String,
+    /// Where and why.
+    pub problem: RowProblem,
+}
+
+impl IngestReport {
+    /// Rows dropped for any reason.
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped.values().sum()
+    }
+
+    /// The report as a few aligned lines of text, for the terminal.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let _ = writeln!(out, "files:");
+        for file in &self.files {
+            let _ = writeln!(
+                out,
+                "  {}  {} bytes, {} columns, {} rows read, {} kept",
+                file.name, file.bytes, file.columns, file.rows_read, file.rows
+            );
+        }
+        let _ = writeln!(
+            out,
+            "rows: {} read, {} kept, {} dropped",
+            self.rows_read,
+            self.rows,
+            self.dropped_total()
+        );
+        for (reason, count) in &self.dropped {
+            let _ = writeln!(out, "  dropped, {reason}: {count}");
+        }
+        let width = self
+            .labels
+            .keys()
+            .map(|label| label.chars().count())
+            .max()
+            .unwrap_or(0);
+        let _ = writeln!(out, "labels:");
+        for (label, count) in &self.labels {
+            let _ = writeln!(out, "  {label:width$}  {count}");
+        }
+        let width = self
+            .families
+            .keys()
+            .map(|family| family.len())
+            .max()
+            .unwrap_or(0);
+        let _ = writeln!(out, "families:");
+        for (family, count) in &self.families {
+            let _ = writeln!(out, "  {family:width$}  {count}");
+        }
+        let _ = writeln!(out, "features: {}", self.features.len());
+        let missing: Vec<_> = self
+            .missing
+            .iter()
+            .filter(|(_, counts)| counts.total() > 0)
+            .collect();
+        if !missing.is_empty() {
+            let _ = writeln!(
+                out,
+                "cells imputed (Infinity / NaN / empty / out of range):"
+            );
+            for (feature, counts) in missing {
+                let _ = writeln!(
+                    out,
+                    "  {feature}: {} / {} / {} / {}",
+                    counts.infinity, counts.nan, counts.empty, counts.out_of_range
+                );
+            }
+        }
+        if !self.excluded.is_empty() {
+            let _ = writeln!(out, "columns not used:");
+            for column in &self.excluded {
+                let _ = writeln!(
+                    out,
+                    "  {} ({}): {}",
+                    column.column, column.file, column.reason
+                );
+            }
+        }
+        for example in &self.examples {
+            let _ = writeln!(out, "skipped: {}, {}", example.file, example.problem);
+        }
+        for warning in &self.warnings {
+            let _ = writeln!(out, "warning: {warning}");
+        }
+        out
+    }
+}
