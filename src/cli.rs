@@ -1,9 +1,12 @@
 //! The native command line: the same core as the page, for full-dataset runs and benchmarks.
 
+use std::fs::File;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::data::ingest::{IngestOptions, ingest_readers};
 use crate::model::backend::{self, BackendPreference};
 use crate::model::probe;
 
@@ -17,6 +20,23 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Read CIC-IDS 2017 flow CSVs (any published or cleaned variant) and report what was kept,
+    /// dropped and imputed, per file, label and column.
+    Ingest {
+        /// Print the report as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Use ports and the protocol number as features (off by default: they identify
+        /// services, and models that learn them transfer poorly to other networks).
+        #[arg(long)]
+        ports: bool,
+        /// Keep exact duplicate rows (dropped by default).
+        #[arg(long)]
+        keep_duplicates: bool,
+        /// The CSV files, loaded together and aligned on their common features.
+        #[arg(required = true, value_name = "CSV")]
+        files: Vec<PathBuf>,
+    },
     /// Show which compute backend would train here, and prove it trains with a few Adam steps.
     Backends {
         /// Which backend to check: auto (a hardware GPU, else the CPU), gpu (any wgpu adapter,
@@ -50,6 +70,19 @@ impl From<PreferenceArg> for BackendPreference {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
+        Command::Ingest {
+            json,
+            ports,
+            keep_duplicates,
+            files,
+        } => ingest(
+            &files,
+            IngestOptions {
+                ports_as_features: ports,
+                keep_duplicates,
+            },
+            json,
+        ),
         Command::Backends { backend, steps } => check_backend(backend.into(), steps),
     };
     match outcome {
@@ -79,4 +112,23 @@ fn check_backend(preference: BackendPreference, steps: usize) -> Result<(), Stri
             "the loss did not fall in {steps} steps ({first} -> {last}); this backend cannot be trusted to train"
         ))
     }
+}
+
+fn ingest(paths: &[PathBuf], options: IngestOptions, json: bool) -> Result<(), String> {
+    let files = paths
+        .iter()
+        .map(|path| {
+            File::open(path)
+                .map(|file| (path.display().to_string(), file))
+                .map_err(|error| format!("cannot open {}: {error}", path.display()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let (_, report) = ingest_readers(files, options).map_err(|error| error.to_string())?;
+    if json {
+        let text = serde_json::to_string_pretty(&report).map_err(|error| error.to_string())?;
+        println!("{text}");
+    } else {
+        print!("{}", report.to_text());
+    }
+    Ok(())
 }

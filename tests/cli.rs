@@ -16,6 +16,7 @@ fn help_lists_the_subcommands() {
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
     assert!(help.contains("backends"), "{help}");
+    assert!(help.contains("ingest"), "{help}");
 }
 
 #[test]
@@ -39,4 +40,63 @@ fn unknown_backend_is_refused_with_the_choices() {
         stderr.contains("possible values: auto, gpu, cpu"),
         "{stderr}"
     );
+}
+
+fn sample(name: &str) -> String {
+    format!(
+        "{}/tests/data/cicids2017/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn ingest_json_has_the_documented_fields() {
+    let output = netsentry(&[
+        "ingest",
+        "--json",
+        &sample("cicids2017-ddos-mixed-10-pandas-header.csv"),
+    ]);
+    assert!(output.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["rows"], 10);
+    assert_eq!(report["labels"]["DDoS"], 5);
+    assert_eq!(report["families"]["BENIGN"], 5);
+    assert!(report["dropped"].is_object());
+    assert_eq!(report["features"].as_array().unwrap().len(), 76);
+    assert!(report["warnings"].is_array());
+}
+
+#[test]
+fn ingest_table_lists_labels() {
+    let output = netsentry(&["ingest", &sample("improved/Portscan_2500.csv")]);
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("rows: 2500 read, 2500 kept, 0 dropped"),
+        "{text}"
+    );
+    assert!(text.contains("  Portscan  2500"), "{text}");
+}
+
+#[test]
+fn ingest_of_a_bad_file_fails_with_the_position() {
+    let dir = std::env::temp_dir().join(format!("netsentry-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("semicolons.csv");
+    std::fs::write(&path, "Flow Duration;Label\n1;BENIGN\n").unwrap();
+    let output = netsentry(&["ingest", path.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("semicolons.csv, line 1: the header is separated by semicolons"),
+        "{stderr}"
+    );
+    let output = netsentry(&["ingest", dir.join("missing.csv").to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("cannot open")
+    );
+    std::fs::remove_dir_all(dir).unwrap();
 }

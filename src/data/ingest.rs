@@ -7,8 +7,9 @@
 //! Value policy: `Infinity`, `NaN`, empty cells and numbers beyond `f32` are stored as missing
 //! (NaN) and counted per column, to be imputed from benign training statistics by
 //! [`super::prepare`]; negative values such as the `-1` of `Init_Win_bytes_*` are kept as
-//! values. Rows whose fields are all empty, and exact duplicates of an earlier row (same features
-//! and label, identifier columns ignored) are dropped and counted.
+//! values. Rows whose fields are all empty, and exact duplicates of an earlier row (the same text
+//! in every column but the identifier and time columns, in any file of the load) are dropped and
+//! counted.
 
 use std::collections::{HashMap, HashSet};
 
@@ -68,6 +69,10 @@ struct FileState {
     ends_len: usize,
     /// Line on which the record being read started.
     record_line: u64,
+    /// Newlines consumed so far, and whether the next non-newline byte starts a record: csv-core
+    /// skips blank lines, so lines are counted here.
+    newlines: u64,
+    awaiting_record: bool,
     header: Option<Header>,
     bytes: u64,
     rows_read: u64,
@@ -77,7 +82,35 @@ struct FileState {
     examples: usize,
     /// Scratch space for one row's features before it is accepted.
     row: Vec<f32>,
+    /// Scratch space for the bytes that identify a row, for duplicate detection.
+    identity: Vec<u8>,
     row_missing: Vec<(usize, MissingKind)>,
+}
+
+impl FileState {
+    /// Advances the line count over consumed bytes, noting the line where a record starts.
+    fn count_lines(&mut self, consumed: &[u8]) {
+        let mut rest = consumed;
+        if self.awaiting_record {
+            match rest.iter().position(|&byte| byte != b'\n' && byte != b'\r') {
+                Some(start) => {
+                    self.newlines += count_newlines(&rest[..start]);
+                    self.record_line = self.newlines + 1;
+                    self.awaiting_record = false;
+                    rest = &rest[start..];
+                }
+                None => {
+                    self.newlines += count_newlines(rest);
+                    return;
+                }
+            }
+        }
+        self.newlines += count_newlines(rest);
+    }
+}
+
+fn count_newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&byte| byte == b'\n').count() as u64
 }
 
 /// What the header told us about a file's columns.
@@ -86,6 +119,9 @@ struct Header {
     label: usize,
     /// (column in the file, column in the dataset) for each feature the dataset keeps.
     features: Vec<(usize, usize)>,
+    /// The columns whose text decides whether two rows are duplicates: all but identifiers,
+    /// time and second copies.
+    identity: Vec<usize>,
     names: Vec<String>,
 }
 
@@ -127,6 +163,8 @@ impl Ingest {
             ends: vec![0; 128],
             ends_len: 0,
             record_line: 1,
+            newlines: 0,
+            awaiting_record: true,
             header: None,
             bytes: 0,
             rows_read: 0,
@@ -135,6 +173,7 @@ impl Ingest {
             first_problem: None,
             examples: 0,
             row: Vec::new(),
+            identity: Vec::new(),
             row_missing: Vec::new(),
         });
         Ok(())
@@ -249,6 +288,7 @@ impl Ingest {
                 &mut file.record[file.record_len..],
                 &mut file.ends[file.ends_len..],
             );
+            file.count_lines(&input[..read]);
             input = &input[read..];
             file.record_len += written;
             file.ends_len += ends;
@@ -266,7 +306,7 @@ impl Ingest {
                     self.record(file)?;
                     file.record_len = 0;
                     file.ends_len = 0;
-                    file.record_line = file.csv.line() + 1;
+                    file.awaiting_record = true;
                 }
                 ReadRecordResult::End => return Ok(()),
             }
@@ -334,7 +374,11 @@ impl Ingest {
             return Ok(());
         }
         let label = self.label_id(label);
-        if !self.options.keep_duplicates && !self.seen_rows.insert(row_hash(&file.row, label)) {
+        if !self.options.keep_duplicates
+            && !self
+                .seen_rows
+                .insert(row_hash(header, fields, &mut file.identity))
+        {
             self.drop_row("duplicate");
             return Ok(());
         }
@@ -388,7 +432,7 @@ impl Ingest {
         }
         for (column, role) in &schema.columns {
             let reason = match role {
-                Role::Identifier => "identifier or time, not flow behaviour",
+                Role::Identifier => "identifier, time or annotation, not flow behaviour",
                 Role::PortOrProtocol(_) => "port or protocol; a feature only when asked for",
                 Role::Duplicate(_) => "a second copy of an earlier column",
                 Role::Unknown => "not a known CICFlowMeter statistic",
@@ -420,10 +464,18 @@ impl Ingest {
                 (column, index)
             })
             .collect();
+        let identity = schema
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, role))| !matches!(role, Role::Identifier | Role::Duplicate(_)))
+            .map(|(column, _)| column)
+            .collect();
         Ok(Header {
             fields: names.len(),
             label,
             features,
+            identity,
             names,
         })
     }
@@ -632,14 +684,14 @@ fn trim(bytes: &[u8]) -> &[u8] {
     &bytes[start..end]
 }
 
-/// A row's identity for duplicate detection: its feature bits and its label.
-fn row_hash(row: &[f32], label: u16) -> u64 {
-    let mut bytes = Vec::with_capacity(row.len() * 4 + 2);
-    for value in row {
-        bytes.extend_from_slice(&value.to_bits().to_le_bytes());
+/// A row's identity for duplicate detection: the hash of its identity columns' trimmed text.
+fn row_hash(header: &Header, fields: Fields<'_>, scratch: &mut Vec<u8>) -> u64 {
+    scratch.clear();
+    for &column in &header.identity {
+        scratch.extend_from_slice(trim(fields.get(column)));
+        scratch.push(0x1f);
     }
-    bytes.extend_from_slice(&label.to_le_bytes());
-    xxhash_rust::xxh3::xxh3_64(&bytes)
+    xxhash_rust::xxh3::xxh3_64(scratch)
 }
 
 fn memchr_nul(bytes: &[u8]) -> Option<usize> {
