@@ -119,7 +119,10 @@ fn ingest(paths: &[PathBuf], options: IngestOptions, json: bool) -> Result<(), S
         .iter()
         .map(|path| {
             File::open(path)
-                .map(|file| (path.display().to_string(), file))
+                .map(|file| {
+                    let size = file.metadata().ok().map(|metadata| metadata.len());
+                    (path.display().to_string(), size, file)
+                })
                 .map_err(|error| format!("cannot open {}: {error}", path.display()))
         })
         .collect::<Result<Vec<_>, _>>()?;

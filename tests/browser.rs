@@ -6,8 +6,11 @@
 
 use futures::StreamExt;
 use futures::channel::mpsc;
+use netsentry::app::files::{SLICE_BYTES, ingest_files};
 use netsentry::app::protocol::{FromWorker, ToWorker};
 use netsentry::app::worker::TrainingWorker;
+use netsentry::data::error::ErrorKind;
+use netsentry::data::ingest::IngestOptions;
 use netsentry::model::backend::{self, BackendPreference};
 use netsentry::model::probe;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -75,4 +78,54 @@ async fn worker_trains_on_webgpu_and_reports_back() {
         }
         other => panic!("expected the check's report, got {other:?}"),
     }
+}
+
+/// A `File` as the page gets one from a file input or a drop.
+fn file(name: &str, bytes: &[u8]) -> web_sys::File {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    web_sys::File::new_with_u8_array_sequence(&parts, name).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn real_files_ingest_in_slices_with_progress() {
+    let files = [
+        file(
+            "DDoS_2500.csv",
+            include_bytes!("data/cicids2017/improved/DDoS_2500.csv"),
+        ),
+        file(
+            "Portscan_2500.csv",
+            include_bytes!("data/cicids2017/improved/Portscan_2500.csv"),
+        ),
+    ];
+    let mut updates = Vec::new();
+    // 256 KiB slices: each file arrives in several pieces, split mid-row.
+    let (dataset, report) = ingest_files(&files, IngestOptions::default(), 262_144.0, |update| {
+        updates.push(update.clone())
+    })
+    .await
+    .unwrap();
+    assert_eq!(dataset.rows(), 5000);
+    assert_eq!(report.labels["DDoS"], 2500);
+    assert_eq!(report.labels["Portscan"], 2500);
+    assert_eq!(dataset.features.len(), 81);
+    assert!(updates.len() >= 10, "{} progress updates", updates.len());
+    let last = updates.last().unwrap();
+    assert_eq!(last.file, "Portscan_2500.csv");
+    assert_eq!(last.progress.bytes, last.size);
+    assert_eq!(last.progress.rows, 5000);
+}
+
+#[wasm_bindgen_test]
+async fn a_malformed_file_in_the_browser_names_its_line() {
+    let files = [file(
+        "broken.csv",
+        b"Flow Duration,Label\n1,BENIGN\n\"2,BENIGN\n3,BENIGN\n",
+    )];
+    let error = ingest_files(&files, IngestOptions::default(), SLICE_BYTES, |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::UnterminatedQuote);
+    assert_eq!(error.line, Some(3));
+    assert!(error.to_string().starts_with("broken.csv, line 3"));
 }

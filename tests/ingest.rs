@@ -18,16 +18,17 @@ fn sample(name: &str) -> PathBuf {
 }
 
 fn load_files(names: &[&str]) -> (Dataset, IngestReport) {
-    let files = names
-        .iter()
-        .map(|name| (name.to_string(), File::open(sample(name)).unwrap()));
+    let files = names.iter().map(|name| {
+        let file = File::open(sample(name)).unwrap();
+        (name.to_string(), Some(file.metadata().unwrap().len()), file)
+    });
     ingest_readers(files, IngestOptions::default()).unwrap()
 }
 
 fn load(files: &[(&str, &[u8])]) -> Result<(Dataset, IngestReport), IngestError> {
     let files = files
         .iter()
-        .map(|(name, bytes)| (name.to_string(), Cursor::new(bytes.to_vec())));
+        .map(|(name, bytes)| (name.to_string(), None, Cursor::new(bytes.to_vec())));
     ingest_readers(files, IngestOptions::default())
 }
 
@@ -159,7 +160,9 @@ fn chunk_size_does_not_change_the_result() {
     let whole = load_one(&bytes).unwrap();
     for chunk in [1, 7, 4096] {
         let mut ingest = Ingest::new(IngestOptions::default());
-        ingest.begin_file("flows.csv").unwrap();
+        ingest
+            .begin_file("flows.csv", Some(bytes.len() as u64))
+            .unwrap();
         for piece in bytes.chunks(chunk) {
             ingest.feed(piece).unwrap();
         }
@@ -377,7 +380,7 @@ fn duplicates_across_files_are_dropped() {
         ..IngestOptions::default()
     };
     let (kept, _) = ingest_readers(
-        files.map(|(name, bytes)| (name.to_string(), Cursor::new(bytes))),
+        files.map(|(name, bytes)| (name.to_string(), None, Cursor::new(bytes))),
         options,
     )
     .unwrap();
@@ -425,7 +428,7 @@ fn files_with_nothing_in_common() {
 #[test]
 fn ports_are_features_only_on_request() {
     let csv = "Destination Port,Flow Duration,Label\n80,5,BENIGN\n";
-    let files = || [("a.csv".to_string(), Cursor::new(csv.as_bytes()))];
+    let files = || [("a.csv".to_string(), None, Cursor::new(csv.as_bytes()))];
     let (default, _) = ingest_readers(files(), IngestOptions::default()).unwrap();
     assert_eq!(default.features, ["Flow Duration"]);
     let options = IngestOptions {
@@ -442,4 +445,20 @@ fn line_numbers_count_blank_lines() {
     csv += "1,2,3,BENIGN\n\n\n1,x,3,BENIGN\n";
     let (_, report) = load_one(csv.as_bytes()).unwrap();
     assert_eq!(report.examples[0].problem.line, 5);
+}
+
+#[test]
+fn progress_counts_rows_across_files() {
+    let csv = format!("{HEADER}1,2,3,BENIGN\n4,5,6,BENIGN\n");
+    let mut ingest = Ingest::new(IngestOptions::default());
+    for name in ["a.csv", "b.csv"] {
+        ingest.begin_file(name, None).unwrap();
+        ingest.feed(csv.as_bytes()).unwrap();
+        ingest.end_file().unwrap();
+    }
+    ingest.begin_file("c.csv", None).unwrap();
+    ingest.feed(csv.as_bytes()).unwrap();
+    let progress = ingest.progress();
+    assert_eq!(progress.bytes, csv.len() as u64);
+    assert_eq!(progress.rows, 6);
 }

@@ -1,5 +1,6 @@
 //! The browser page: a leptos app whose training runs in a Web Worker.
 
+pub mod files;
 pub mod protocol;
 pub mod worker;
 
