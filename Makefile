@@ -12,7 +12,7 @@ export WASM_BINDGEN_TEST_TIMEOUT ?= 300
 
 TRUNK := trunk --config trunk.toml
 
-.PHONY: setup serve dist test
+.PHONY: setup serve dist test bench
 
 setup:
 	@scripts/setup.sh
@@ -28,3 +28,9 @@ dist: setup
 ## Every check: formatting, lints, native tests, browser tests, end-to-end
 test: setup
 	@scripts/test.sh
+
+## Benchmarks that print figures: ingest throughput and peak memory, natively and in Chromium
+bench: setup
+	cargo bench --bench ingest
+	cargo test --target wasm32-unknown-unknown --no-default-features --release --test browser_bench \
+		-- --include-ignored --nocapture

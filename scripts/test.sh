@@ -16,7 +16,7 @@ cargo fmt --check
 stage "lints (native)"
 cargo clippy --all-targets --locked -- -D warnings
 stage "lints (wasm32)"
-cargo clippy "${WASM[@]}" --lib --test browser --release --locked -- -D warnings
+cargo clippy "${WASM[@]}" --lib --test browser --test browser_bench --release --locked -- -D warnings
 
 stage "native tests"
 cargo test --locked 2>&1 | tee -a "$log"

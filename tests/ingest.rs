@@ -462,3 +462,25 @@ fn progress_counts_rows_across_files() {
     assert_eq!(progress.bytes, csv.len() as u64);
     assert_eq!(progress.rows, 6);
 }
+
+#[test]
+fn bundled_sample_has_benign_and_three_attacks() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static/cicids2017-sample.csv");
+    let file = File::open(path).unwrap();
+    let (dataset, report) = ingest_readers(
+        [("cicids2017-sample.csv".to_string(), None, file)],
+        IngestOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        counts(&report),
+        [
+            ("BENIGN", 1498),
+            ("DDoS", 500),
+            ("DoS Hulk", 500),
+            ("Portscan", 500)
+        ]
+    );
+    assert_eq!(dataset.features.len(), 81);
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+}

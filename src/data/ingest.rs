@@ -23,6 +23,10 @@ use super::schema::{Role, Schema};
 
 /// Rows checked before deciding a file is mostly malformed.
 const MALFORMED_WINDOW: u64 = 1000;
+/// Rows gathered row-major before they are copied into the columns. Writing each row straight
+/// into ~80 column vectors touches ~80 memory streams at once, more than a CPU's prefetchers
+/// follow; copying a block column by column writes one stream at a time (about 2× faster).
+const BLOCK_ROWS: usize = 256;
 /// Rows read before estimating a file's row count to reserve column capacity once, so columns do
 /// not double past their final size (peak memory stays near the columnar size).
 const ESTIMATE_AFTER_ROWS: u64 = 256;
@@ -54,10 +58,13 @@ pub struct Ingest {
     /// Feature names and their columns, in order.
     features: Vec<String>,
     columns: Vec<Vec<f32>>,
+    /// Accepted rows not yet in `columns`, row-major, at most [`BLOCK_ROWS`] of them.
+    block: Vec<f32>,
     missing: Vec<MissingCounts>,
     labels: Vec<u16>,
     label_names: Vec<String>,
-    label_ids: HashMap<String, u16>,
+    /// Label ids by the label's raw (trimmed) bytes, so a row's label costs one lookup.
+    label_ids: HashMap<Vec<u8>, u16>,
     seen_rows: HashSet<u64>,
     file: Option<FileState>,
 }
@@ -117,7 +124,7 @@ impl FileState {
 }
 
 fn count_newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&byte| byte == b'\n').count() as u64
+    memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
 /// What the header told us about a file's columns.
@@ -148,6 +155,7 @@ impl Ingest {
             report: IngestReport::default(),
             features: Vec::new(),
             columns: Vec::new(),
+            block: Vec::new(),
             missing: Vec::new(),
             labels: Vec::new(),
             label_names: Vec::new(),
@@ -192,7 +200,7 @@ impl Ingest {
     /// Parses the next chunk of the current file.
     pub fn feed(&mut self, chunk: &[u8]) -> Result<(), IngestError> {
         let mut file = self.file.take().expect("begin_file before feed");
-        if let Some(offset) = memchr_nul(chunk) {
+        if let Some(offset) = memchr::memchr(0, chunk) {
             return Err(error(
                 &file.name,
                 None,
@@ -212,6 +220,7 @@ impl Ingest {
     pub fn end_file(&mut self) -> Result<(), IngestError> {
         let mut file = self.file.take().expect("begin_file before end_file");
         self.parse(&mut file, &[])?;
+        self.flush_block();
         if file.header.is_none() {
             return Err(error(&file.name, None, None, ErrorKind::Empty));
         }
@@ -247,6 +256,7 @@ impl Ingest {
 
     /// Ends the load: the dataset and the report on it.
     pub fn finish(mut self) -> (Dataset, IngestReport) {
+        self.flush_block();
         let mut report = std::mem::take(&mut self.report);
         report.rows_read = report.files.iter().map(|file| file.rows_read).sum();
         report.rows = self.labels.len() as u64;
@@ -336,7 +346,10 @@ impl Ingest {
             data: &file.record[..file.record_len],
             ends: &file.ends[..file.ends_len],
         };
-        if let Some(column) = fields.iter().position(|field| field.contains(&b'\n')) {
+        // Fields hold no delimiters or terminators, so a newline in one means a quoted field ran on.
+        if memchr::memchr(b'\n', fields.data).is_some()
+            && let Some(column) = fields.iter().position(|field| field.contains(&b'\n'))
+        {
             let column = file
                 .header
                 .as_ref()
@@ -379,8 +392,7 @@ impl Ingest {
             self.skip_row(file, problem)?;
             return Ok(());
         }
-        let label = label::decode(fields.get(header.label));
-        if label.is_empty() {
+        let Some(label) = self.label_id(trim(fields.get(header.label))) else {
             let problem = RowProblem {
                 line,
                 column: Some(header.names[header.label].clone()),
@@ -388,8 +400,7 @@ impl Ingest {
             };
             self.skip_row(file, problem)?;
             return Ok(());
-        }
-        let label = self.label_id(label);
+        };
         if !self.options.keep_duplicates
             && !self
                 .seen_rows
@@ -398,8 +409,9 @@ impl Ingest {
             self.drop_row("duplicate");
             return Ok(());
         }
-        for (column, value) in self.columns.iter_mut().zip(&file.row) {
-            column.push(*value);
+        self.block.extend_from_slice(&file.row);
+        if self.block.len() >= BLOCK_ROWS * self.columns.len() {
+            self.flush_block();
         }
         for (feature, kind) in file.row_missing.drain(..) {
             let counts = &mut self.missing[feature];
@@ -550,6 +562,17 @@ impl Ingest {
         Ok(())
     }
 
+    /// Moves the gathered rows into the columns, one column at a time.
+    fn flush_block(&mut self) {
+        let width = self.columns.len();
+        if width > 0 {
+            for (feature, column) in self.columns.iter_mut().enumerate() {
+                column.extend(self.block.iter().skip(feature).step_by(width));
+            }
+        }
+        self.block.clear();
+    }
+
     /// Reserves room for the rest of the file, estimated from its size and the lines so far.
     fn reserve_for(&mut self, file: &FileState) {
         let Some(size) = file.size else { return };
@@ -574,14 +597,25 @@ impl Ingest {
         });
     }
 
-    fn label_id(&mut self, label: String) -> u16 {
-        if let Some(&id) = self.label_ids.get(&label) {
-            return id;
+    /// The id of a label from its raw bytes, decoding only labels not seen before; `None` for an
+    /// empty label.
+    fn label_id(&mut self, raw: &[u8]) -> Option<u16> {
+        if let Some(&id) = self.label_ids.get(raw) {
+            return Some(id);
         }
-        let id = u16::try_from(self.label_names.len()).unwrap_or(u16::MAX);
-        self.label_names.push(label.clone());
-        self.label_ids.insert(label, id);
-        id
+        let text = label::decode(raw);
+        if text.is_empty() {
+            return None;
+        }
+        let id = match self.label_names.iter().position(|name| *name == text) {
+            Some(id) => id as u16,
+            None => {
+                self.label_names.push(text);
+                u16::try_from(self.label_names.len() - 1).unwrap_or(u16::MAX)
+            }
+        };
+        self.label_ids.insert(raw.to_vec(), id);
+        Some(id)
     }
 
     fn drop_row(&mut self, reason: &str) {
@@ -688,6 +722,9 @@ fn parse_number(text: &[u8]) -> Number {
     if text.is_empty() {
         return Number::Missing(MissingKind::Empty);
     }
+    if let Some(value) = parse_integer(text) {
+        return Number::Value(value);
+    }
     match fast_float2::parse::<f64, _>(text) {
         Ok(value) if value.is_nan() => Number::Missing(MissingKind::Nan),
         // "Infinity" and "inf" are literals; "1e400" is a number too large for any float.
@@ -705,6 +742,32 @@ fn parse_number(text: &[u8]) -> Number {
         Ok(value) => Number::Value(value as f32),
         Err(_) => Number::Text,
     }
+}
+
+/// Most flow statistics are small integers; reading them directly is several times faster than a
+/// general float parser. Anything else (a sign other than `-`, a point, an exponent, more than
+/// 18 digits) returns `None` for the general parser.
+fn parse_integer(text: &[u8]) -> Option<f32> {
+    let (negative, digits) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut value: i64 = 0;
+    for &byte in digits {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        value = value * 10 + i64::from(digit);
+    }
+    Some(if negative {
+        -(value as f32)
+    } else {
+        value as f32
+    })
 }
 
 fn trim(bytes: &[u8]) -> &[u8] {
@@ -727,10 +790,6 @@ fn row_hash(header: &Header, fields: Fields<'_>, scratch: &mut Vec<u8>) -> u64 {
         scratch.push(0x1f);
     }
     xxhash_rust::xxh3::xxh3_64(scratch)
-}
-
-fn memchr_nul(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&byte| byte == 0)
 }
 
 fn error(file: &str, line: Option<u64>, column: Option<String>, kind: ErrorKind) -> IngestError {

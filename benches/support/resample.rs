@@ -1,0 +1,33 @@
+//! The benchmark file's recipe, shared by the native and the browser benchmark: the header of the
+//! MachineLearningCVE layout, then real rows drawn at random (seeded) from the samples in
+//! `tests/data/cicids2017/`, CRLF-terminated like the published files, up to a size.
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+const FRIDAY: &str =
+    include_str!("../../tests/data/cicids2017/cicids2017-friday-ddos-benign-9998.csv");
+const MIXED: &str =
+    include_str!("../../tests/data/cicids2017/cicids2017-ddos-mixed-10-pandas-header.csv");
+
+/// The size of the largest published CIC-IDS 2017 file, roughly.
+pub const TARGET_BYTES: usize = 250 * 1024 * 1024;
+
+/// Calls `emit` with the header line, then with resampled rows, until `target_bytes` are out.
+pub fn resample(target_bytes: usize, mut emit: impl FnMut(&str)) {
+    let header = FRIDAY.lines().next().expect("header");
+    let rows: Vec<&str> = [FRIDAY, MIXED]
+        .into_iter()
+        .flat_map(|text| text.lines().skip(1))
+        .map(|line| line.trim_end_matches('\r'))
+        .filter(|line| !line.is_empty())
+        .collect();
+    emit(header.trim_end_matches('\r'));
+    let mut rng = StdRng::seed_from_u64(2017);
+    let mut written = header.len();
+    while written < target_bytes {
+        let row = rows[rng.random_range(0..rows.len())];
+        emit(row);
+        written += row.len() + 2;
+    }
+}

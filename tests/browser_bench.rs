@@ -1,0 +1,84 @@
+//! The ingest benchmark in headless Chromium: the same ~250 MB resampled file as
+//! `benches/ingest.rs`, built as a `File` in browser memory, streamed through the app's
+//! Blob-slice reader. Ignored in `make test`; `make bench` runs it with `--include-ignored`.
+//!
+//! Peak memory is the wasm linear memory after the load (it never shrinks, so it is the peak of
+//! everything the module allocated), against the dataset's columnar size.
+#![cfg(target_arch = "wasm32")]
+
+use netsentry::app::files::{SLICE_BYTES, ingest_files};
+use netsentry::data::ingest::IngestOptions;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
+use web_time::Instant;
+
+#[path = "../benches/support/resample.rs"]
+mod resample;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// The file as browser-side parts of about 1 MB, so the wasm heap holds none of it.
+fn generated_file() -> web_sys::File {
+    let parts = js_sys::Array::new();
+    let mut block = Vec::with_capacity(1 << 20);
+    resample::resample(resample::TARGET_BYTES, |line| {
+        block.extend_from_slice(line.as_bytes());
+        block.extend_from_slice(b"\r\n");
+        if block.len() >= 1 << 20 {
+            parts.push(&js_sys::Uint8Array::from(block.as_slice()));
+            block.clear();
+        }
+    });
+    parts.push(&js_sys::Uint8Array::from(block.as_slice()));
+    web_sys::File::new_with_u8_array_sequence(&parts, "machinelearningcve-250mb.csv").unwrap()
+}
+
+fn linear_memory_bytes() -> f64 {
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    memory
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length() as f64
+}
+
+#[wasm_bindgen_test]
+#[ignore = "a benchmark: run by `make bench`"]
+async fn ingest_throughput_and_memory() {
+    let file = generated_file();
+    let size = file.size();
+    console_log!("file: {:.1} MB", size / 1e6);
+    for (what, options) in [
+        (
+            "keeping duplicates",
+            IngestOptions {
+                keep_duplicates: true,
+                ..IngestOptions::default()
+            },
+        ),
+        (
+            "default (duplicates hashed and dropped)",
+            IngestOptions::default(),
+        ),
+    ] {
+        let before = linear_memory_bytes();
+        let started = Instant::now();
+        let (dataset, report) =
+            ingest_files(std::slice::from_ref(&file), options, SLICE_BYTES, |_| {})
+                .await
+                .unwrap();
+        let seconds = started.elapsed().as_secs_f64();
+        let columnar = dataset.memory_bytes() as f64;
+        console_log!(
+            "browser ingest, {what}: {:.0} MB/s, {:.0} rows/s ({} rows read, {} kept, {:.2} s); wasm memory {:.0} MB (was {:.0} MB) = {:.2} × the columnar size ({:.0} MB)",
+            size / 1e6 / seconds,
+            report.rows_read as f64 / seconds,
+            report.rows_read,
+            report.rows,
+            seconds,
+            linear_memory_bytes() / 1e6,
+            before / 1e6,
+            linear_memory_bytes() / columnar,
+            columnar / 1e6
+        );
+    }
+}
