@@ -12,7 +12,7 @@ export WASM_BINDGEN_TEST_TIMEOUT ?= 300
 
 TRUNK := trunk --config trunk.toml
 
-.PHONY: setup serve dist test bench
+.PHONY: setup serve dist test bench fuzz
 
 setup:
 	@scripts/setup.sh
@@ -34,3 +34,9 @@ bench: setup
 	cargo bench --bench ingest
 	cargo test --target wasm32-unknown-unknown --no-default-features --release --test browser_bench \
 		-- --include-ignored --nocapture
+
+## Fuzz the CSV ingest for FUZZ_SECONDS (cargo-fuzz needs nightly features: RUSTC_BOOTSTRAP)
+FUZZ_SECONDS ?= 600
+fuzz:
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz@0.13.2
+	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run ingest -- -max_total_time=$(FUZZ_SECONDS) -max_len=8192
