@@ -18,6 +18,7 @@ use csv_core::{ReadRecordResult, Reader};
 use super::dataset::Dataset;
 use super::error::{ErrorKind, IngestError, RowProblem, RowProblemKind};
 use super::label::{self, Family};
+use super::number::{MissingKind, Number, parse_number, trim};
 use super::report::{EXAMPLES_KEPT, ExcludedColumn, FileReport, IngestReport, MissingCounts};
 use super::schema::{Role, Schema};
 
@@ -137,14 +138,6 @@ struct Header {
     /// time and second copies.
     identity: Vec<usize>,
     names: Vec<String>,
-}
-
-#[derive(Clone, Copy)]
-enum MissingKind {
-    Infinity,
-    Nan,
-    Empty,
-    OutOfRange,
 }
 
 impl Ingest {
@@ -710,76 +703,6 @@ fn parse_row(
         };
     }
     Ok(())
-}
-
-enum Number {
-    Value(f32),
-    Missing(MissingKind),
-    Text,
-}
-
-fn parse_number(text: &[u8]) -> Number {
-    if text.is_empty() {
-        return Number::Missing(MissingKind::Empty);
-    }
-    if let Some(value) = parse_integer(text) {
-        return Number::Value(value);
-    }
-    match fast_float2::parse::<f64, _>(text) {
-        Ok(value) if value.is_nan() => Number::Missing(MissingKind::Nan),
-        // "Infinity" and "inf" are literals; "1e400" is a number too large for any float.
-        Ok(value) if value.is_infinite() => Number::Missing(
-            if text
-                .iter()
-                .any(|byte| byte.is_ascii_alphabetic() && !byte.eq_ignore_ascii_case(&b'e'))
-            {
-                MissingKind::Infinity
-            } else {
-                MissingKind::OutOfRange
-            },
-        ),
-        Ok(value) if value.abs() > f64::from(f32::MAX) => Number::Missing(MissingKind::OutOfRange),
-        Ok(value) => Number::Value(value as f32),
-        Err(_) => Number::Text,
-    }
-}
-
-/// Most flow statistics are small integers; reading them directly is several times faster than a
-/// general float parser. Anything else (a sign other than `-`, a point, an exponent, more than
-/// 18 digits) returns `None` for the general parser.
-fn parse_integer(text: &[u8]) -> Option<f32> {
-    let (negative, digits) = match text.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, text),
-    };
-    if digits.is_empty() || digits.len() > 18 {
-        return None;
-    }
-    let mut value: i64 = 0;
-    for &byte in digits {
-        let digit = byte.wrapping_sub(b'0');
-        if digit > 9 {
-            return None;
-        }
-        value = value * 10 + i64::from(digit);
-    }
-    Some(if negative {
-        -(value as f32)
-    } else {
-        value as f32
-    })
-}
-
-fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|byte| !byte.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|byte| !byte.is_ascii_whitespace())
-        .map_or(start, |end| end + 1);
-    &bytes[start..end]
 }
 
 /// A row's identity for duplicate detection: the hash of its identity columns' trimmed text.

@@ -5,6 +5,7 @@ pub mod dataset;
 pub mod error;
 pub mod ingest;
 pub mod label;
+pub mod number;
 pub mod prepare;
 pub mod report;
 pub mod schema;
