@@ -484,3 +484,12 @@ fn bundled_sample_has_benign_and_three_attacks() {
     assert_eq!(dataset.features.len(), 81);
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
 }
+
+#[test]
+fn a_row_without_end_stops_before_it_eats_memory() {
+    let mut bytes = HEADER.as_bytes().to_vec();
+    bytes.extend(std::iter::repeat_n(b'7', 3 << 20));
+    let error = fails(&bytes);
+    assert_eq!(error.kind, ErrorKind::RowTooLong { limit: 1 << 20 });
+    assert_eq!(error.line, Some(2));
+}

@@ -46,6 +46,11 @@ pub enum ErrorKind {
     },
     /// A quoted field runs past the end of its line.
     UnterminatedQuote,
+    /// A row longer than any flow row could be.
+    RowTooLong {
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// Most of the first rows are malformed: this is not the flow table it looks like.
     MostlyMalformed {
         /// Rows checked.
@@ -158,6 +163,11 @@ impl std::fmt::Display for IngestError {
             ),
             ErrorKind::UnterminatedQuote => f.write_str(
                 "a quoted field does not end on its line (a missing closing quote?); fix the quote or remove the row",
+            ),
+            ErrorKind::RowTooLong { limit } => write!(
+                f,
+                "a row longer than {} MB: this is not a flow table; choose a CICFlowMeter CSV",
+                limit / (1 << 20)
             ),
             ErrorKind::MostlyMalformed {
                 checked,

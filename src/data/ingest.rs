@@ -24,6 +24,9 @@ use super::schema::{Role, Schema};
 
 /// Rows checked before deciding a file is mostly malformed.
 const MALFORMED_WINDOW: u64 = 1000;
+/// The longest row read: flow rows are a few hundred bytes, and a longer "row" means a file that
+/// is not a flow table (minified JSON, a log without line breaks) and would only eat memory.
+const MAX_ROW_BYTES: usize = 1 << 20;
 /// Rows gathered row-major before they are copied into the columns. Writing each row straight
 /// into ~80 column vectors touches ~80 memory streams at once, more than a CPU's prefetchers
 /// follow; copying a block column by column writes one stream at a time (about 2× faster).
@@ -314,6 +317,16 @@ impl Ingest {
             match result {
                 ReadRecordResult::InputEmpty => return Ok(()),
                 ReadRecordResult::OutputFull => {
+                    if file.record.len() >= MAX_ROW_BYTES {
+                        return Err(error(
+                            &file.name,
+                            Some(file.record_line),
+                            None,
+                            ErrorKind::RowTooLong {
+                                limit: MAX_ROW_BYTES,
+                            },
+                        ));
+                    }
                     let grown = file.record.len() * 2;
                     file.record.resize(grown, 0);
                 }
