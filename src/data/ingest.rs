@@ -99,8 +99,8 @@ struct FileState {
     examples: usize,
     /// Scratch space for one row's features before it is accepted.
     row: Vec<f32>,
-    /// Scratch space for the bytes that identify a row, for duplicate detection.
-    identity: Vec<u8>,
+    /// Scratch space for the lengths of a row's identity fields, for duplicate detection.
+    field_lengths: Vec<u8>,
     row_missing: Vec<(usize, MissingKind)>,
 }
 
@@ -137,9 +137,9 @@ struct Header {
     label: usize,
     /// (column in the file, column in the dataset) for each feature the dataset keeps.
     features: Vec<(usize, usize)>,
-    /// The columns whose text decides whether two rows are duplicates: all but identifiers,
-    /// time and second copies.
-    identity: Vec<usize>,
+    /// The columns whose text decides whether two rows are duplicates (all but identifiers,
+    /// time and second copies), as runs of adjacent columns: (first, last).
+    identity_runs: Vec<(usize, usize)>,
     names: Vec<String>,
 }
 
@@ -187,7 +187,7 @@ impl Ingest {
             first_problem: None,
             examples: 0,
             row: Vec::new(),
-            identity: Vec::new(),
+            field_lengths: Vec::new(),
             row_missing: Vec::new(),
         });
         Ok(())
@@ -410,7 +410,7 @@ impl Ingest {
         if !self.options.keep_duplicates
             && !self
                 .seen_rows
-                .insert(row_hash(header, fields, &mut file.identity))
+                .insert(row_hash(header, fields, &mut file.field_lengths))
         {
             self.drop_row("duplicate");
             return Ok(());
@@ -501,18 +501,21 @@ impl Ingest {
                 (column, index)
             })
             .collect();
-        let identity = schema
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, role))| !matches!(role, Role::Identifier | Role::Duplicate(_)))
-            .map(|(column, _)| column)
-            .collect();
+        let mut identity_runs: Vec<(usize, usize)> = Vec::new();
+        for (column, (_, role)) in schema.columns.iter().enumerate() {
+            if matches!(role, Role::Identifier | Role::Duplicate(_)) {
+                continue;
+            }
+            match identity_runs.last_mut() {
+                Some((_, last)) if *last + 1 == column => *last = column,
+                _ => identity_runs.push((column, column)),
+            }
+        }
         Ok(Header {
             fields: names.len(),
             label,
             features,
-            identity,
+            identity_runs,
             names,
         })
     }
@@ -678,9 +681,12 @@ impl<'a> Fields<'a> {
         self.ends.len()
     }
 
+    fn start(&self, index: usize) -> usize {
+        if index == 0 { 0 } else { self.ends[index - 1] }
+    }
+
     fn get(&self, index: usize) -> &'a [u8] {
-        let start = if index == 0 { 0 } else { self.ends[index - 1] };
-        &self.data[start..self.ends[index]]
+        &self.data[self.start(index)..self.ends[index]]
     }
 
     fn iter(self) -> impl Iterator<Item = &'a [u8]> {
@@ -718,14 +724,23 @@ fn parse_row(
     Ok(())
 }
 
-/// A row's identity for duplicate detection: the hash of its identity columns' trimmed text.
-fn row_hash(header: &Header, fields: Fields<'_>, scratch: &mut Vec<u8>) -> u64 {
-    scratch.clear();
-    for &column in &header.identity {
-        scratch.extend_from_slice(trim(fields.get(column)));
-        scratch.push(0x1f);
+/// A row's identity for duplicate detection: a hash of the text of its identity columns and of
+/// each field's length (so `1,23` and `12,3` differ). Runs of adjacent columns are hashed as one
+/// slice: a row costs a few hasher calls, not one per field.
+fn row_hash(header: &Header, fields: Fields<'_>, lengths: &mut Vec<u8>) -> u64 {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    lengths.clear();
+    for &(first, last) in &header.identity_runs {
+        let start = fields.start(first);
+        hasher.update(&fields.data[start..fields.ends[last]]);
+        let mut previous = start;
+        for &end in &fields.ends[first..=last] {
+            lengths.extend_from_slice(&((end - previous) as u32).to_le_bytes());
+            previous = end;
+        }
     }
-    xxhash_rust::xxh3::xxh3_64(scratch)
+    hasher.update(lengths);
+    hasher.digest()
 }
 
 fn error(file: &str, line: Option<u64>, column: Option<String>, kind: ErrorKind) -> IngestError {

@@ -23,13 +23,21 @@ pub enum Number {
 }
 
 /// Reads a trimmed numeric field.
+#[inline]
 pub fn parse_number(text: &[u8]) -> Number {
     if text.is_empty() {
         return Number::Missing(MissingKind::Empty);
     }
-    if let Some(value) = parse_integer(text) {
-        return Number::Value(value);
+    match parse_integer(text) {
+        Some(value) => Number::Value(value),
+        None => parse_general(text),
     }
+}
+
+/// Floats, literals and text: the general parser, kept out of line so the integer path inlines
+/// into the row loop without the float parser's large stack frame.
+#[inline(never)]
+fn parse_general(text: &[u8]) -> Number {
     match fast_float2::parse::<f64, _>(text) {
         Ok(value) if value.is_nan() => Number::Missing(MissingKind::Nan),
         // "Infinity" and "inf" are literals; "1e400" is a number too large for any float.
@@ -52,6 +60,7 @@ pub fn parse_number(text: &[u8]) -> Number {
 /// Most flow statistics are small integers; reading them directly is several times faster than a
 /// general float parser. Anything else (a sign other than `-`, a point, an exponent, more than
 /// 18 digits) returns `None` for the general parser.
+#[inline]
 fn parse_integer(text: &[u8]) -> Option<f32> {
     let (negative, digits) = match text.split_first() {
         Some((b'-', rest)) => (true, rest),
