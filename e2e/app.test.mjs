@@ -74,6 +74,8 @@ test("the page names itself and shows the backend the worker trains on", async (
   );
   assert.match(await check.textContent(), /^\d+ Adam steps in \d+ ms: loss [\d.]+ → [\d.]+$/);
 
+  assert.match(await page.locator("footer").textContent(), /CIC-IDS 2017, Canadian Institute for Cybersecurity/);
+
   await page.screenshot({ path: `${SCREENSHOTS}shell-1280.png`, fullPage: true });
   assert.deepEqual(problems, []);
   await page.close();

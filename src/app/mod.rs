@@ -77,6 +77,11 @@ fn App() -> impl IntoView {
                 <p data-testid="backend-check" role="status">{move || describe(&check.get())}</p>
             </section>
         </main>
+        <footer class="attribution">
+            <p>
+                "Flows: CIC-IDS 2017, Canadian Institute for Cybersecurity, University of New Brunswick (Sharafaldin, Habibi Lashkari, Ghorbani, ICISSP 2018); the improved re-extraction by Engelen, Rimmer and Joosen (IEEE SPW 2021)."
+            </p>
+        </footer>
     }
 }
 

@@ -1,0 +1,206 @@
+//! Threshold-free quality of an anomaly score: ROC-AUC, average precision, and the curves.
+//!
+//! Convention throughout: a higher score is more anomalous, attacks are the positive class, and a
+//! flow is flagged when `score >= threshold` (as scikit-learn's curves count it).
+
+use serde::{Deserialize, Serialize};
+
+/// One point of a ROC or precision-recall curve.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CurvePoint {
+    /// Flows with at least this score are flagged.
+    pub threshold: f32,
+    /// ROC: false-positive rate; PR: recall.
+    pub x: f64,
+    /// ROC: true-positive rate (recall); PR: precision.
+    pub y: f64,
+}
+
+/// Area under the ROC curve, exactly, with tied scores counted as half (the Mann-Whitney
+/// statistic with mid-ranks). `None` when either class is absent.
+pub fn roc_auc(scores: &[f32], attack: &[bool]) -> Option<f64> {
+    let positives = attack.iter().filter(|&&is_attack| is_attack).count();
+    let negatives = attack.len() - positives;
+    if positives == 0 || negatives == 0 {
+        return None;
+    }
+    let order = ascending(scores);
+    let mut positive_rank_sum = 0.0f64;
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start;
+        while end + 1 < order.len() && scores[order[end + 1]] == scores[order[start]] {
+            end += 1;
+        }
+        // Ranks start..=end (1-based: start + 1 ..= end + 1) share their mean.
+        let mid_rank = (start + end) as f64 / 2.0 + 1.0;
+        let tied_positives = order[start..=end]
+            .iter()
+            .filter(|&&row| attack[row])
+            .count();
+        positive_rank_sum += mid_rank * tied_positives as f64;
+        start = end + 1;
+    }
+    let positives = positives as f64;
+    let u = positive_rank_sum - positives * (positives + 1.0) / 2.0;
+    Some(u / (positives * negatives as f64))
+}
+
+/// Average precision (scikit-learn's `average_precision_score`): the sum over thresholds of
+/// precision times the recall gained. `None` without attacks.
+pub fn average_precision(scores: &[f32], attack: &[bool]) -> Option<f64> {
+    let points = pr_curve(scores, attack)?;
+    let mut previous_recall = 0.0;
+    let mut area = 0.0;
+    for point in points {
+        area += (point.x - previous_recall) * point.y;
+        previous_recall = point.x;
+    }
+    Some(area)
+}
+
+/// The ROC curve at every distinct score, from (0, 0) to (1, 1). `None` when a class is absent.
+pub fn roc_curve(scores: &[f32], attack: &[bool]) -> Option<Vec<CurvePoint>> {
+    let positives = attack.iter().filter(|&&is_attack| is_attack).count() as f64;
+    let negatives = attack.len() as f64 - positives;
+    if positives == 0.0 || negatives == 0.0 {
+        return None;
+    }
+    let mut points = vec![CurvePoint {
+        threshold: f32::INFINITY,
+        x: 0.0,
+        y: 0.0,
+    }];
+    points.extend(cumulative(scores, attack).map(
+        |(threshold, true_positives, false_positives)| CurvePoint {
+            threshold,
+            x: false_positives as f64 / negatives,
+            y: true_positives as f64 / positives,
+        },
+    ));
+    Some(points)
+}
+
+/// The precision-recall curve at every distinct score, recall rising. `None` without attacks.
+pub fn pr_curve(scores: &[f32], attack: &[bool]) -> Option<Vec<CurvePoint>> {
+    let positives = attack.iter().filter(|&&is_attack| is_attack).count() as f64;
+    if positives == 0.0 {
+        return None;
+    }
+    Some(
+        cumulative(scores, attack)
+            .map(|(threshold, true_positives, false_positives)| CurvePoint {
+                threshold,
+                x: true_positives as f64 / positives,
+                y: true_positives as f64 / (true_positives + false_positives) as f64,
+            })
+            .collect(),
+    )
+}
+
+/// Keeps at most `max` points of a curve, evenly spaced, always with its ends: enough for a
+/// chart of a curve with a million points.
+pub fn thin(points: &[CurvePoint], max: usize) -> Vec<CurvePoint> {
+    if points.len() <= max || max < 2 {
+        return points.to_vec();
+    }
+    let last = points.len() - 1;
+    (0..max)
+        .map(|index| points[index * last / (max - 1)])
+        .collect()
+}
+
+/// For each distinct score, highest first: (score, attacks flagged, benign flows flagged) when
+/// flagging everything at or above it.
+fn cumulative<'a>(
+    scores: &'a [f32],
+    attack: &'a [bool],
+) -> impl Iterator<Item = (f32, u64, u64)> + 'a {
+    let mut order = ascending(scores);
+    order.reverse();
+    let mut true_positives = 0u64;
+    let mut false_positives = 0u64;
+    let mut index = 0;
+    std::iter::from_fn(move || {
+        if index >= order.len() {
+            return None;
+        }
+        let threshold = scores[order[index]];
+        while index < order.len() && scores[order[index]] == threshold {
+            if attack[order[index]] {
+                true_positives += 1;
+            } else {
+                false_positives += 1;
+            }
+            index += 1;
+        }
+        Some((threshold, true_positives, false_positives))
+    })
+}
+
+/// Row indices sorted by score, lowest first (NaN last).
+pub(crate) fn ascending(scores: &[f32]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Reference values from scikit-learn 1.9.1:
+    //   roc_auc_score(y, s), average_precision_score(y, s)
+    // with y = [0, 0, 1, 1, 0, 1, 0, 1] and s = [0.1, 0.4, 0.35, 0.8, 0.4, 0.9, 0.2, 0.4].
+    const ATTACK: [bool; 8] = [false, false, true, true, false, true, false, true];
+    const SCORES: [f32; 8] = [0.1, 0.4, 0.35, 0.8, 0.4, 0.9, 0.2, 0.4];
+
+    #[test]
+    fn roc_auc_matches_scikit_learn_with_ties() {
+        let auc = roc_auc(&SCORES, &ATTACK).unwrap();
+        assert!((auc - 0.8125).abs() < 1e-12, "{auc}");
+    }
+
+    #[test]
+    fn average_precision_matches_scikit_learn_with_ties() {
+        let ap = average_precision(&SCORES, &ATTACK).unwrap();
+        assert!((ap - 0.8166666666666667).abs() < 1e-12, "{ap}");
+    }
+
+    #[test]
+    fn perfect_and_inverted_and_constant_scores() {
+        let attack = [false, false, true, true];
+        assert_eq!(roc_auc(&[0.1, 0.2, 0.8, 0.9], &attack), Some(1.0));
+        assert_eq!(roc_auc(&[0.9, 0.8, 0.2, 0.1], &attack), Some(0.0));
+        assert_eq!(roc_auc(&[0.5; 4], &attack), Some(0.5));
+        assert_eq!(average_precision(&[0.1, 0.2, 0.8, 0.9], &attack), Some(1.0));
+        assert_eq!(roc_auc(&[0.1, 0.2], &[false, false]), None);
+    }
+
+    #[test]
+    fn roc_curve_matches_scikit_learn_points() {
+        // roc_curve(y, s, drop_intermediate=False):
+        //   fpr = [0, 0, 0, 0.5, 0.5, 0.75, 1], tpr = [0, 0.25, 0.5, 0.75, 1, 1, 1]
+        let points = roc_curve(&SCORES, &ATTACK).unwrap();
+        let fpr: Vec<f64> = points.iter().map(|point| point.x).collect();
+        let tpr: Vec<f64> = points.iter().map(|point| point.y).collect();
+        assert_eq!(fpr, [0.0, 0.0, 0.0, 0.5, 0.5, 0.75, 1.0]);
+        assert_eq!(tpr, [0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 1.0]);
+        assert_eq!(points[3].threshold, 0.4);
+    }
+
+    #[test]
+    fn thinning_keeps_the_ends() {
+        let points: Vec<CurvePoint> = (0..1000)
+            .map(|index| CurvePoint {
+                threshold: index as f32,
+                x: index as f64,
+                y: 0.0,
+            })
+            .collect();
+        let thinned = thin(&points, 11);
+        assert_eq!(thinned.len(), 11);
+        assert_eq!(thinned[0].x, 0.0);
+        assert_eq!(thinned[10].x, 999.0);
+    }
+}
