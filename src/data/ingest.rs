@@ -314,9 +314,12 @@ impl Ingest {
                 file.count_lines(&input[..blank]);
                 input = &input[blank..];
                 if let Some(length) = plain_line(input) {
-                    file.count_lines(&input[..=length]);
+                    // A whole line with its one newline.
+                    file.consumed += length as u64 + 1;
+                    file.record_line = file.newlines + 1;
+                    file.newlines += 1;
                     self.split_plain_line(file, &input[..length])?;
-                    self.record(file)?;
+                    self.record(file, true)?;
                     file.record_len = 0;
                     file.ends_len = 0;
                     file.awaiting_record = true;
@@ -354,7 +357,7 @@ impl Ingest {
                     file.ends.resize(grown, 0);
                 }
                 ReadRecordResult::Record => {
-                    self.record(file)?;
+                    self.record(file, false)?;
                     file.record_len = 0;
                     file.ends_len = 0;
                     file.awaiting_record = true;
@@ -381,9 +384,9 @@ impl Ingest {
         if file.record.len() < line.len() {
             file.record.resize(line.len(), 0);
         }
-        let commas = memchr::memchr_iter(b',', line).count();
-        if file.ends.len() <= commas {
-            file.ends.resize(commas + 1, 0);
+        // A line has at most one field per byte, plus one.
+        if file.ends.len() <= line.len() {
+            file.ends.resize(line.len() + 1, 0);
         }
         // Fields are a few bytes long, so a search per comma, or a branch per byte, costs more
         // than this branch-free pass: every byte is written (a comma is overwritten by the next
@@ -403,15 +406,17 @@ impl Ingest {
         Ok(())
     }
 
-    /// Handles one complete record of the current file.
-    fn record(&mut self, file: &mut FileState) -> Result<(), IngestError> {
+    /// Handles one complete record of the current file; `plain` when it came from a line
+    /// without quotes, which cannot hold a newline.
+    fn record(&mut self, file: &mut FileState, plain: bool) -> Result<(), IngestError> {
         let line = file.record_line;
         let fields = Fields {
             data: &file.record[..file.record_len],
             ends: &file.ends[..file.ends_len],
         };
         // Fields hold no delimiters or terminators, so a newline in one means a quoted field ran on.
-        if memchr::memchr(b'\n', fields.data).is_some()
+        if !plain
+            && memchr::memchr(b'\n', fields.data).is_some()
             && let Some(column) = fields.iter().position(|field| field.contains(&b'\n'))
         {
             let column = file
