@@ -493,3 +493,20 @@ fn a_row_without_end_stops_before_it_eats_memory() {
     assert_eq!(error.kind, ErrorKind::RowTooLong { limit: 1 << 20 });
     assert_eq!(error.line, Some(2));
 }
+
+#[test]
+fn duplicates_are_found_whichever_way_rows_are_cut() {
+    // Rows split across chunks go through csv-core, whole lines do not; both must hash alike.
+    let bytes = std::fs::read(sample("cicids2017-friday-ddos-benign-9998.csv")).unwrap();
+    for chunk in [7, 1000, 65_536] {
+        let mut ingest = Ingest::new(IngestOptions::default());
+        ingest.begin_file("friday.csv", None).unwrap();
+        for piece in bytes.chunks(chunk) {
+            ingest.feed(piece).unwrap();
+        }
+        ingest.end_file().unwrap();
+        let (dataset, report) = ingest.finish();
+        assert_eq!(dataset.rows(), 9925, "chunks of {chunk} bytes");
+        assert_eq!(report.dropped["duplicate"], 73);
+    }
+}

@@ -81,6 +81,10 @@ struct FileState {
     record_len: usize,
     ends: Vec<usize>,
     ends_len: usize,
+    /// Where the current line's fields end (its comma positions, then its length).
+    plain_ends: Vec<usize>,
+    /// A csv-core record written back as a plain line.
+    joined: Vec<u8>,
     /// Line on which the record being read started.
     record_line: u64,
     /// Newlines consumed so far, and whether the next non-newline byte starts a record: csv-core
@@ -125,6 +129,50 @@ impl FileState {
         }
         self.newlines += count_newlines(rest);
     }
+}
+
+impl FileState {
+    /// Writes csv-core's packed fields into `joined` as a comma-separated line, noting where
+    /// each field ends in `plain_ends` (a quoted comma stays inside its field).
+    fn join_record(&mut self, joined: &mut Vec<u8>) {
+        joined.clear();
+        self.plain_ends.clear();
+        let mut start = 0;
+        for (index, &end) in self.ends[..self.ends_len].iter().enumerate() {
+            if index > 0 {
+                joined.push(b',');
+            }
+            joined.extend_from_slice(&self.record[start..end]);
+            self.plain_ends.push(joined.len());
+            start = end;
+        }
+    }
+}
+
+/// csv-core's fields hold no terminators, so a newline in one means a quoted field ran on.
+fn check_quotes(file: &FileState) -> Result<(), IngestError> {
+    let data = &file.record[..file.record_len];
+    if memchr::memchr(b'\n', data).is_none() {
+        return Ok(());
+    }
+    let mut start = 0;
+    for (index, &end) in file.ends[..file.ends_len].iter().enumerate() {
+        if data[start..end].contains(&b'\n') {
+            let column = file
+                .header
+                .as_ref()
+                .and_then(|header| header.names.get(index).cloned())
+                .unwrap_or_else(|| format!("#{}", index + 1));
+            return Err(error(
+                &file.name,
+                Some(file.record_line),
+                Some(column),
+                ErrorKind::UnterminatedQuote,
+            ));
+        }
+        start = end;
+    }
+    Ok(())
 }
 
 fn count_newlines(bytes: &[u8]) -> u64 {
@@ -174,6 +222,8 @@ impl Ingest {
             record_len: 0,
             ends: vec![0; 128],
             ends_len: 0,
+            plain_ends: Vec::with_capacity(128),
+            joined: Vec::new(),
             record_line: 1,
             newlines: 0,
             consumed: 0,
@@ -318,8 +368,8 @@ impl Ingest {
                     file.consumed += length as u64 + 1;
                     file.record_line = file.newlines + 1;
                     file.newlines += 1;
-                    self.split_plain_line(file, &input[..length])?;
-                    self.record(file, true)?;
+                    let line = self.split_plain_line(file, &input[..length])?;
+                    self.record(file, line)?;
                     file.record_len = 0;
                     file.ends_len = 0;
                     file.awaiting_record = true;
@@ -357,7 +407,14 @@ impl Ingest {
                     file.ends.resize(grown, 0);
                 }
                 ReadRecordResult::Record => {
-                    self.record(file, false)?;
+                    check_quotes(file)?;
+                    // Rows from csv-core take the plain lines' form, so both read (and hash)
+                    // alike whichever way a row arrived.
+                    let mut joined = std::mem::take(&mut file.joined);
+                    file.join_record(&mut joined);
+                    let handled = self.record(file, &joined);
+                    file.joined = joined;
+                    handled?;
                     file.record_len = 0;
                     file.ends_len = 0;
                     file.awaiting_record = true;
@@ -367,9 +424,13 @@ impl Ingest {
         }
     }
 
-    /// Splits a line without quotes or stray carriage returns at its commas into the record
-    /// buffers, as csv-core would, at a fraction of the cost.
-    fn split_plain_line(&self, file: &mut FileState, line: &[u8]) -> Result<(), IngestError> {
+    /// Notes where a line without quotes or stray carriage returns splits at its commas, in
+    /// `plain_ends`; the line itself is not copied.
+    fn split_plain_line<'a>(
+        &self,
+        file: &mut FileState,
+        line: &'a [u8],
+    ) -> Result<&'a [u8], IngestError> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.len() > MAX_ROW_BYTES {
             return Err(error(
@@ -381,56 +442,17 @@ impl Ingest {
                 },
             ));
         }
-        if file.record.len() < line.len() {
-            file.record.resize(line.len(), 0);
-        }
-        // A line has at most one field per byte, plus one.
-        if file.ends.len() <= line.len() {
-            file.ends.resize(line.len() + 1, 0);
-        }
-        // Fields are a few bytes long, so a search per comma, or a branch per byte, costs more
-        // than this branch-free pass: every byte is written (a comma is overwritten by the next
-        // byte), and the current field's end follows along.
-        let (record, ends) = (&mut file.record[..], &mut file.ends[..]);
-        let (mut length, mut field) = (0, 0);
-        for &byte in line {
-            let comma = usize::from(byte == b',');
-            record[length] = byte;
-            length += 1 - comma;
-            ends[field] = length;
-            field += comma;
-        }
-        ends[field] = length;
-        file.record_len = length;
-        file.ends_len = field + 1;
-        Ok(())
+        comma_positions(line, &mut file.plain_ends);
+        Ok(line)
     }
 
-    /// Handles one complete record of the current file; `plain` when it came from a line
-    /// without quotes, which cannot hold a newline.
-    fn record(&mut self, file: &mut FileState, plain: bool) -> Result<(), IngestError> {
+    /// Handles one complete record of the current file: `data` split at `file.plain_ends`.
+    fn record(&mut self, file: &mut FileState, data: &[u8]) -> Result<(), IngestError> {
         let line = file.record_line;
         let fields = Fields {
-            data: &file.record[..file.record_len],
-            ends: &file.ends[..file.ends_len],
+            data,
+            ends: &file.plain_ends,
         };
-        // Fields hold no delimiters or terminators, so a newline in one means a quoted field ran on.
-        if !plain
-            && memchr::memchr(b'\n', fields.data).is_some()
-            && let Some(column) = fields.iter().position(|field| field.contains(&b'\n'))
-        {
-            let column = file
-                .header
-                .as_ref()
-                .and_then(|header| header.names.get(column).cloned())
-                .unwrap_or_else(|| format!("#{}", column + 1));
-            return Err(error(
-                &file.name,
-                Some(line),
-                Some(column),
-                ErrorKind::UnterminatedQuote,
-            ));
-        }
         let Some(header) = &file.header else {
             let header = self.read_header(&file.name, fields)?;
             file.row = vec![0.0; header.features.len()];
@@ -732,6 +754,33 @@ impl Ingest {
     }
 }
 
+/// The positions of the commas in `line`, then its length, into `ends`. Eight bytes are tested
+/// at a time (a comma is a zero byte of `word ^ 0x2c2c…`, found without carries between bytes):
+/// fields are a few bytes long, so a search call per comma, or a branch per byte, costs more.
+fn comma_positions(line: &[u8], ends: &mut Vec<usize>) {
+    const COMMAS: u64 = 0x2c2c_2c2c_2c2c_2c2c;
+    const LOW_SEVEN: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    ends.clear();
+    let mut chunks = line.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes")) ^ COMMAS;
+        // The top bit of each byte of `zeros` is set exactly where `word` has a zero byte.
+        let mut zeros = !(((word & LOW_SEVEN) + LOW_SEVEN) | word | LOW_SEVEN);
+        while zeros != 0 {
+            ends.push(base + zeros.trailing_zeros() as usize / 8);
+            zeros &= zeros - 1;
+        }
+        base += 8;
+    }
+    for (offset, &byte) in chunks.remainder().iter().enumerate() {
+        if byte == b',' {
+            ends.push(base + offset);
+        }
+    }
+    ends.push(line.len());
+}
+
 /// The length of the complete line at the start of `input` (without its `\n`) when it can be
 /// split at commas alone: no quote, and no carriage return but a final one.
 fn plain_line(input: &[u8]) -> Option<usize> {
@@ -743,7 +792,8 @@ fn plain_line(input: &[u8]) -> Option<usize> {
         .then_some(length)
 }
 
-/// One record's fields, as byte slices.
+/// One record's fields, as byte slices of a line: field `i` ends at `ends[i]`, and the next
+/// starts after the comma there.
 #[derive(Clone, Copy)]
 struct Fields<'a> {
     data: &'a [u8],
@@ -756,7 +806,11 @@ impl<'a> Fields<'a> {
     }
 
     fn start(&self, index: usize) -> usize {
-        if index == 0 { 0 } else { self.ends[index - 1] }
+        if index == 0 {
+            0
+        } else {
+            self.ends[index - 1] + 1
+        }
     }
 
     fn get(&self, index: usize) -> &'a [u8] {
@@ -807,10 +861,9 @@ fn row_hash(header: &Header, fields: Fields<'_>, lengths: &mut Vec<u8>) -> u64 {
     for &(first, last) in &header.identity_runs {
         let start = fields.start(first);
         hasher.update(&fields.data[start..fields.ends[last]]);
-        let mut previous = start;
-        for &end in &fields.ends[first..=last] {
-            lengths.extend_from_slice(&((end - previous) as u32).to_le_bytes());
-            previous = end;
+        for index in first..=last {
+            let length = fields.ends[index] - fields.start(index);
+            lengths.extend_from_slice(&(length as u32).to_le_bytes());
         }
     }
     hasher.update(lengths);
