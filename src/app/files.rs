@@ -2,7 +2,6 @@
 //! one string or one buffer in the page's memory.
 
 use js_sys::Uint8Array;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::File;
 
@@ -39,19 +38,33 @@ pub async fn ingest_files(
         let name = file.name();
         let size = file.size();
         ingest.begin_file(&name, Some(size as u64))?;
+        // The next slice is requested before this one is parsed, so the browser reads while
+        // the parser works; one buffer is reused for every slice.
+        let unreadable = |reason: String| IngestError {
+            file: name.clone(),
+            line: None,
+            column: None,
+            kind: ErrorKind::Unreadable { reason },
+        };
+        let mut buffer = Vec::new();
         let mut start = 0.0;
-        while start < size {
-            let end = (start + slice_bytes).min(size);
-            let bytes = read_slice(file, start, end)
+        let mut next = (size > 0.0).then(|| request_slice(file, 0.0, slice_bytes.min(size)));
+        while let Some(request) = next.take() {
+            let slice = request
+                .map_err(unreadable)?
                 .await
-                .map_err(|reason| IngestError {
-                    file: name.clone(),
-                    line: None,
-                    column: None,
-                    kind: ErrorKind::Unreadable { reason },
-                })?;
-            ingest.feed(&bytes)?;
-            start = end;
+                .map_err(|error| unreadable(format!("{error:?}")))?;
+            let slice = Uint8Array::new(&slice);
+            if slice.length() == 0 {
+                return Err(unreadable("the browser returned no bytes".to_owned()));
+            }
+            start += f64::from(slice.length());
+            if start < size {
+                next = Some(request_slice(file, start, (start + slice_bytes).min(size)));
+            }
+            buffer.resize(slice.length() as usize, 0);
+            slice.copy_to(&mut buffer);
+            ingest.feed(&buffer)?;
             on_progress(&FileProgress {
                 file: name.clone(),
                 size: size as u64,
@@ -63,15 +76,10 @@ pub async fn ingest_files(
     Ok(ingest.finish())
 }
 
-async fn read_slice(file: &File, start: f64, end: f64) -> Result<Vec<u8>, String> {
+/// Starts reading bytes `start..end` of `file`; the future yields an `ArrayBuffer`.
+fn request_slice(file: &File, start: f64, end: f64) -> Result<JsFuture, String> {
     let blob = file
         .slice_with_f64_and_f64(start, end)
         .map_err(|error| format!("{error:?}"))?;
-    let buffer = JsFuture::from(blob.array_buffer())
-        .await
-        .map_err(|error| format!("{error:?}"))?;
-    let buffer: js_sys::ArrayBuffer = buffer
-        .dyn_into()
-        .map_err(|_| "the browser returned no bytes".to_owned())?;
-    Ok(Uint8Array::new(&buffer).to_vec())
+    Ok(JsFuture::from(blob.array_buffer()))
 }
