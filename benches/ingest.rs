@@ -11,7 +11,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use netsentry::data::ingest::{IngestOptions, ingest_readers};
+use netsentry::data::ingest::ingest_readers;
 
 #[path = "support/resample.rs"]
 mod resample;
@@ -22,19 +22,7 @@ fn main() {
     println!("file: {} ({:.1} MB)", path.display(), size as f64 / 1e6);
     splitting_only(&path, size);
 
-    for (what, options) in [
-        (
-            "keeping duplicates",
-            IngestOptions {
-                keep_duplicates: true,
-                ..IngestOptions::default()
-            },
-        ),
-        (
-            "default (duplicates hashed and dropped)",
-            IngestOptions::default(),
-        ),
-    ] {
+    for (what, options) in resample::configurations() {
         reset_peak_memory();
         let before = resident_bytes("VmRSS");
         let started = Instant::now();

@@ -56,19 +56,7 @@ async fn ingest_throughput_and_memory() {
     ingest_files(&[warm_up], IngestOptions::default(), SLICE_BYTES, |_| {})
         .await
         .unwrap();
-    for (what, options) in [
-        (
-            "keeping duplicates",
-            IngestOptions {
-                keep_duplicates: true,
-                ..IngestOptions::default()
-            },
-        ),
-        (
-            "default (duplicates hashed and dropped)",
-            IngestOptions::default(),
-        ),
-    ] {
+    for (what, options) in resample::configurations() {
         let before = linear_memory_bytes();
         let started = Instant::now();
         let (dataset, report) =

@@ -2,6 +2,7 @@
 //! MachineLearningCVE layout, then real rows drawn at random (seeded) from the samples in
 //! `tests/data/cicids2017/`, CRLF-terminated like the published files, up to a size.
 
+use netsentry::data::ingest::IngestOptions;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
@@ -30,4 +31,22 @@ pub fn resample(target_bytes: usize, mut emit: impl FnMut(&str)) {
         emit(row);
         written += row.len() + 2;
     }
+}
+
+/// The loads each benchmark times, named: keeping duplicates first (every row lands in the
+/// columns, so its peak memory is the one compared with the columnar size), then the default.
+pub fn configurations() -> [(&'static str, IngestOptions); 2] {
+    [
+        (
+            "keeping duplicates",
+            IngestOptions {
+                keep_duplicates: true,
+                ..IngestOptions::default()
+            },
+        ),
+        (
+            "default (duplicates hashed and dropped)",
+            IngestOptions::default(),
+        ),
+    ]
 }

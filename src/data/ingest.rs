@@ -132,6 +132,29 @@ impl FileState {
 }
 
 impl FileState {
+    /// Notes where a line without quotes or stray carriage returns splits at its commas, in
+    /// `plain_ends`; the line itself is not copied.
+    fn split_plain_line<'a>(&mut self, line: &'a [u8]) -> Result<&'a [u8], IngestError> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.len() > MAX_ROW_BYTES {
+            return Err(self.row_too_long());
+        }
+        comma_positions(line, &mut self.plain_ends);
+        Ok(line)
+    }
+
+    /// The error for a row longer than any flow row could be.
+    fn row_too_long(&self) -> IngestError {
+        error(
+            &self.name,
+            Some(self.record_line),
+            None,
+            ErrorKind::RowTooLong {
+                limit: MAX_ROW_BYTES,
+            },
+        )
+    }
+
     /// Writes csv-core's packed fields into `joined` as a comma-separated line, noting where
     /// each field ends in `plain_ends` (a quoted comma stays inside its field).
     fn join_record(&mut self, joined: &mut Vec<u8>) {
@@ -368,10 +391,8 @@ impl Ingest {
                     file.consumed += length as u64 + 1;
                     file.record_line = file.newlines + 1;
                     file.newlines += 1;
-                    let line = self.split_plain_line(file, &input[..length])?;
+                    let line = file.split_plain_line(&input[..length])?;
                     self.record(file, line)?;
-                    file.record_len = 0;
-                    file.ends_len = 0;
                     file.awaiting_record = true;
                     input = &input[length + 1..];
                     continue;
@@ -390,14 +411,7 @@ impl Ingest {
                 ReadRecordResult::InputEmpty => return Ok(()),
                 ReadRecordResult::OutputFull => {
                     if file.record.len() >= MAX_ROW_BYTES {
-                        return Err(error(
-                            &file.name,
-                            Some(file.record_line),
-                            None,
-                            ErrorKind::RowTooLong {
-                                limit: MAX_ROW_BYTES,
-                            },
-                        ));
+                        return Err(file.row_too_long());
                     }
                     let grown = file.record.len() * 2;
                     file.record.resize(grown, 0);
@@ -422,28 +436,6 @@ impl Ingest {
                 ReadRecordResult::End => return Ok(()),
             }
         }
-    }
-
-    /// Notes where a line without quotes or stray carriage returns splits at its commas, in
-    /// `plain_ends`; the line itself is not copied.
-    fn split_plain_line<'a>(
-        &self,
-        file: &mut FileState,
-        line: &'a [u8],
-    ) -> Result<&'a [u8], IngestError> {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.len() > MAX_ROW_BYTES {
-            return Err(error(
-                &file.name,
-                Some(file.record_line),
-                None,
-                ErrorKind::RowTooLong {
-                    limit: MAX_ROW_BYTES,
-                },
-            ));
-        }
-        comma_positions(line, &mut file.plain_ends);
-        Ok(line)
     }
 
     /// Handles one complete record of the current file: `data` split at `file.plain_ends`.
