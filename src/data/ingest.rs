@@ -69,6 +69,8 @@ pub struct Ingest {
     label_names: Vec<String>,
     /// Label ids by the label's raw (trimmed) bytes, so a row's label costs one lookup.
     label_ids: HashMap<Vec<u8>, u16>,
+    /// The last row's raw label and its id.
+    last_label: Option<(Vec<u8>, u16)>,
     seen_rows: HashSet<u64>,
     file: Option<FileState>,
 }
@@ -227,6 +229,7 @@ impl Ingest {
             labels: Vec::new(),
             label_names: Vec::new(),
             label_ids: HashMap::new(),
+            last_label: None,
             seen_rows: HashSet::new(),
             file: None,
         }
@@ -686,7 +689,14 @@ impl Ingest {
     /// The id of a label from its raw bytes, decoding only labels not seen before; `None` for an
     /// empty label.
     fn label_id(&mut self, raw: &[u8]) -> Option<u16> {
+        // Flows of one label come in runs: compare with the last label before hashing.
+        if let Some((last, id)) = &self.last_label
+            && last.as_slice() == raw
+        {
+            return Some(*id);
+        }
         if let Some(&id) = self.label_ids.get(raw) {
+            self.last_label = Some((raw.to_vec(), id));
             return Some(id);
         }
         let text = label::decode(raw);
