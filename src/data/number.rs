@@ -6,9 +6,13 @@
 /// Why a cell holds no usable number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MissingKind {
+    /// The literal `Infinity` or `inf`, either sign (CICFlowMeter's rate over a zero duration).
     Infinity,
+    /// The literal `NaN`.
     Nan,
+    /// An empty field.
     Empty,
+    /// A number beyond the range of an `f32`.
     OutOfRange,
 }
 
