@@ -1,8 +1,11 @@
 //! Streaming CSV ingest: bytes in, in chunks of any size, a columnar [`Dataset`] out.
 //!
 //! The same push-based parser serves a native `Read` and a browser `File` read in Blob slices,
-//! so a 250 MB file is never one string. Records come from `csv-core` (quotes, CRLF); numbers
-//! from `fast-float2`. Each kept row lands straight in per-feature `f32` columns.
+//! so a 250 MB file is never one string. A whole line without quotes (nearly every line of a
+//! CICFlowMeter file) is split at its commas in place; anything else (quotes, a line cut by a
+//! chunk boundary, bare CR line ends) goes through `csv-core` and is rejoined into the same form.
+//! Numbers are read by [`super::number`]. Kept rows gather in small blocks and are copied into
+//! per-feature `f32` columns.
 //!
 //! Value policy: `Infinity`, `NaN`, empty cells and numbers beyond `f32` are stored as missing
 //! (NaN) and counted per column, to be imputed from benign training statistics by
