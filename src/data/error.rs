@@ -180,7 +180,10 @@ impl std::fmt::Display for IngestError {
             ErrorKind::DuplicateFile => {
                 f.write_str("the same file was chosen twice; each file is loaded once")
             }
-            ErrorKind::Unreadable { reason } => write!(f, "could not be read: {reason}"),
+            ErrorKind::Unreadable { reason } => write!(
+                f,
+                "could not be read ({reason}); check that the file still exists and is readable, then load it again"
+            ),
         }
     }
 }
