@@ -11,7 +11,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use netsentry::data::ingest::ingest_readers;
+use netsentry::data::ingest::{ingest_paths, ingest_readers};
 
 #[path = "support/resample.rs"]
 mod resample;
@@ -22,38 +22,54 @@ fn main() {
     println!("file: {} ({:.1} MB)", path.display(), size as f64 / 1e6);
     splitting_only(&path, size);
 
-    for (what, options) in resample::configurations() {
-        reset_peak_memory();
-        let before = resident_bytes("VmRSS");
-        let started = Instant::now();
-        let file = File::open(&path).expect("generated file opens");
-        let (dataset, report) =
-            ingest_readers([(path.display().to_string(), Some(size), file)], options)
-                .expect("the generated file loads");
-        let seconds = started.elapsed().as_secs_f64();
-        let peak = resident_bytes("VmHWM");
-        let columnar = dataset.memory_bytes() as f64;
-        println!("ingest, {what}:");
-        println!(
-            "  {:.0} MB/s, {:.0} rows/s ({} rows read, {} kept, {} features, {:.2} s)",
-            size as f64 / 1e6 / seconds,
-            report.rows_read as f64 / seconds,
-            report.rows_read,
-            report.rows,
-            dataset.features.len(),
-            seconds
-        );
-        match (before, peak) {
-            (Some(before), Some(peak)) => println!(
-                "  peak memory {:.0} MB above the {:.0} MB before the load = {:.2} × the columnar size ({:.0} MB)",
-                (peak - before) as f64 / 1e6,
-                before as f64 / 1e6,
-                (peak - before) as f64 / columnar,
-                columnar / 1e6
-            ),
-            _ => println!("  peak memory: not measurable here (no /proc/self/status)"),
+    let mut one_pass_seconds: Vec<(&str, f64)> = Vec::new();
+    for (how, in_pieces) in [
+        ("one pass, one thread", false),
+        ("in pieces, all cores", true),
+    ] {
+        for (what, options) in resample::configurations() {
+            reset_peak_memory();
+            let before = resident_bytes("VmRSS");
+            let started = Instant::now();
+            let (dataset, report) = if in_pieces {
+                ingest_paths(std::slice::from_ref(&path), options)
+            } else {
+                let file = File::open(&path).expect("generated file opens");
+                ingest_readers([(path.display().to_string(), Some(size), file)], options)
+            }
+            .expect("the generated file loads");
+            let seconds = started.elapsed().as_secs_f64();
+            let peak = resident_bytes("VmHWM");
+            let columnar = dataset.memory_bytes() as f64;
+            println!("ingest, {how}, {what}:");
+            println!(
+                "  {:.0} MB/s, {:.0} rows/s ({} rows read, {} kept, {} features, {:.2} s)",
+                size as f64 / 1e6 / seconds,
+                report.rows_read as f64 / seconds,
+                report.rows_read,
+                report.rows,
+                dataset.features.len(),
+                seconds
+            );
+            if !in_pieces {
+                one_pass_seconds.push((what, seconds));
+            } else if let Some((_, one_pass)) =
+                one_pass_seconds.iter().find(|(other, _)| *other == what)
+            {
+                println!("  {:.2} × the one-pass speed", one_pass / seconds);
+            }
+            match (before, peak) {
+                (Some(before), Some(peak)) => println!(
+                    "  peak memory {:.0} MB above the {:.0} MB before the load = {:.2} × the columnar size ({:.0} MB)",
+                    (peak - before) as f64 / 1e6,
+                    before as f64 / 1e6,
+                    (peak - before) as f64 / columnar,
+                    columnar / 1e6
+                ),
+                _ => println!("  peak memory: not measurable here (no /proc/self/status)"),
+            }
+            drop(dataset);
         }
-        drop(dataset);
     }
 }
 

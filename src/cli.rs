@@ -1,12 +1,11 @@
 //! The native command line: the same core as the page, for full-dataset runs and benchmarks.
 
-use std::fs::File;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::data::ingest::{IngestOptions, ingest_readers};
+use crate::data::ingest::{IngestOptions, ingest_paths};
 use crate::model::backend::{self, BackendPreference};
 use crate::model::probe;
 
@@ -115,18 +114,7 @@ fn check_backend(preference: BackendPreference, steps: usize) -> Result<(), Stri
 }
 
 fn ingest(paths: &[PathBuf], options: IngestOptions, json: bool) -> Result<(), String> {
-    let files = paths
-        .iter()
-        .map(|path| {
-            File::open(path)
-                .map(|file| {
-                    let size = file.metadata().ok().map(|metadata| metadata.len());
-                    (path.display().to_string(), size, file)
-                })
-                .map_err(|error| format!("cannot open {}: {error}", path.display()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let (_, report) = ingest_readers(files, options).map_err(|error| error.to_string())?;
+    let (_, report) = ingest_paths(paths, options).map_err(|error| error.to_string())?;
     if json {
         let text = serde_json::to_string_pretty(&report).map_err(|error| error.to_string())?;
         println!("{text}");

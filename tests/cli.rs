@@ -96,7 +96,7 @@ fn ingest_of_a_bad_file_fails_with_the_position() {
     assert!(
         String::from_utf8(output.stderr)
             .unwrap()
-            .contains("cannot open")
+            .contains("missing.csv: could not be read")
     );
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -25,6 +25,11 @@ use super::number::{MissingKind, Number, parse_number, trim};
 use super::report::{EXAMPLES_KEPT, ExcludedColumn, FileReport, IngestReport, MissingCounts};
 use super::schema::{Role, Schema};
 
+#[cfg(not(target_arch = "wasm32"))]
+mod pieces;
+#[cfg(not(target_arch = "wasm32"))]
+pub use pieces::ingest_paths;
+
 /// Rows checked before deciding a file is mostly malformed.
 const MALFORMED_WINDOW: u64 = 1000;
 /// The longest row read: flow rows are a few hundred bytes, and a longer "row" means a file that
@@ -76,6 +81,18 @@ pub struct Ingest {
     last_label: Option<(Vec<u8>, u16)>,
     seen_rows: HashSet<u64>,
     file: Option<FileState>,
+    /// Set when this load parses one piece of a file for [`ingest_paths`], which needs each kept
+    /// row's hash and missing cells to merge pieces as one pass would have read them.
+    piece: Option<PieceLog>,
+}
+
+/// What a piece's merge needs beyond its columns: see [`Ingest::piece`].
+#[derive(Default)]
+struct PieceLog {
+    /// Each kept row's duplicate-detection hash (0 when duplicates are kept).
+    hashes: Vec<u64>,
+    /// Each missing cell of a kept row: row, feature, what it held.
+    missing: Vec<(usize, usize, MissingKind)>,
 }
 
 /// The parser's state within one file.
@@ -235,6 +252,7 @@ impl Ingest {
             last_label: None,
             seen_rows: HashSet::new(),
             file: None,
+            piece: None,
         }
     }
 
@@ -490,26 +508,31 @@ impl Ingest {
             self.skip_row(file, problem)?;
             return Ok(());
         };
-        if !self.options.keep_duplicates
-            && !self
-                .seen_rows
-                .insert(row_hash(header, fields, &mut file.field_lengths))
-        {
-            self.drop_row("duplicate");
-            return Ok(());
+        let hash = if self.options.keep_duplicates {
+            0
+        } else {
+            let hash = row_hash(header, fields, &mut file.field_lengths);
+            if !self.seen_rows.insert(hash) {
+                self.drop_row("duplicate");
+                return Ok(());
+            }
+            hash
+        };
+        if let Some(log) = &mut self.piece {
+            let row = self.labels.len();
+            log.hashes.push(hash);
+            log.missing.extend(
+                file.row_missing
+                    .iter()
+                    .map(|&(feature, kind)| (row, feature, kind)),
+            );
         }
         self.block.extend_from_slice(&file.row);
         if self.block.len() >= BLOCK_ROWS * self.columns.len() {
             self.flush_block();
         }
         for (feature, kind) in file.row_missing.drain(..) {
-            let counts = &mut self.missing[feature];
-            match kind {
-                MissingKind::Infinity => counts.infinity += 1,
-                MissingKind::Nan => counts.nan += 1,
-                MissingKind::Empty => counts.empty += 1,
-                MissingKind::OutOfRange => counts.out_of_range += 1,
-            }
+            self.missing[feature].count(kind);
         }
         self.labels.push(label);
         file.rows += 1;
@@ -890,28 +913,40 @@ pub fn ingest_readers<R: std::io::Read>(
     options: IngestOptions,
 ) -> Result<(Dataset, IngestReport), IngestError> {
     let mut ingest = Ingest::new(options);
-    let mut buffer = vec![0u8; 1 << 20];
-    for (name, size, mut reader) in files {
+    for (name, size, reader) in files {
         ingest.begin_file(&name, size)?;
-        loop {
-            let read = match reader.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(read) => read,
-                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(error) => {
-                    return Err(self::error(
-                        &name,
-                        None,
-                        None,
-                        ErrorKind::Unreadable {
-                            reason: error.to_string(),
-                        },
-                    ));
-                }
-            };
-            ingest.feed(&buffer[..read])?;
-        }
+        feed_reader(&mut ingest, &name, reader)?;
         ingest.end_file()?;
     }
     Ok(ingest.finish())
+}
+
+/// Feeds everything `reader` holds into the current file, in 1 MiB chunks.
+fn feed_reader(
+    ingest: &mut Ingest,
+    name: &str,
+    mut reader: impl std::io::Read,
+) -> Result<(), IngestError> {
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let read = match reader.read(&mut buffer) {
+            Ok(0) => return Ok(()),
+            Ok(read) => read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(unreadable(name, &error)),
+        };
+        ingest.feed(&buffer[..read])?;
+    }
+}
+
+/// The error for a file the OS would not let us read.
+fn unreadable(name: &str, reason: &std::io::Error) -> IngestError {
+    error(
+        name,
+        None,
+        None,
+        ErrorKind::Unreadable {
+            reason: reason.to_string(),
+        },
+    )
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::error::RowProblem;
+use super::number::MissingKind;
 
 /// How many skipped rows of each reason are kept as examples.
 pub const EXAMPLES_KEPT: usize = 5;
@@ -65,6 +66,16 @@ pub struct MissingCounts {
 }
 
 impl MissingCounts {
+    /// Counts one more missing cell of this kind.
+    pub fn count(&mut self, kind: MissingKind) {
+        match kind {
+            MissingKind::Infinity => self.infinity += 1,
+            MissingKind::Nan => self.nan += 1,
+            MissingKind::Empty => self.empty += 1,
+            MissingKind::OutOfRange => self.out_of_range += 1,
+        }
+    }
+
     /// All missing cells.
     pub fn total(&self) -> u64 {
         self.infinity + self.nan + self.empty + self.out_of_range
