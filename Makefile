@@ -32,6 +32,7 @@ test: setup
 ## Benchmarks that print figures: ingest throughput and peak memory, natively and in Chromium
 bench: setup
 	cargo bench --bench ingest
+	cargo bench --bench model
 	cargo test --target wasm32-unknown-unknown --no-default-features --release --test browser_bench \
 		-- --include-ignored --nocapture
 

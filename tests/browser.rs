@@ -129,3 +129,71 @@ async fn a_malformed_file_in_the_browser_names_its_line() {
     assert_eq!(error.line, Some(3));
     assert!(error.to_string().starts_with("broken.csv, line 3"));
 }
+
+/// Trains the default autoencoder on the bundled sample for `batches` mini-batches (at least one
+/// epoch ends when `epochs` is 1 and the batches cover it), saves it, loads it back and scores.
+async fn train_save_load_score(device: &burn::prelude::Device, epochs: usize, batches: usize) {
+    use netsentry::model::fit::{self, FitOptions};
+    use netsentry::model::saved::SavedModel;
+    use netsentry::model::score::{ScoreOptions, score};
+
+    let files = [file(
+        "cicids2017-sample.csv",
+        include_bytes!("../static/cicids2017-sample.csv"),
+    )];
+    let (dataset, _) = ingest_files(&files, IngestOptions::default(), SLICE_BYTES, |_| {})
+        .await
+        .unwrap();
+    let mut options = FitOptions::default();
+    options.train.epochs = epochs;
+    let (plan, mut trainer) = fit::start(device, &dataset, &options).unwrap();
+    let progress = trainer.step(batches).await.unwrap();
+    assert!(progress.train_loss.is_finite(), "{progress:?}");
+    assert_eq!(
+        progress.finished.is_some(),
+        progress.history.len() == epochs
+    );
+    let (model, _) = fit::finish(&plan, &trainer, &dataset, &options, device)
+        .await
+        .unwrap();
+    // Saving reads every weight back asynchronously: WebGPU cannot read synchronously.
+    let bytes = model.to_bytes().await.unwrap();
+    let loaded = SavedModel::from_bytes(&bytes, device).unwrap();
+    let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
+    let matrix = loaded.meta.scaler.transform(&dataset, &rows).unwrap();
+    let scored = score(
+        &loaded.network,
+        device,
+        &matrix,
+        &loaded.meta.error_weights,
+        ScoreOptions {
+            errors: true,
+            latent: true,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(scored.scores.len(), dataset.rows());
+    assert!(scored.scores.iter().all(|score| score.is_finite()));
+    assert_eq!(scored.errors.len(), dataset.rows() * dataset.features.len());
+    assert_eq!(scored.latent.len(), dataset.rows() * scored.latent_width);
+}
+
+#[wasm_bindgen_test]
+async fn autoencoder_trains_saves_and_scores_on_the_cpu_in_the_browser() {
+    let selected = backend::select(BackendPreference::Cpu).await;
+    // One whole epoch of the sample's benign training flows.
+    train_save_load_score(&selected.device, 1, 1000).await;
+}
+
+#[wasm_bindgen_test]
+async fn autoencoder_trains_saves_and_scores_on_webgpu() {
+    let selected = backend::select(BackendPreference::Gpu).await;
+    assert!(
+        selected.info.is_gpu(),
+        "no WebGPU adapter: {}",
+        selected.info.label()
+    );
+    // SwiftShader is slow: a few batches, no epoch end.
+    train_save_load_score(&selected.device, 50, GPU_STEPS).await;
+}

@@ -85,3 +85,65 @@ async fn ingest_throughput_and_memory() {
         }
     }
 }
+
+/// Training and scoring throughput of the default autoencoder in the browser, on the CPU backend
+/// and on WebGPU (SwiftShader here, a software GPU, so its figure is a floor).
+#[wasm_bindgen_test]
+#[ignore = "a benchmark: run by `make bench`"]
+async fn autoencoder_throughput() {
+    use netsentry::model::backend::{self, BackendPreference};
+    use netsentry::model::fit::{self, FitOptions};
+    use netsentry::model::score::{ScoreOptions, score};
+
+    let file = |name: &str, bytes: &[u8]| {
+        let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+        web_sys::File::new_with_u8_array_sequence(&parts, name).unwrap()
+    };
+    let files = [
+        file(
+            "BENIGN_2500.csv",
+            include_bytes!("data/cicids2017/improved/BENIGN_2500.csv"),
+        ),
+        file(
+            "DDoS_2500.csv",
+            include_bytes!("data/cicids2017/improved/DDoS_2500.csv"),
+        ),
+    ];
+    let (dataset, _) = ingest_files(&files, IngestOptions::default(), SLICE_BYTES, |_| {})
+        .await
+        .unwrap();
+    for (preference, batches) in [(BackendPreference::Cpu, 200), (BackendPreference::Gpu, 5)] {
+        let selected = backend::select(preference).await;
+        let mut options = FitOptions::default();
+        options.train.epochs = 100;
+        let (plan, mut trainer) = fit::start(&selected.device, &dataset, &options).unwrap();
+        // The first batch compiles kernels (WebGPU) and warms the JIT: not timed.
+        trainer.step(1).await.unwrap();
+        let started = Instant::now();
+        trainer.step(batches).await.unwrap();
+        let training =
+            (batches * options.train.batch_size) as f64 / started.elapsed().as_secs_f64();
+        let (model, _) = fit::finish(&plan, &trainer, &dataset, &options, &selected.device)
+            .await
+            .unwrap();
+        let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
+        let matrix = model.meta.scaler.transform(&dataset, &rows).unwrap();
+        let started = Instant::now();
+        score(
+            &model.network,
+            &selected.device,
+            &matrix,
+            &model.meta.error_weights,
+            ScoreOptions::default(),
+        )
+        .await
+        .unwrap();
+        let scoring = dataset.rows() as f64 / started.elapsed().as_secs_f64();
+        console_log!(
+            "{}: autoencoder training {training:.0} rows/s ({batches} batches of {}), scoring {scoring:.0} rows/s ({} rows)",
+            selected.info.label(),
+            options.train.batch_size,
+            dataset.rows()
+        );
+    }
+}

@@ -74,6 +74,64 @@ pub fn stratified_split(labels: &[u16], fractions: SplitFractions, seed: u64) ->
     split
 }
 
+/// Where a row falls in a split made from its content (the values of `columns`, in that order):
+/// the same flow lands in the same share in any file and any later run with the same seed. This
+/// is what lets `netsentry eval` leave out exactly the share a saved model trained and tuned on,
+/// however the files are passed.
+pub fn content_share(
+    dataset: &Dataset,
+    columns: &[usize],
+    row: usize,
+    fractions: SplitFractions,
+    seed: u64,
+) -> Share {
+    let mut bytes = Vec::with_capacity(columns.len() * 4);
+    for &column in columns {
+        let value = dataset.columns[column][row];
+        // Every NaN hashes alike.
+        let bits = if value.is_nan() {
+            f32::NAN.to_bits()
+        } else {
+            value.to_bits()
+        };
+        bytes.extend_from_slice(&bits.to_le_bytes());
+    }
+    let position = xxhash_rust::xxh3::xxh3_64_with_seed(&bytes, seed) as f64 / 2f64.powi(64);
+    if position < fractions.train {
+        Share::Train
+    } else if position < fractions.train + fractions.validation {
+        Share::Validation
+    } else {
+        Share::Test
+    }
+}
+
+/// One of the three parts of a split.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Share {
+    /// Fitted on.
+    Train,
+    /// Used for early stopping and thresholds.
+    Validation,
+    /// Held out for reported metrics.
+    Test,
+}
+
+/// Splits rows by [`content_share`]: unstratified, but stable across files and runs.
+pub fn content_split(dataset: &Dataset, fractions: SplitFractions, seed: u64) -> Split {
+    let mut split = Split::default();
+    let columns: Vec<usize> = (0..dataset.columns.len()).collect();
+    for row in 0..dataset.rows() {
+        let part = match content_share(dataset, &columns, row, fractions, seed) {
+            Share::Train => &mut split.train,
+            Share::Validation => &mut split.validation,
+            Share::Test => &mut split.test,
+        };
+        part.push(row as u32);
+    }
+    split
+}
+
 /// The rows among `rows` whose label is BENIGN.
 pub fn benign_rows(dataset: &Dataset, rows: &[u32]) -> Vec<u32> {
     let attack = dataset.attack_mask();
@@ -143,18 +201,60 @@ impl Scaler {
         signed_expm1(scaled * self.std[feature] + self.mean[feature])
     }
 
-    /// `rows` of `dataset` as a row-major matrix, `rows.len() × features`.
-    pub fn transform(&self, dataset: &Dataset, rows: &[u32]) -> Vec<f32> {
+    /// `rows` of `dataset` as a row-major matrix, `rows.len() × features`, the dataset's columns
+    /// matched to this scaler's features by name; an error lists the features the dataset lacks.
+    pub fn transform(&self, dataset: &Dataset, rows: &[u32]) -> Result<Vec<f32>, MissingFeatures> {
+        let columns = self.columns_in(dataset)?;
         let width = self.features.len();
         let mut matrix = vec![0.0; rows.len() * width];
-        for (feature, column) in dataset.columns.iter().enumerate() {
+        for (feature, &column) in columns.iter().enumerate() {
+            let column = &dataset.columns[column];
             for (index, &row) in rows.iter().enumerate() {
                 matrix[index * width + feature] = self.scale(feature, column[row as usize]);
             }
         }
-        matrix
+        Ok(matrix)
+    }
+
+    /// For each of this scaler's features, its column in `dataset`.
+    pub fn columns_in(&self, dataset: &Dataset) -> Result<Vec<usize>, MissingFeatures> {
+        let mut missing = Vec::new();
+        let columns = self
+            .features
+            .iter()
+            .filter_map(|feature| {
+                let found = dataset.features.iter().position(|name| name == feature);
+                if found.is_none() {
+                    missing.push(feature.clone());
+                }
+                found
+            })
+            .collect();
+        if missing.is_empty() {
+            Ok(columns)
+        } else {
+            Err(MissingFeatures(missing))
+        }
     }
 }
+
+/// Features a model needs that the loaded files do not have.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingFeatures(pub Vec<String>);
+
+impl std::fmt::Display for MissingFeatures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the files lack {} feature{} the model was trained on: {}; load files with these columns (the same CICFlowMeter variant the model was trained on)",
+            self.0.len(),
+            if self.0.len() == 1 { "" } else { "s" },
+            self.0.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for MissingFeatures {}
 
 fn impute(value: f32, fill: f32) -> f32 {
     if value.is_finite() { value } else { fill }
@@ -256,6 +356,61 @@ mod tests {
         let data = dataset(vec![5.0; 4], vec![0; 4]);
         let scaler = Scaler::fit(&data, &[0, 1, 2, 3]);
         assert_eq!(scaler.std, [1.0]);
-        assert_eq!(scaler.transform(&data, &[0, 1]), [0.0, 0.0]);
+        assert_eq!(scaler.transform(&data, &[0, 1]), Ok(vec![0.0, 0.0]));
+    }
+
+    #[test]
+    fn transform_matches_columns_by_name_and_names_what_is_missing() {
+        let mut data = dataset(vec![1.0, 3.0], vec![0, 0]);
+        let scaler = Scaler::fit(&data, &[0, 1]);
+        data.features.insert(0, "Flow IAT Max".into());
+        data.columns.insert(0, vec![100.0, 200.0]);
+        assert_eq!(
+            scaler.transform(&data, &[1]),
+            Ok(vec![scaler.scale(0, 3.0)])
+        );
+        data.features[1] = "Renamed".into();
+        let missing = scaler.transform(&data, &[1]).unwrap_err();
+        assert_eq!(missing, MissingFeatures(vec!["Flow Duration".into()]));
+        assert!(
+            missing
+                .to_string()
+                .contains("lack 1 feature the model was trained on: Flow Duration")
+        );
+    }
+
+    #[test]
+    fn content_split_is_stable_and_seeded() {
+        let data = dataset((0..2000).map(|row| row as f32).collect(), vec![0; 2000]);
+        let split = content_split(&data, SplitFractions::default(), 7);
+        // The same flow lands in the same share wherever it sits.
+        let mut reversed = data.clone();
+        reversed.columns[0].reverse();
+        let again = content_split(&reversed, SplitFractions::default(), 7);
+        let values = |data: &Dataset, rows: &[u32]| {
+            let mut values: Vec<u32> = rows
+                .iter()
+                .map(|&row| data.columns[0][row as usize] as u32)
+                .collect();
+            values.sort_unstable();
+            values
+        };
+        assert_eq!(values(&data, &split.train), values(&reversed, &again.train));
+        assert_ne!(split, content_split(&data, SplitFractions::default(), 8));
+        // Shares near the fractions (0.6 / 0.2 / 0.2 of 2000).
+        assert!(
+            (1100..1300).contains(&split.train.len()),
+            "{}",
+            split.train.len()
+        );
+        assert!(
+            (330..470).contains(&split.validation.len()),
+            "{}",
+            split.validation.len()
+        );
+        assert_eq!(
+            split.train.len() + split.validation.len() + split.test.len(),
+            2000
+        );
     }
 }

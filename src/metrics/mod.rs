@@ -4,5 +4,6 @@
 //! and their comparison.
 
 pub mod confusion;
+pub mod evaluation;
 pub mod ranking;
 pub mod threshold;

@@ -83,6 +83,62 @@ pub fn best(scores: &[f32], attack: &[bool], objective: Objective) -> Chosen {
     best
 }
 
+/// How a model's threshold is chosen on its validation flows.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ThresholdRule {
+    /// The given percentile (0–100) of the benign validation scores: needs no labelled attacks,
+    /// and fixes the false-positive rate on benign traffic like it near `100 − q` %.
+    BenignPercentile(f64),
+    /// The threshold that costs least on the validation flows, attacks included.
+    MinCost(CostMatrix),
+    /// The threshold with the best F1 on the validation flows, attacks included.
+    MaxF1,
+}
+
+impl Default for ThresholdRule {
+    fn default() -> Self {
+        Self::BenignPercentile(99.0)
+    }
+}
+
+impl ThresholdRule {
+    /// Whether the rule looks at attack labels (so its validation attacks count as used).
+    pub fn uses_attacks(&self) -> bool {
+        !matches!(self, Self::BenignPercentile(_))
+    }
+
+    /// The threshold for validation `scores` with their `attack` flags; `None` when the rule
+    /// has nothing to work with (no benign rows for a percentile, no attacks for the others).
+    pub fn choose(&self, scores: &[f32], attack: &[bool]) -> Option<f32> {
+        match *self {
+            Self::BenignPercentile(q) => {
+                let benign: Vec<f32> = scores
+                    .iter()
+                    .zip(attack)
+                    .filter(|(_, is_attack)| !**is_attack)
+                    .map(|(score, _)| *score)
+                    .collect();
+                percentile(&benign, q)
+            }
+            Self::MinCost(_) | Self::MaxF1 if !attack.contains(&true) => None,
+            Self::MinCost(costs) => Some(best(scores, attack, Objective::MinCost(costs)).threshold),
+            Self::MaxF1 => Some(best(scores, attack, Objective::MaxF1).threshold),
+        }
+    }
+
+    /// A short description for reports ("benign 99th percentile", …).
+    pub fn describe(&self) -> String {
+        match self {
+            Self::BenignPercentile(q) => format!("benign {q}th percentile of validation scores"),
+            Self::MinCost(costs) => format!(
+                "least cost on validation (false positive {}, false negative {})",
+                costs.false_positive, costs.false_negative
+            ),
+            Self::MaxF1 => "best F1 on validation".to_owned(),
+        }
+    }
+}
+
 fn better(candidate: &Confusion, incumbent: &Confusion, objective: Objective) -> bool {
     match objective {
         Objective::MinCost(costs) => candidate.cost(&costs) < incumbent.cost(&costs),

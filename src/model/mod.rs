@@ -1,4 +1,13 @@
 //! Neural models and the burn device they train on, written once for any `Device`.
 
+pub mod autoencoder;
 pub mod backend;
+pub mod config;
+pub mod fit;
+pub mod network;
 pub mod probe;
+pub mod saved;
+pub mod score;
+pub mod train;
+pub mod vae;
+pub mod weights;

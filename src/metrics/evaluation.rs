@@ -1,0 +1,134 @@
+//! Everything `netsentry eval` and the app report about a scored set of flows: ranking quality,
+//! the decisions at one threshold, detection per label and family, and curve points for charts.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::confusion::Confusion;
+use super::ranking::{CurvePoint, average_precision, pr_curve, roc_auc, roc_curve, thin};
+use crate::data::label::Family;
+
+/// Curve points kept for charts (the curves themselves have one point per distinct score).
+pub const CURVE_POINTS: usize = 200;
+
+/// How a detector did on a set of flows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Flows scored.
+    pub rows: u64,
+    /// Of which attacks.
+    pub attacks: u64,
+    /// Area under the ROC curve (exact, ties counted half); `None` without both classes.
+    pub roc_auc: Option<f64>,
+    /// Average precision (area under the precision-recall curve, step-wise).
+    pub pr_auc: Option<f64>,
+    /// Flows with `score >= threshold` are flagged.
+    pub threshold: f32,
+    /// Flagged attacks / flagged.
+    pub precision: f64,
+    /// Flagged attacks / attacks (detection rate).
+    pub recall: f64,
+    /// Harmonic mean of precision and recall.
+    pub f1: f64,
+    /// Flagged benign / benign.
+    pub fpr: f64,
+    /// The decisions at the threshold.
+    pub confusion: Confusion,
+    /// Per published label: flows and how many were flagged.
+    pub per_label: BTreeMap<String, Detection>,
+    /// The same per family.
+    pub per_family: BTreeMap<String, Detection>,
+    /// ROC curve (x = FPR, y = TPR), thinned to [`CURVE_POINTS`].
+    pub roc: Vec<CurvePoint>,
+    /// Precision-recall curve (x = recall, y = precision), thinned likewise.
+    pub pr: Vec<CurvePoint>,
+}
+
+/// How many flows of one class were flagged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Detection {
+    /// Flows of the class.
+    pub rows: u64,
+    /// Of which flagged.
+    pub flagged: u64,
+    /// `flagged / rows`: the detection rate for attacks, the false-positive rate for BENIGN.
+    pub rate: f64,
+}
+
+/// Evaluates `scores` of flows with label ids `labels` (names in `label_names`) at `threshold`.
+pub fn evaluate(
+    scores: &[f32],
+    labels: &[u16],
+    label_names: &[String],
+    threshold: f32,
+) -> Evaluation {
+    let families: Vec<Family> = label_names.iter().map(|name| Family::of(name)).collect();
+    let attack: Vec<bool> = labels
+        .iter()
+        .map(|&label| families[label as usize].is_attack())
+        .collect();
+    let confusion = Confusion::at_threshold(scores, &attack, threshold);
+    let mut per_label: BTreeMap<String, Detection> = BTreeMap::new();
+    let mut per_family: BTreeMap<String, Detection> = BTreeMap::new();
+    for (&score, &label) in scores.iter().zip(labels) {
+        let flagged = u64::from(score >= threshold);
+        for detection in [
+            per_label
+                .entry(label_names[label as usize].clone())
+                .or_default(),
+            per_family
+                .entry(families[label as usize].name().to_owned())
+                .or_default(),
+        ] {
+            detection.rows += 1;
+            detection.flagged += flagged;
+        }
+    }
+    for detection in per_label.values_mut().chain(per_family.values_mut()) {
+        detection.rate = detection.flagged as f64 / detection.rows.max(1) as f64;
+    }
+    Evaluation {
+        rows: scores.len() as u64,
+        attacks: attack.iter().filter(|&&is_attack| is_attack).count() as u64,
+        roc_auc: roc_auc(scores, &attack),
+        pr_auc: average_precision(scores, &attack),
+        threshold,
+        precision: confusion.precision(),
+        recall: confusion.recall(),
+        f1: confusion.f1(),
+        fpr: confusion.false_positive_rate(),
+        confusion,
+        per_label,
+        per_family,
+        roc: roc_curve(scores, &attack).map_or_else(Vec::new, |curve| thin(&curve, CURVE_POINTS)),
+        pr: pr_curve(scores, &attack).map_or_else(Vec::new, |curve| thin(&curve, CURVE_POINTS)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_label_and_family_detection_rates() {
+        // Scores 0.1..0.6; labels BENIGN, BENIGN, DDoS, DoS Hulk, DoS slowloris, BENIGN.
+        let names: Vec<String> = ["BENIGN", "DDoS", "DoS Hulk", "DoS slowloris"]
+            .map(String::from)
+            .to_vec();
+        let scores = [0.1, 0.5, 0.6, 0.4, 0.2, 0.3];
+        let labels = [0, 0, 1, 2, 3, 0];
+        let evaluation = evaluate(&scores, &labels, &names, 0.35);
+        // Flagged: 0.5 (BENIGN), 0.6 (DDoS), 0.4 (DoS Hulk).
+        assert_eq!(evaluation.confusion.true_positives, 2);
+        assert_eq!(evaluation.confusion.false_positives, 1);
+        assert_eq!(evaluation.per_label["BENIGN"].flagged, 1);
+        assert!((evaluation.per_label["BENIGN"].rate - 1.0 / 3.0).abs() < 1e-12);
+        assert_eq!(evaluation.per_family["DoS"].rows, 2);
+        assert_eq!(evaluation.per_family["DoS"].flagged, 1);
+        assert!((evaluation.recall - 2.0 / 3.0).abs() < 1e-12);
+        assert!((evaluation.fpr - 1.0 / 3.0).abs() < 1e-12);
+        // Attacks at 0.6, 0.4, 0.2 against benign 0.1, 0.5, 0.3: 3 + 2 + 1 of 9 pairs ranked right.
+        assert!((evaluation.roc_auc.unwrap() - 6.0 / 9.0).abs() < 1e-12);
+    }
+}

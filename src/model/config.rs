@@ -1,0 +1,135 @@
+//! What a model is made of: its kind, layer widths and activation. Saved with the model so a
+//! file rebuilds the same network.
+
+use burn::nn::{Dropout, Linear};
+use burn::prelude::Tensor;
+use burn::tensor::activation::{gelu, relu, tanh};
+use serde::{Deserialize, Serialize};
+
+/// Which network scores the flows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// A plain autoencoder: score = reconstruction error.
+    #[default]
+    Autoencoder,
+    /// A variational autoencoder: score = reconstruction error of the mean code; trained on the
+    /// ELBO (reconstruction plus `kl_weight` × KL divergence to a unit Gaussian).
+    Vae,
+}
+
+impl ModelKind {
+    /// The short name used on the command line and in files ("ae" or "vae").
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Self::Autoencoder => "ae",
+            Self::Vae => "vae",
+        }
+    }
+}
+
+/// The non-linearity between hidden layers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    /// `max(0, x)`.
+    Relu,
+    /// `tanh(x)`: bounded, so one extreme feature cannot saturate the code.
+    #[default]
+    Tanh,
+    /// Gaussian error linear unit.
+    Gelu,
+}
+
+impl Activation {
+    /// Applies the non-linearity.
+    pub fn apply(self, tensor: Tensor<2>) -> Tensor<2> {
+        match self {
+            Self::Relu => relu(tensor),
+            Self::Tanh => tanh(tensor),
+            Self::Gelu => gelu(tensor),
+        }
+    }
+
+    /// Runs `input` through `layers` with this non-linearity and `dropout` between them and
+    /// nothing after the last, whose output stays linear.
+    pub fn stack(self, layers: &[Linear], dropout: &Dropout, input: Tensor<2>) -> Tensor<2> {
+        let last = layers.len().saturating_sub(1);
+        let mut hidden = input;
+        for (index, layer) in layers.iter().enumerate() {
+            hidden = layer.forward(hidden);
+            if index < last {
+                hidden = dropout.forward(self.apply(hidden));
+            }
+        }
+        hidden
+    }
+}
+
+/// The shape of a network. Defaults chosen by measurement (README, "Models").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    /// Autoencoder or VAE.
+    pub kind: ModelKind,
+    /// Widths of the encoder's hidden layers, widest first; the decoder mirrors them.
+    pub hidden: Vec<usize>,
+    /// Width of the code in the middle.
+    pub bottleneck: usize,
+    /// Non-linearity between hidden layers.
+    pub activation: Activation,
+    /// Share of hidden units dropped at random in training (0 for none).
+    pub dropout: f64,
+    /// Weight of the KL term in the VAE's loss (ignored by the autoencoder).
+    pub kl_weight: f32,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        Self {
+            kind: ModelKind::Autoencoder,
+            hidden: vec![64, 32],
+            bottleneck: 8,
+            activation: Activation::Tanh,
+            dropout: 0.0,
+            kl_weight: 0.01,
+        }
+    }
+}
+
+/// The `(inputs, outputs)` of each dense layer.
+pub struct LayerWidths {
+    /// Input width down to the bottleneck (the autoencoder's encoder; the VAE's ends one layer
+    /// earlier, where its mean and log-variance heads start).
+    pub encoder: Vec<(usize, usize)>,
+    /// Bottleneck back up to the input width.
+    pub decoder: Vec<(usize, usize)>,
+}
+
+impl ModelConfig {
+    /// The layer shapes for `inputs` features.
+    pub fn widths(&self, inputs: usize) -> LayerWidths {
+        let mut down = vec![inputs];
+        down.extend(&self.hidden);
+        down.push(self.bottleneck);
+        let encoder: Vec<(usize, usize)> = down.windows(2).map(|pair| (pair[0], pair[1])).collect();
+        let decoder = encoder.iter().rev().map(|&(from, to)| (to, from)).collect();
+        LayerWidths { encoder, decoder }
+    }
+
+    /// Why this shape cannot be built, if it cannot.
+    pub fn problem(&self) -> Option<String> {
+        if self.bottleneck == 0 || self.hidden.contains(&0) {
+            return Some("layer widths must be at least 1".to_owned());
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Some(format!("dropout must be in [0, 1), not {}", self.dropout));
+        }
+        if !self.kl_weight.is_finite() || self.kl_weight < 0.0 {
+            return Some(format!(
+                "the KL weight must be 0 or more, not {}",
+                self.kl_weight
+            ));
+        }
+        None
+    }
+}

@@ -1,0 +1,214 @@
+//! From a loaded dataset to a model ready to save: the content split, the scaler fitted on the
+//! benign training flows, the training run, and the threshold chosen on validation flows. Shared
+//! by `netsentry train` and the app's worker so both train the same way.
+
+use burn::prelude::Device;
+use serde::{Deserialize, Serialize};
+
+use super::config::ModelConfig;
+use super::saved::{FORMAT_VERSION, ModelMeta, SavedModel};
+use super::score::{ScoreOptions, score};
+use super::train::{TrainConfig, TrainError, Trainer};
+use crate::data::dataset::Dataset;
+use crate::data::prepare::{
+    Scaler, Share, SplitFractions, benign_rows, content_share, content_split,
+};
+use crate::metrics::threshold::ThresholdRule;
+
+/// Everything a user can choose about a training run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FitOptions {
+    /// The network.
+    pub model: ModelConfig,
+    /// The optimiser and its schedule.
+    pub train: TrainConfig,
+    /// Shares of the flows to fit on and to validate on; the rest is held out. The split is
+    /// by content (see [`content_share`]), seeded with `train.seed`.
+    pub split: SplitFractions,
+    /// How the threshold is chosen on the validation flows.
+    pub threshold_rule: ThresholdRule,
+    /// Weigh each feature's error by how well it is rebuilt on benign validation flows (see
+    /// [`ModelMeta::error_weights`]) instead of a plain mean squared error.
+    pub normalise_errors: bool,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        Self {
+            model: ModelConfig::default(),
+            train: TrainConfig::default(),
+            split: SplitFractions {
+                train: 0.6,
+                validation: 0.15,
+            },
+            threshold_rule: ThresholdRule::default(),
+            normalise_errors: true,
+        }
+    }
+}
+
+/// What a run keeps besides the trainer: the scaler and the validation flows.
+pub struct Plan {
+    /// Fitted on the benign training flows.
+    pub scaler: Scaler,
+    /// Benign flows fitted on.
+    pub train_rows: u64,
+    /// Validation flows of every label (the threshold may use attacks).
+    pub validation: Vec<u32>,
+}
+
+/// Splits `dataset`, fits the scaler and sets up a training run on `device`.
+pub fn start(
+    device: &Device,
+    dataset: &Dataset,
+    options: &FitOptions,
+) -> Result<(Plan, Trainer), TrainError> {
+    let split = content_split(dataset, options.split, options.train.seed);
+    let train = benign_rows(dataset, &split.train);
+    let validation_benign = benign_rows(dataset, &split.validation);
+    if train.is_empty() || validation_benign.is_empty() {
+        return Err(TrainError::NoRows);
+    }
+    let scaler = Scaler::fit(dataset, &train);
+    let matrix = |rows: &[u32]| {
+        scaler
+            .transform(dataset, rows)
+            .expect("the scaler was fitted on this dataset's own features")
+    };
+    let trainer = Trainer::new(
+        device,
+        options.model.clone(),
+        options.train.clone(),
+        scaler.features.len(),
+        matrix(&train),
+        matrix(&validation_benign),
+    )?;
+    let plan = Plan {
+        train_rows: train.len() as u64,
+        scaler,
+        validation: split.validation,
+    };
+    Ok((plan, trainer))
+}
+
+/// The trained model: the trainer's best weights, with the threshold chosen on the validation
+/// flows (a rule that needs attacks falls back to the benign 99th percentile when there are none,
+/// and says so in the returned note).
+pub async fn finish(
+    plan: &Plan,
+    trainer: &Trainer,
+    dataset: &Dataset,
+    options: &FitOptions,
+    device: &Device,
+) -> Result<(SavedModel, Option<String>), String> {
+    let network = trainer.network();
+    let width = plan.scaler.features.len();
+    let matrix = plan
+        .scaler
+        .transform(dataset, &plan.validation)
+        .map_err(|missing| missing.to_string())?;
+    let attack = dataset.attack_mask();
+    let attack: Vec<bool> = plan
+        .validation
+        .iter()
+        .map(|&row| attack[row as usize])
+        .collect();
+    let unweighted = score(
+        &network,
+        device,
+        &matrix,
+        &vec![1.0; width],
+        ScoreOptions {
+            errors: true,
+            latent: false,
+        },
+    )
+    .await
+    .map_err(|error| error.to_string())?;
+    let error_weights = if options.normalise_errors {
+        normalising_weights(&unweighted.errors, &attack, width)
+    } else {
+        vec![1.0; width]
+    };
+    let scores = if options.normalise_errors {
+        score(
+            &network,
+            device,
+            &matrix,
+            &error_weights,
+            ScoreOptions::default(),
+        )
+        .await
+        .map_err(|error| error.to_string())?
+        .scores
+    } else {
+        unweighted.scores
+    };
+    let (rule, note) = match options.threshold_rule.choose(&scores, &attack) {
+        Some(_) => (options.threshold_rule, None),
+        None => (
+            ThresholdRule::default(),
+            Some(format!(
+                "no attacks among the validation flows, so the threshold is the {} instead of the {}",
+                ThresholdRule::default().describe(),
+                options.threshold_rule.describe()
+            )),
+        ),
+    };
+    let threshold = rule
+        .choose(&scores, &attack)
+        .ok_or("no benign validation flows to set a threshold on")?;
+    let meta = ModelMeta {
+        format_version: FORMAT_VERSION,
+        model: options.model.clone(),
+        train: options.train.clone(),
+        scaler: plan.scaler.clone(),
+        error_weights,
+        threshold,
+        threshold_rule: rule,
+        split: options.split,
+        split_seed: options.train.seed,
+        train_rows: plan.train_rows,
+        validation_rows: plan.validation.len() as u64,
+        best: trainer.progress().best,
+    };
+    Ok((SavedModel { meta, network }, note))
+}
+
+/// Weights that make each feature's mean squared error on the benign rows of `errors` (row-major,
+/// `width` wide) count alike, scaled to average 1; see [`ModelMeta::error_weights`].
+fn normalising_weights(errors: &[f32], attack: &[bool], width: usize) -> Vec<f32> {
+    let mut sums = vec![0.0f64; width];
+    let mut rows = 0usize;
+    for (row, errors) in errors.chunks_exact(width).enumerate() {
+        if !attack[row] {
+            rows += 1;
+            for (sum, &error) in sums.iter_mut().zip(errors) {
+                *sum += f64::from(error);
+            }
+        }
+    }
+    let raw: Vec<f64> = sums
+        .iter()
+        .map(|sum| 1.0 / (sum / rows.max(1) as f64 + 0.01))
+        .collect();
+    let mean = raw.iter().sum::<f64>() / width.max(1) as f64;
+    raw.iter().map(|weight| (weight / mean) as f32).collect()
+}
+
+/// Whether a saved model trained or was tuned on `row` of `dataset` (matched by content), so an
+/// honest evaluation leaves it out: benign flows of its training and validation shares, and the
+/// validation attacks when its threshold rule looked at attacks.
+pub fn used_by_model(
+    meta: &ModelMeta,
+    dataset: &Dataset,
+    columns: &[usize],
+    row: usize,
+    is_attack: bool,
+) -> bool {
+    match content_share(dataset, columns, row, meta.split, meta.split_seed) {
+        Share::Train => !is_attack,
+        Share::Validation => !is_attack || meta.threshold_rule.uses_attacks(),
+        Share::Test => false,
+    }
+}

@@ -1,0 +1,142 @@
+//! Scoring: every flow's anomaly score (mean weighted squared reconstruction error over the
+//! scaled features; see [`crate::model::saved::ModelMeta::error_weights`]), optionally with its per-feature squared errors and latent code (the agent's
+//! observation), and an explanation of any one flow in original units.
+
+use burn::prelude::{Device, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use super::network::Network;
+use super::weights::{WeightError, read};
+use crate::data::dataset::Dataset;
+use crate::data::prepare::Scaler;
+
+/// Rows per inference batch: large enough to keep a GPU busy, small enough for a phone's memory.
+pub const SCORE_BATCH: usize = 4096;
+
+/// What to keep besides the scores.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScoreOptions {
+    /// Keep each row's per-feature squared errors (rows × features floats).
+    pub errors: bool,
+    /// Keep each row's latent code (rows × bottleneck floats).
+    pub latent: bool,
+}
+
+/// The scores of a matrix of rows.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Scored {
+    /// Per row: mean squared error over the features.
+    pub scores: Vec<f32>,
+    /// Per row, row-major: each feature's squared error (unweighted), if asked for.
+    pub errors: Vec<f32>,
+    /// Per row, row-major: the latent code, if asked for.
+    pub latent: Vec<f32>,
+    /// Width of each latent code.
+    pub latent_width: usize,
+}
+
+/// Scores a row-major matrix of scaled rows, `width` features each, in batches; each feature's
+/// squared error counts `weights[feature]` times in the score.
+pub async fn score(
+    network: &Network,
+    device: &Device,
+    matrix: &[f32],
+    weights: &[f32],
+    options: ScoreOptions,
+) -> Result<Scored, WeightError> {
+    let width = weights.len();
+    let weights = Tensor::<2>::from_data(TensorData::new(weights.to_vec(), [1, width]), device);
+    let rows = matrix.len() / width.max(1);
+    let mut scored = Scored {
+        scores: Vec::with_capacity(rows),
+        ..Scored::default()
+    };
+    for start in (0..rows).step_by(SCORE_BATCH) {
+        let end = (start + SCORE_BATCH).min(rows);
+        let input = Tensor::<2>::from_data(
+            TensorData::new(
+                matrix[start * width..end * width].to_vec(),
+                [end - start, width],
+            ),
+            device,
+        );
+        let (reconstruction, code) = network.reconstruct(input.clone());
+        let error = reconstruction - input;
+        let squared = error.clone() * error;
+        scored
+            .scores
+            .extend(read((squared.clone() * weights.clone()).mean_dim(1)).await?);
+        if options.errors {
+            scored.errors.extend(read(squared).await?);
+        }
+        if options.latent {
+            scored.latent_width = code.dims()[1];
+            scored.latent.extend(read(code).await?);
+        }
+    }
+    Ok(scored)
+}
+
+/// The rebuilt scaled values of a few rows (for explanations).
+pub async fn reconstruct(
+    network: &Network,
+    device: &Device,
+    matrix: &[f32],
+    width: usize,
+) -> Result<Vec<f32>, WeightError> {
+    let rows = matrix.len() / width.max(1);
+    let input = Tensor::<2>::from_data(TensorData::new(matrix.to_vec(), [rows, width]), device);
+    read(network.reconstruct(input).0).await
+}
+
+/// One feature of an explanation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Deviation {
+    /// The feature's name.
+    pub feature: String,
+    /// The flow's value, original units; `None` when the cell was missing (it was imputed).
+    pub observed: Option<f32>,
+    /// What the model rebuilt, original units.
+    pub reconstructed: f32,
+    /// The squared error in scaled units, times the feature's weight: its share of the score
+    /// is `error / features`.
+    pub error: f32,
+}
+
+/// The `top` features that deviated most in `row` of `dataset`, observed vs reconstructed.
+pub async fn explain(
+    network: &Network,
+    device: &Device,
+    scaler: &Scaler,
+    weights: &[f32],
+    dataset: &Dataset,
+    row: usize,
+    top: usize,
+) -> Result<Vec<Deviation>, String> {
+    let scaled = scaler
+        .transform(dataset, &[row as u32])
+        .map_err(|missing| missing.to_string())?;
+    let columns = scaler
+        .columns_in(dataset)
+        .map_err(|missing| missing.to_string())?;
+    let rebuilt = reconstruct(network, device, &scaled, scaled.len())
+        .await
+        .map_err(|error| error.to_string())?;
+    let mut deviations: Vec<Deviation> = scaler
+        .features
+        .iter()
+        .enumerate()
+        .map(|(feature, name)| {
+            let observed = dataset.columns[columns[feature]][row];
+            Deviation {
+                feature: name.clone(),
+                observed: observed.is_finite().then_some(observed),
+                reconstructed: scaler.unscale(feature, rebuilt[feature]),
+                error: (scaled[feature] - rebuilt[feature]).powi(2) * weights[feature],
+            }
+        })
+        .collect();
+    deviations.sort_by(|a, b| b.error.total_cmp(&a.error));
+    deviations.truncate(top);
+    Ok(deviations)
+}

@@ -1,0 +1,399 @@
+//! Training as a step API: the caller asks for a few mini-batches at a time and gets progress
+//! back, so the browser worker can interleave training with messages (pause, stop, reads) and the
+//! CLI can draw a progress bar. Everything a run needs lives in [`Trainer`], so stopping is just
+//! not calling [`Trainer::step`] again, and resuming is calling it.
+//!
+//! Adam with a cosine learning-rate decay, per-tensor gradient-norm clipping and L2 weight decay;
+//! early stopping on the validation loss keeps the best weights. A NaN or infinite loss stops the
+//! run with a message and keeps the last weights that gave a finite loss.
+
+use burn::module::Module;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::grad_clipping::GradientClippingConfig;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::{Device, Tensor, TensorData};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+use web_time::Instant;
+
+use super::config::ModelConfig;
+use super::network::Network;
+
+/// How a run trains. Defaults chosen by measurement (README, "Models").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Passes over the training rows at most.
+    pub epochs: usize,
+    /// Rows per mini-batch.
+    pub batch_size: usize,
+    /// Adam's initial step size; it decays along a half cosine to 5 % of this by the last epoch.
+    pub learning_rate: f64,
+    /// L2 penalty on the weights (0 for none).
+    pub weight_decay: f32,
+    /// Largest gradient norm per weight tensor; larger ones are scaled down.
+    pub gradient_clip: f32,
+    /// Epochs without a better validation loss before stopping early.
+    pub patience: usize,
+    /// Seed for the initial weights, batch order, dropout and the VAE's draws.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 60,
+            batch_size: 128,
+            learning_rate: 2e-3,
+            weight_decay: 1e-5,
+            gradient_clip: 1.0,
+            patience: 8,
+            seed: 42,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// The learning rate during `epoch` (zero-based).
+    pub fn learning_rate_at(&self, epoch: usize) -> f64 {
+        let progress = epoch as f64 / self.epochs.max(1) as f64;
+        let floor = 0.05;
+        self.learning_rate
+            * (floor + (1.0 - floor) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()))
+    }
+}
+
+/// Why a run ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Finish {
+    /// It ran every epoch.
+    AllEpochs,
+    /// The validation loss stopped improving.
+    EarlyStopped,
+    /// The loss became NaN or infinite (see [`TrainError::NotFinite`]).
+    NotFinite,
+}
+
+/// Where a run stands, after a call to [`Trainer::step`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainProgress {
+    /// The epoch being trained, zero-based (equal to `epochs` when done).
+    pub epoch: usize,
+    /// Epochs at most.
+    pub epochs: usize,
+    /// Mini-batches done in this epoch.
+    pub batch: usize,
+    /// Mini-batches per epoch.
+    pub batches: usize,
+    /// Mean training loss over this epoch's batches so far (the last epoch's when one just ended).
+    pub train_loss: f32,
+    /// One entry per finished epoch.
+    pub history: Vec<EpochLoss>,
+    /// The epoch whose weights are kept, and its validation loss.
+    pub best: Option<EpochLoss>,
+    /// Training rows per second over the whole run so far.
+    pub rows_per_second: f64,
+    /// Set once the run is over.
+    pub finished: Option<Finish>,
+}
+
+/// The losses at the end of one epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochLoss {
+    /// Zero-based epoch.
+    pub epoch: usize,
+    /// Mean training loss over its batches.
+    pub train: f32,
+    /// Loss on the validation rows after it.
+    pub validation: f32,
+}
+
+/// Why training stopped with an error.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum TrainError {
+    /// There are no training or no validation rows.
+    NoRows,
+    /// The loss became NaN or infinite; the last finite weights are kept.
+    NotFinite {
+        /// Zero-based epoch.
+        epoch: usize,
+        /// Zero-based batch within it.
+        batch: usize,
+    },
+    /// The device could not read a loss back.
+    Read(String),
+    /// The model's settings are invalid.
+    Config(String),
+}
+
+impl std::fmt::Display for TrainError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoRows => write!(
+                f,
+                "nothing to train on: the autoencoder needs BENIGN rows for both training and validation"
+            ),
+            Self::NotFinite { epoch, batch } => write!(
+                f,
+                "the loss became NaN or infinite at epoch {}, batch {}; training stopped and kept the last good weights (try a lower learning rate)",
+                epoch + 1,
+                batch + 1
+            ),
+            Self::Read(error) => write!(f, "could not read the loss from the device: {error}"),
+            Self::Config(error) => write!(f, "invalid model settings: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for TrainError {}
+
+/// A training run in progress.
+pub struct Trainer {
+    device: Device,
+    model: ModelConfig,
+    config: TrainConfig,
+    width: usize,
+    network: Network,
+    /// The weights before the last step, which gave a finite loss: restored if the step's
+    /// weights give NaN.
+    last_finite: Option<Network>,
+    optimiser: ModuleOptimizer,
+    train: Vec<f32>,
+    validation: Vec<f32>,
+    order: Vec<usize>,
+    rng: StdRng,
+    epoch: usize,
+    batch: usize,
+    loss_sum: f64,
+    history: Vec<EpochLoss>,
+    best: Option<(EpochLoss, Network)>,
+    rows_done: usize,
+    busy_seconds: f64,
+    finished: Option<Finish>,
+}
+
+impl Trainer {
+    /// Prepares a run on `device` (an autodiff device is made from it) for row-major matrices of
+    /// `width` scaled features.
+    pub fn new(
+        device: &Device,
+        model: ModelConfig,
+        config: TrainConfig,
+        width: usize,
+        train: Vec<f32>,
+        validation: Vec<f32>,
+    ) -> Result<Self, TrainError> {
+        if let Some(problem) = model.problem() {
+            return Err(TrainError::Config(problem));
+        }
+        if width == 0 || train.is_empty() || validation.is_empty() {
+            return Err(TrainError::NoRows);
+        }
+        let device = device.clone().autodiff();
+        device.seed(config.seed);
+        let network = Network::new(width, &model, &device);
+        let mut adam = AdamConfig::new()
+            .with_grad_clipping(Some(GradientClippingConfig::Norm(config.gradient_clip)));
+        if config.weight_decay > 0.0 {
+            adam = adam.with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay)));
+        }
+        let rows = train.len() / width;
+        Ok(Self {
+            device,
+            rng: StdRng::seed_from_u64(config.seed),
+            model,
+            config,
+            width,
+            network,
+            last_finite: None,
+            optimiser: adam.init(),
+            train,
+            validation,
+            order: (0..rows).collect(),
+            epoch: 0,
+            batch: 0,
+            loss_sum: 0.0,
+            history: Vec::new(),
+            best: None,
+            rows_done: 0,
+            busy_seconds: 0.0,
+            finished: None,
+        })
+    }
+
+    fn rows(&self) -> usize {
+        self.train.len() / self.width
+    }
+
+    fn batches(&self) -> usize {
+        self.rows().div_ceil(self.config.batch_size.max(1))
+    }
+
+    /// Trains up to `batches` mini-batches (fewer at the end of the run) and says where the run
+    /// stands. Ends an epoch with a validation pass when its last batch is done.
+    pub async fn step(&mut self, batches: usize) -> Result<TrainProgress, TrainError> {
+        let started = Instant::now();
+        for _ in 0..batches {
+            if self.finished.is_some() {
+                break;
+            }
+            if self.batch == 0 {
+                self.order.shuffle(&mut self.rng);
+                self.loss_sum = 0.0;
+            }
+            self.train_batch().await?;
+            self.batch += 1;
+            if self.batch == self.batches() {
+                self.end_epoch().await?;
+            }
+        }
+        self.busy_seconds += started.elapsed().as_secs_f64();
+        Ok(self.progress())
+    }
+
+    async fn train_batch(&mut self) -> Result<(), TrainError> {
+        let size = self.config.batch_size.max(1);
+        let rows = &self.order[self.batch * size..((self.batch + 1) * size).min(self.order.len())];
+        let mut values = Vec::with_capacity(rows.len() * self.width);
+        for &row in rows {
+            values.extend_from_slice(&self.train[row * self.width..(row + 1) * self.width]);
+        }
+        let input = Tensor::<2>::from_data(
+            TensorData::new(values, [rows.len(), self.width]),
+            &self.device,
+        );
+        let loss = self.network.loss(input, self.model.kl_weight, true);
+        let value = loss
+            .clone()
+            .into_scalar_async::<f32>()
+            .await
+            .map_err(|error| TrainError::Read(format!("{error:?}")))?;
+        if !value.is_finite() {
+            return Err(self.stop_on_nan());
+        }
+        self.last_finite = Some(self.network.clone());
+        self.loss_sum += f64::from(value);
+        self.rows_done += rows.len();
+        let gradients = GradientsParams::from_grads(loss.backward(), &self.network);
+        let network = self.network.clone();
+        self.network =
+            self.optimiser
+                .step(self.config.learning_rate_at(self.epoch), network, gradients);
+        Ok(())
+    }
+
+    async fn end_epoch(&mut self) -> Result<(), TrainError> {
+        let validation = match self.validation_loss().await {
+            Err(TrainError::NotFinite { .. }) => return Err(self.stop_on_nan()),
+            other => other?,
+        };
+        let record = EpochLoss {
+            epoch: self.epoch,
+            train: (self.loss_sum / self.batches() as f64) as f32,
+            validation,
+        };
+        self.history.push(record);
+        let improved = self
+            .best
+            .as_ref()
+            .is_none_or(|(best, _)| validation < best.validation);
+        if improved {
+            self.best = Some((record, self.network.clone()));
+        }
+        self.epoch += 1;
+        self.batch = 0;
+        let since_best = self
+            .best
+            .as_ref()
+            .map_or(0, |(best, _)| self.epoch - 1 - best.epoch);
+        if since_best >= self.config.patience {
+            self.finished = Some(Finish::EarlyStopped);
+        } else if self.epoch >= self.config.epochs {
+            self.finished = Some(Finish::AllEpochs);
+        }
+        Ok(())
+    }
+
+    /// Ends the run after a non-finite loss, going back to the last weights with a finite one.
+    fn stop_on_nan(&mut self) -> TrainError {
+        if let Some(network) = self.last_finite.take() {
+            self.network = network;
+        }
+        self.finished = Some(Finish::NotFinite);
+        TrainError::NotFinite {
+            epoch: self.epoch,
+            batch: self.batch,
+        }
+    }
+
+    /// The training objective on the validation rows, without dropout or sampling.
+    async fn validation_loss(&self) -> Result<f32, TrainError> {
+        let network = self.network.valid();
+        let device = self.device.clone().inner();
+        let rows = self.validation.len() / self.width;
+        let chunk = 4096;
+        let mut total = 0.0f64;
+        for start in (0..rows).step_by(chunk) {
+            let end = (start + chunk).min(rows);
+            let input = Tensor::<2>::from_data(
+                TensorData::new(
+                    self.validation[start * self.width..end * self.width].to_vec(),
+                    [end - start, self.width],
+                ),
+                &device,
+            );
+            let loss = network
+                .loss(input, self.model.kl_weight, false)
+                .into_scalar_async::<f32>()
+                .await
+                .map_err(|error| TrainError::Read(format!("{error:?}")))?;
+            if !loss.is_finite() {
+                return Err(TrainError::NotFinite {
+                    epoch: self.epoch,
+                    batch: self.batch,
+                });
+            }
+            total += f64::from(loss) * (end - start) as f64;
+        }
+        Ok((total / rows as f64) as f32)
+    }
+
+    /// Where the run stands.
+    pub fn progress(&self) -> TrainProgress {
+        TrainProgress {
+            epoch: self.epoch,
+            epochs: self.config.epochs,
+            batch: self.batch,
+            batches: self.batches(),
+            train_loss: if self.batch > 0 {
+                (self.loss_sum / self.batch as f64) as f32
+            } else {
+                self.history.last().map_or(f32::NAN, |last| last.train)
+            },
+            history: self.history.clone(),
+            best: self.best.as_ref().map(|(best, _)| *best),
+            rows_per_second: self.rows_done as f64 / self.busy_seconds.max(1e-9),
+            finished: self.finished.clone(),
+        }
+    }
+
+    /// The network to score with: the best epoch's weights, or the current ones before any
+    /// epoch has ended; on the plain (non-autodiff) device, without dropout.
+    pub fn network(&self) -> Network {
+        self.best
+            .as_ref()
+            .map_or(&self.network, |(_, network)| network)
+            .valid()
+    }
+
+    /// The model's settings.
+    pub fn model_config(&self) -> &ModelConfig {
+        &self.model
+    }
+
+    /// The run's settings.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+}

@@ -1,0 +1,293 @@
+//! The models on the real samples, natively on the CPU backend: training falls and is
+//! reproducible, NaN stops it with the last good weights, files round-trip and refuse what they
+//! cannot score, and explanations point at the right features.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use burn::prelude::Device;
+use netsentry::data::dataset::Dataset;
+use netsentry::data::ingest::{IngestOptions, ingest_paths};
+use netsentry::metrics::evaluation::evaluate;
+use netsentry::model::config::{ModelConfig, ModelKind};
+use netsentry::model::fit::{self, FitOptions};
+use netsentry::model::saved::{ModelFileError, SavedModel};
+use netsentry::model::score::{ScoreOptions, explain, score};
+use netsentry::model::train::{Finish, TrainConfig, TrainError, Trainer};
+use netsentry::model::weights::NamedWeights;
+use pollster::block_on;
+
+/// The CPU backend has one seeded random generator per process: runs that must be reproducible
+/// take turns.
+static CPU_RNG: Mutex<()> = Mutex::new(());
+
+fn improved(names: &[&str]) -> Dataset {
+    let paths: Vec<PathBuf> = names
+        .iter()
+        .map(|name| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data/cicids2017/improved")
+                .join(name)
+        })
+        .collect();
+    ingest_paths(&paths, IngestOptions::default()).unwrap().0
+}
+
+fn quick(kind: ModelKind) -> FitOptions {
+    FitOptions {
+        model: ModelConfig {
+            kind,
+            ..ModelConfig::default()
+        },
+        train: TrainConfig {
+            epochs: 3,
+            ..TrainConfig::default()
+        },
+        ..FitOptions::default()
+    }
+}
+
+/// Trains to the end and returns the model.
+fn train(dataset: &Dataset, options: &FitOptions) -> (SavedModel, Vec<f32>) {
+    let device = Device::flex();
+    let (plan, mut trainer) = fit::start(&device, dataset, options).unwrap();
+    let mut losses = Vec::new();
+    loop {
+        let progress = block_on(trainer.step(5)).unwrap();
+        losses.push(progress.train_loss);
+        if progress.finished.is_some() {
+            break;
+        }
+    }
+    let (model, _) = block_on(fit::finish(&plan, &trainer, dataset, options, &device)).unwrap();
+    (model, losses)
+}
+
+fn scores(model: &SavedModel, dataset: &Dataset) -> Vec<f32> {
+    let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
+    let matrix = model.meta.scaler.transform(dataset, &rows).unwrap();
+    block_on(score(
+        &model.network,
+        &Device::flex(),
+        &matrix,
+        &model.meta.error_weights,
+        ScoreOptions::default(),
+    ))
+    .unwrap()
+    .scores
+}
+
+#[test]
+fn both_models_learn_and_the_same_seed_gives_the_same_numbers() {
+    let _turn = CPU_RNG.lock().unwrap_or_else(|poison| poison.into_inner());
+    let dataset = improved(&["BENIGN_2500.csv", "Portscan_2500.csv"]);
+    for kind in [ModelKind::Autoencoder, ModelKind::Vae] {
+        let options = quick(kind);
+        let (model, losses) = train(&dataset, &options);
+        let best = model.meta.best.expect("an epoch ended");
+        let first = losses[0];
+        assert!(
+            best.validation < first,
+            "{kind:?}: validation {} not below the first batches' loss {first}",
+            best.validation
+        );
+        let (again, losses_again) = train(&dataset, &options);
+        assert_eq!(losses, losses_again, "{kind:?} is not reproducible");
+        assert_eq!(scores(&model, &dataset), scores(&again, &dataset));
+        let mut other_seed = options.clone();
+        other_seed.train.seed += 1;
+        assert_ne!(train(&dataset, &other_seed).1, losses);
+    }
+}
+
+#[test]
+fn nan_stops_training_and_keeps_finite_weights() {
+    let _turn = CPU_RNG.lock().unwrap_or_else(|poison| poison.into_inner());
+    let dataset = improved(&["BENIGN_2500.csv"]);
+    let mut options = quick(ModelKind::Autoencoder);
+    options.train.learning_rate = 1e30;
+    options.train.gradient_clip = 1e30;
+    let device = Device::flex();
+    let (_, mut trainer) = fit::start(&device, &dataset, &options).unwrap();
+    let error = loop {
+        match block_on(trainer.step(1)) {
+            Ok(progress) => assert!(progress.finished.is_none(), "no NaN in the whole run"),
+            Err(error) => break error,
+        }
+    };
+    assert!(matches!(error, TrainError::NotFinite { .. }), "{error:?}");
+    assert!(error.to_string().contains("kept the last good weights"));
+    assert_eq!(trainer.progress().finished, Some(Finish::NotFinite));
+    let weights = block_on(trainer.network().weights()).unwrap();
+    assert!(
+        weights
+            .tensors
+            .iter()
+            .all(|tensor| tensor.values.iter().all(|value| value.is_finite()))
+    );
+}
+
+#[test]
+fn a_model_that_cannot_improve_stops_early_with_its_first_weights() {
+    let _turn = CPU_RNG.lock().unwrap_or_else(|poison| poison.into_inner());
+    let dataset = improved(&["BENIGN_2500.csv"]);
+    let mut options = quick(ModelKind::Autoencoder);
+    options.train.epochs = 50;
+    options.train.patience = 2;
+    options.train.learning_rate = 0.0;
+    let (model, _) = train(&dataset, &options);
+    assert_eq!(model.meta.best.unwrap().epoch, 0);
+}
+
+#[test]
+fn trainer_refuses_empty_data_and_bad_settings() {
+    let device = Device::flex();
+    let empty = Trainer::new(
+        &device,
+        ModelConfig::default(),
+        TrainConfig::default(),
+        3,
+        vec![],
+        vec![1.0; 3],
+    );
+    assert!(matches!(empty, Err(TrainError::NoRows)));
+    let bad = ModelConfig {
+        bottleneck: 0,
+        ..ModelConfig::default()
+    };
+    let refused = Trainer::new(
+        &device,
+        bad,
+        TrainConfig::default(),
+        3,
+        vec![1.0; 3],
+        vec![1.0; 3],
+    );
+    assert!(matches!(refused, Err(TrainError::Config(_))));
+    let attacks_only = improved(&["DDoS_2500.csv"]);
+    assert!(matches!(
+        fit::start(&device, &attacks_only, &FitOptions::default()),
+        Err(TrainError::NoRows)
+    ));
+}
+
+#[test]
+fn model_files_round_trip_and_refuse_what_they_cannot_score() {
+    let _turn = CPU_RNG.lock().unwrap_or_else(|poison| poison.into_inner());
+    let dataset = improved(&["BENIGN_2500.csv", "DDoS_2500.csv"]);
+    for kind in [ModelKind::Autoencoder, ModelKind::Vae] {
+        let (model, _) = train(&dataset, &quick(kind));
+        let bytes = block_on(model.to_bytes()).unwrap();
+        let loaded = SavedModel::from_bytes(&bytes, &Device::flex()).unwrap();
+        assert_eq!(loaded.meta, model.meta);
+        assert_eq!(scores(&loaded, &dataset), scores(&model, &dataset));
+
+        // The weights are plain safetensors with PyTorch's names and [out, in] layout.
+        let (weights, metadata) = NamedWeights::from_safetensors(&bytes).unwrap();
+        assert_eq!(metadata["format"], "pt");
+        let first = &weights
+            .tensors
+            .iter()
+            .find(|t| t.name == "encoder.0.weight")
+            .unwrap();
+        assert_eq!(first.shape, [64, dataset.features.len()]);
+
+        // Another format version.
+        let mut meta = serde_json::to_value(&model.meta).unwrap();
+        meta["format_version"] = 99.into();
+        let other_version = weights
+            .to_safetensors(
+                [
+                    ("netsentry".to_owned(), meta.to_string()),
+                    ("format".to_owned(), "pt".to_owned()),
+                ]
+                .into(),
+            )
+            .unwrap();
+        let error = SavedModel::from_bytes(&other_version, &Device::flex()).unwrap_err();
+        assert_eq!(error, ModelFileError::Version { found: 99 });
+        assert!(error.to_string().contains("format version 99"));
+        // Plain safetensors from elsewhere, and junk.
+        let foreign = weights.to_safetensors(Default::default()).unwrap();
+        assert_eq!(
+            SavedModel::from_bytes(&foreign, &Device::flex()).unwrap_err(),
+            ModelFileError::NotNetSentry
+        );
+        assert!(matches!(
+            SavedModel::from_bytes(b"Flow Duration,Label\n1,BENIGN\n", &Device::flex()),
+            Err(ModelFileError::Weights(_))
+        ));
+    }
+    // A CSV without a feature the model needs.
+    let (model, _) = train(&dataset, &quick(ModelKind::Autoencoder));
+    let mut fewer = dataset.clone();
+    fewer.features.remove(3);
+    fewer.columns.remove(3);
+    let missing = model.meta.scaler.transform(&fewer, &[0]).unwrap_err();
+    assert_eq!(missing.0, [dataset.features[3].clone()]);
+}
+
+#[test]
+fn explanations_name_the_feature_that_broke_in_original_units() {
+    let _turn = CPU_RNG.lock().unwrap_or_else(|poison| poison.into_inner());
+    let mut dataset = improved(&["BENIGN_2500.csv"]);
+    let mut options = quick(ModelKind::Autoencoder);
+    options.train.epochs = 10;
+    let (model, _) = train(&dataset, &options);
+    // Make one benign flow absurd in a single feature.
+    let feature = dataset
+        .features
+        .iter()
+        .position(|name| name == "Flow Duration")
+        .unwrap();
+    dataset.columns[feature][0] = 1e12;
+    let deviations = block_on(explain(
+        &model.network,
+        &Device::flex(),
+        &model.meta.scaler,
+        &model.meta.error_weights,
+        &dataset,
+        0,
+        3,
+    ))
+    .unwrap();
+    assert_eq!(deviations.len(), 3);
+    assert_eq!(deviations[0].feature, "Flow Duration");
+    assert_eq!(deviations[0].observed, Some(1e12));
+    assert!(deviations[0].reconstructed < 1e9, "{deviations:?}");
+    assert!(deviations[0].error >= deviations[1].error);
+}
+
+#[test]
+fn a_trained_autoencoder_ranks_attacks_above_held_out_benign_flows() {
+    let _turn = CPU_RNG.lock().unwrap_or_else(|poison| poison.into_inner());
+    let dataset = improved(&[
+        "BENIGN_2500.csv",
+        "DDoS_2500.csv",
+        "DoS_Hulk_2500.csv",
+        "Portscan_2500.csv",
+    ]);
+    let options = FitOptions::default();
+    let (model, _) = train(&dataset, &options);
+    let columns = model.meta.scaler.columns_in(&dataset).unwrap();
+    let attack = dataset.attack_mask();
+    let held_out: Vec<u32> = (0..dataset.rows())
+        .filter(|&row| !fit::used_by_model(&model.meta, &dataset, &columns, row, attack[row]))
+        .map(|row| row as u32)
+        .collect();
+    let all = scores(&model, &dataset);
+    let scores: Vec<f32> = held_out.iter().map(|&row| all[row as usize]).collect();
+    let labels: Vec<u16> = held_out
+        .iter()
+        .map(|&row| dataset.labels[row as usize])
+        .collect();
+    let evaluation = evaluate(&scores, &labels, &dataset.label_names, model.meta.threshold);
+    // A regression guard well under the measured figure (README, "Models").
+    assert!(
+        evaluation.roc_auc.unwrap() > 0.95,
+        "{:?}",
+        evaluation.roc_auc
+    );
+    assert_eq!(evaluation.attacks, 7500);
+}
