@@ -9,6 +9,7 @@
 pub mod data;
 pub mod metrics;
 pub mod model;
+pub mod rl;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;

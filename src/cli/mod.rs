@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod agent;
 mod model;
 
 use crate::data::ingest::{IngestOptions, ingest_paths};
@@ -15,6 +16,8 @@ use crate::model::config::{Activation, ModelConfig, ModelKind};
 use crate::model::fit::FitOptions;
 use crate::model::probe;
 use crate::model::train::TrainConfig;
+use crate::rl::dqn::DqnConfig;
+use crate::rl::env::RewardMatrix;
 
 /// Network-flow anomaly detection: an autoencoder and an RL agent on CIC-IDS 2017 flows.
 #[derive(Debug, Parser)]
@@ -149,6 +152,55 @@ enum Command {
         #[arg(required = true, value_name = "CSV")]
         files: Vec<PathBuf>,
     },
+    /// Train a reinforcement-learning agent to allow or flag flows from the autoencoder's view of
+    /// them, then compare it on held-out flows with the best fixed threshold under the same costs.
+    Agent {
+        /// Print JSON (agent, best_threshold, benign_p99, history) instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The algorithm (DQN; PPO and A2C are open work).
+        #[arg(long, value_enum, default_value_t = AlgoArg::Dqn)]
+        algo: AlgoArg,
+        /// Seed for the agent, its play and the train/test halving.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Episodes of training.
+        #[arg(long, default_value_t = 200)]
+        episodes: usize,
+        /// Flows per episode.
+        #[arg(long, default_value_t = DqnConfig::default().episode_length)]
+        episode_length: usize,
+        /// Cost (negative reward) of flagging a benign flow.
+        #[arg(long, default_value_t = 1.0)]
+        cost_fp: f32,
+        /// Cost (negative reward) of allowing an attack.
+        #[arg(long, default_value_t = 4.0)]
+        cost_fn: f32,
+        /// Reward for a correct decision.
+        #[arg(long, default_value_t = 2.0)]
+        reward_correct: f32,
+        /// Deal benign and attack flows with equal odds in training.
+        #[arg(long)]
+        balanced: bool,
+        /// Where to train.
+        #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
+        backend: BackendArg,
+        /// CSV files whose labelled flows the agent trains on.
+        #[arg(long, num_args = 1.., required = true, value_name = "CSV")]
+        train: Vec<PathBuf>,
+        /// CSV files it is tested on; without them, the training files' flows are halved by
+        /// content.
+        #[arg(long, num_args = 1.., value_name = "CSV")]
+        test: Vec<PathBuf>,
+        /// The autoencoder's model file.
+        #[arg(value_name = "MODEL")]
+        model: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum AlgoArg {
+    Dqn,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -289,6 +341,39 @@ pub fn main() -> ExitCode {
             model,
             files,
         } => model::score_files(&model, &files, &out, top, backend.into()),
+        Command::Agent {
+            json,
+            algo: AlgoArg::Dqn,
+            seed,
+            episodes,
+            episode_length,
+            cost_fp,
+            cost_fn,
+            reward_correct,
+            balanced,
+            backend,
+            train,
+            test,
+            model,
+        } => agent::agent(&agent::AgentRun {
+            model: &model,
+            train: &train,
+            test: &test,
+            episodes,
+            config: DqnConfig {
+                seed,
+                episode_length,
+                balanced,
+                ..DqnConfig::default()
+            },
+            rewards: RewardMatrix {
+                correct: reward_correct,
+                false_positive: cost_fp,
+                false_negative: cost_fn,
+            },
+            json,
+            backend: backend.into(),
+        }),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

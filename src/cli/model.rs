@@ -18,7 +18,7 @@ use crate::model::train::{Finish, TrainProgress};
 const BATCHES_PER_STEP: usize = 8;
 
 /// Loads CSVs for training or scoring, printing the ingest summary to stderr.
-fn load(paths: &[PathBuf], ports: bool) -> Result<Dataset, String> {
+pub(super) fn load(paths: &[PathBuf], ports: bool) -> Result<Dataset, String> {
     let (dataset, report) = ingest_paths(
         paths,
         IngestOptions {
@@ -41,7 +41,7 @@ fn load(paths: &[PathBuf], ports: bool) -> Result<Dataset, String> {
     Ok(dataset)
 }
 
-fn device(preference: BackendPreference) -> Device {
+pub(super) fn device(preference: BackendPreference) -> Device {
     let selected = pollster::block_on(backend::select(preference));
     eprintln!("backend: {}", selected.info.label());
     selected.device
@@ -93,7 +93,7 @@ pub fn train(
 }
 
 /// Reads a model file.
-fn read_model(path: &Path, device: &Device) -> Result<SavedModel, String> {
+pub(super) fn read_model(path: &Path, device: &Device) -> Result<SavedModel, String> {
     let bytes =
         std::fs::read(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
     SavedModel::from_bytes(&bytes, device).map_err(|error| format!("{}: {error}", path.display()))

@@ -1,0 +1,218 @@
+//! `netsentry agent`: train an agent on the autoencoder's view of labelled flows and compare it,
+//! on flows it did not train on, with the best fixed threshold under the same costs.
+
+use std::path::{Path, PathBuf};
+
+use burn::prelude::Device;
+
+use super::model::{device, load, read_model};
+use crate::data::dataset::Dataset;
+use crate::data::prepare::{Share, SplitFractions, content_share};
+use crate::model::backend::BackendPreference;
+use crate::model::fit::used_by_model;
+use crate::model::saved::SavedModel;
+use crate::rl::compare::{Comparison, Decisions, compare};
+use crate::rl::dqn::{DqnConfig, DqnTrainer, greedy};
+use crate::rl::env::{FlowPool, RewardMatrix};
+use crate::rl::history::EpisodeReport;
+use crate::rl::observe;
+
+/// What the user chose.
+pub struct AgentRun<'a> {
+    /// The model file.
+    pub model: &'a Path,
+    /// Files to train on.
+    pub train: &'a [PathBuf],
+    /// Files to test on; empty to split the training files' flows in half by content.
+    pub test: &'a [PathBuf],
+    /// Episodes of training.
+    pub episodes: usize,
+    /// DQN settings (seed included).
+    pub config: DqnConfig,
+    /// The rewards and costs.
+    pub rewards: RewardMatrix,
+    /// Print JSON.
+    pub json: bool,
+    /// Where to train.
+    pub backend: BackendPreference,
+}
+
+/// Rows of `dataset` the model never trained or was tuned on.
+fn unseen(model: &SavedModel, dataset: &Dataset) -> Result<Vec<u32>, String> {
+    let columns = model
+        .meta
+        .scaler
+        .columns_in(dataset)
+        .map_err(|missing| missing.to_string())?;
+    let attack = dataset.attack_mask();
+    Ok((0..dataset.rows())
+        .filter(|&row| !used_by_model(&model.meta, dataset, &columns, row, attack[row]))
+        .map(|row| row as u32)
+        .collect())
+}
+
+async fn pools(
+    run: &AgentRun<'_>,
+    model: &SavedModel,
+    device: &Device,
+) -> Result<(FlowPool, FlowPool), String> {
+    let train = load(run.train, true)?;
+    if run.test.is_empty() {
+        // One load, halved by content: the agent trains on one half, is tested on the other.
+        let columns = model
+            .meta
+            .scaler
+            .columns_in(&train)
+            .map_err(|missing| missing.to_string())?;
+        let halves = SplitFractions {
+            train: 0.5,
+            validation: 0.0,
+        };
+        let testable = unseen(model, &train)?;
+        let (mut first, mut second) = (Vec::new(), Vec::new());
+        for row in 0..train.rows() {
+            match content_share(&train, &columns, row, halves, run.config.seed) {
+                Share::Train => first.push(row as u32),
+                _ if testable.binary_search(&(row as u32)).is_ok() => second.push(row as u32),
+                _ => {}
+            }
+        }
+        eprintln!(
+            "split the flows by content: {} to train the agent on, {} to test on (flows the model trained on are not tested on)",
+            first.len(),
+            second.len()
+        );
+        let train_pool = observe::pool(model, device, &train, &first).await?;
+        let test_pool = observe::pool(model, device, &train, &second).await?;
+        return Ok((train_pool, test_pool));
+    }
+    let all: Vec<u32> = (0..train.rows() as u32).collect();
+    let train_pool = observe::pool(model, device, &train, &all).await?;
+    let test = load(run.test, true)?;
+    let rows = unseen(model, &test)?;
+    let test_pool = observe::pool(model, device, &test, &rows).await?;
+    Ok((train_pool, test_pool))
+}
+
+/// Runs `netsentry agent`.
+pub fn agent(run: &AgentRun<'_>) -> Result<(), String> {
+    let device = device(run.backend);
+    let model = read_model(run.model, &device)?;
+    let (train, test) = pollster::block_on(pools(run, &model, &device))?;
+    if train.is_empty() || test.is_empty() {
+        return Err("the agent needs flows to train on and flows to test on".to_owned());
+    }
+    if !train.attack.contains(&true) {
+        return Err(
+            "the training flows have no attacks: the agent has nothing to learn to flag".to_owned(),
+        );
+    }
+    let mut trainer = DqnTrainer::new(
+        &train,
+        run.rewards,
+        run.config.clone(),
+        run.episodes,
+        &device,
+    );
+    let mut history: Vec<EpisodeReport> = Vec::with_capacity(run.episodes);
+    let report_every = (run.episodes / 10).max(1);
+    for _ in 0..run.episodes {
+        let report = pollster::block_on(trainer.episode())?;
+        if (report.episode + 1) % report_every == 0 {
+            eprintln!(
+                "episode {:>4}/{}: reward {:>8.1}  FPR {:.3}  recall {:.3}  loss {:.4}  ε {:.3}",
+                report.episode + 1,
+                run.episodes,
+                report.reward,
+                report.fpr,
+                report.recall,
+                report.loss,
+                report.epsilon.unwrap_or(f64::NAN)
+            );
+        }
+        history.push(report);
+    }
+    let flags: Vec<bool> = pollster::block_on(greedy(
+        &trainer.policy(),
+        &device.clone(),
+        &test.observations,
+        test.width,
+    ))?
+    .into_iter()
+    .map(|action| action == 1)
+    .collect();
+    let comparison = compare(
+        &flags,
+        &train,
+        &test,
+        model.meta.threshold,
+        run.rewards.costs(),
+    );
+    if run.json {
+        let mut value = serde_json::to_value(&comparison).map_err(|error| error.to_string())?;
+        value["algo"] = "dqn".into();
+        value["cost_ratio"] = comparison.cost_ratio().into();
+        value["history"] = serde_json::to_value(&history).map_err(|error| error.to_string())?;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).map_err(|error| error.to_string())?
+        );
+    } else {
+        print!("{}", comparison_text(&comparison));
+    }
+    Ok(())
+}
+
+fn comparison_text(comparison: &Comparison) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} test flows (agent trained on {}); cost = {} × FP + {} × FN",
+        comparison.test_flows,
+        comparison.train_flows,
+        comparison.costs.false_positive,
+        comparison.costs.false_negative
+    );
+    let _ = writeln!(
+        out,
+        "{:<36} {:>10} {:>7} {:>7} {:>9} {:>7}   TP/FP/TN/FN",
+        "detector", "cost", "FPR", "recall", "precision", "F1"
+    );
+    let mut row = |name: &str, decisions: &Decisions| {
+        let c = &decisions.confusion;
+        let _ = writeln!(
+            out,
+            "{name:<36} {:>10.0} {:>7.4} {:>7.4} {:>9.4} {:>7.4}   {}/{}/{}/{}",
+            decisions.cost,
+            decisions.fpr,
+            decisions.recall,
+            decisions.precision,
+            decisions.f1,
+            c.true_positives,
+            c.false_positives,
+            c.true_negatives,
+            c.false_negatives
+        );
+    };
+    row("agent (DQN)", &comparison.agent);
+    row(
+        "best fixed threshold (on training flows)",
+        &comparison.best_threshold,
+    );
+    row("benign 99th-percentile threshold", &comparison.benign_p99);
+    let ratio = comparison.cost_ratio();
+    let verdict = if ratio < 1.0 {
+        format!(
+            "the agent costs {:.0} % less than the best fixed threshold",
+            (1.0 - ratio) * 100.0
+        )
+    } else {
+        format!(
+            "the agent costs {:.0} % more than the best fixed threshold",
+            (ratio - 1.0) * 100.0
+        )
+    };
+    let _ = writeln!(out, "{verdict} (ratio {ratio:.3})");
+    out
+}

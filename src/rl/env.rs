@@ -1,0 +1,334 @@
+//! The detection environment: each step shows the agent one flow and it answers allow or flag.
+//!
+//! Gym-like: [`DetectionEnv::reset`] with a seed, then [`DetectionEnv::step`] → observation,
+//! reward, done, info. Flows are dealt from a shuffled deck of the labelled pool that is dealt
+//! to the end before it is reshuffled, so episodes cover the whole pool (the seed notebook always
+//! restarted at row 0 and only ever saw its first rows); with `balanced`, each step first picks
+//! benign or attack with equal odds, then deals from that class's deck.
+//!
+//! A decision does not change which flow comes next, so this is a contextual bandit dressed as
+//! an episode; episodes only set how often progress is reported and targets are refreshed.
+
+use rand::RngExt;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::confusion::CostMatrix;
+
+/// What the agent can do with a flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    /// Let it through.
+    Allow,
+    /// Raise an alert.
+    Flag,
+}
+
+impl Action {
+    /// Actions by index, as the networks output them.
+    pub const ALL: [Action; 2] = [Action::Allow, Action::Flag];
+
+    /// The action for a network output index.
+    pub fn from_index(index: usize) -> Self {
+        Self::ALL[index.min(1)]
+    }
+
+    /// This action's network output index.
+    pub fn index(self) -> usize {
+        match self {
+            Self::Allow => 0,
+            Self::Flag => 1,
+        }
+    }
+}
+
+/// Rewards for each outcome, editable by the user. The default is the seed notebook's: +2 for a
+/// correct decision, −1 for a false alarm, −4 for a missed attack; the matching cost of a set of
+/// decisions is `false_positive × FP + false_negative × FN`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RewardMatrix {
+    /// Reward for allowing a benign flow or flagging an attack.
+    pub correct: f32,
+    /// Penalty (a positive number, subtracted) for flagging a benign flow.
+    pub false_positive: f32,
+    /// Penalty (subtracted) for allowing an attack.
+    pub false_negative: f32,
+}
+
+impl Default for RewardMatrix {
+    fn default() -> Self {
+        Self {
+            correct: 2.0,
+            false_positive: 1.0,
+            false_negative: 4.0,
+        }
+    }
+}
+
+impl RewardMatrix {
+    /// The reward for taking `action` on a flow that is (or is not) an attack.
+    pub fn reward(&self, action: Action, is_attack: bool) -> f32 {
+        match (action, is_attack) {
+            (Action::Flag, true) | (Action::Allow, false) => self.correct,
+            (Action::Flag, false) => -self.false_positive,
+            (Action::Allow, true) => -self.false_negative,
+        }
+    }
+
+    /// The cost matrix every comparison uses.
+    pub fn costs(&self) -> CostMatrix {
+        CostMatrix {
+            false_positive: f64::from(self.false_positive),
+            false_negative: f64::from(self.false_negative),
+        }
+    }
+}
+
+/// Labelled flows as observations: row-major, `width` floats each.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FlowPool {
+    /// One observation per flow (see [`crate::rl::observe`]).
+    pub observations: Vec<f32>,
+    /// Floats per observation.
+    pub width: usize,
+    /// Whether each flow is an attack.
+    pub attack: Vec<bool>,
+}
+
+impl FlowPool {
+    /// Number of flows.
+    pub fn len(&self) -> usize {
+        self.attack.len()
+    }
+
+    /// Whether the pool has no flows.
+    pub fn is_empty(&self) -> bool {
+        self.attack.is_empty()
+    }
+
+    /// The observation of flow `row`.
+    pub fn observation(&self, row: usize) -> &[f32] {
+        &self.observations[row * self.width..(row + 1) * self.width]
+    }
+}
+
+/// What happened in one step.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepInfo {
+    /// The flow decided on (a row of the pool).
+    pub row: usize,
+    /// Whether it was an attack.
+    pub is_attack: bool,
+    /// The decision.
+    pub action: Action,
+}
+
+/// The result of [`DetectionEnv::step`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    /// The next flow's observation (the first of a new episode after `done`).
+    pub observation: Vec<f32>,
+    /// The reward for the decision just taken.
+    pub reward: f32,
+    /// Whether the episode ended with this step.
+    pub done: bool,
+    /// The flow and decision.
+    pub info: StepInfo,
+}
+
+/// A deck of rows dealt in a shuffled order, reshuffled when empty.
+#[derive(Clone, Debug)]
+struct Deck {
+    rows: Vec<usize>,
+    next: usize,
+}
+
+impl Deck {
+    fn new(rows: Vec<usize>) -> Self {
+        let next = rows.len();
+        Self { rows, next }
+    }
+
+    fn deal(&mut self, rng: &mut StdRng) -> Option<usize> {
+        if self.rows.is_empty() {
+            return None;
+        }
+        if self.next == self.rows.len() {
+            self.rows.shuffle(rng);
+            self.next = 0;
+        }
+        self.next += 1;
+        Some(self.rows[self.next - 1])
+    }
+}
+
+/// The environment over a pool.
+pub struct DetectionEnv<'a> {
+    pool: &'a FlowPool,
+    rewards: RewardMatrix,
+    episode_length: usize,
+    balanced: bool,
+    rng: StdRng,
+    all: Deck,
+    benign: Deck,
+    attacks: Deck,
+    current: usize,
+    steps: usize,
+}
+
+impl<'a> DetectionEnv<'a> {
+    /// An environment dealing flows of `pool`, `episode_length` per episode.
+    pub fn new(
+        pool: &'a FlowPool,
+        rewards: RewardMatrix,
+        episode_length: usize,
+        balanced: bool,
+    ) -> Self {
+        let (attacks, benign): (Vec<usize>, Vec<usize>) =
+            (0..pool.len()).partition(|&row| pool.attack[row]);
+        Self {
+            pool,
+            rewards,
+            episode_length: episode_length.max(1),
+            balanced,
+            rng: StdRng::seed_from_u64(0),
+            all: Deck::new((0..pool.len()).collect()),
+            benign: Deck::new(benign),
+            attacks: Deck::new(attacks),
+            current: 0,
+            steps: 0,
+        }
+    }
+
+    fn deal(&mut self) -> usize {
+        let from_attacks = self.balanced && self.rng.random_bool(0.5);
+        let dealt = if !self.balanced {
+            self.all.deal(&mut self.rng)
+        } else if from_attacks {
+            self.attacks
+                .deal(&mut self.rng)
+                .or_else(|| self.benign.deal(&mut self.rng))
+        } else {
+            self.benign
+                .deal(&mut self.rng)
+                .or_else(|| self.attacks.deal(&mut self.rng))
+        };
+        dealt.expect("the pool is not empty")
+    }
+
+    /// Starts an episode; a seed restarts the random deal (decks reshuffled from scratch).
+    /// Panics on an empty pool, which callers refuse before building an environment.
+    pub fn reset(&mut self, seed: Option<u64>) -> Vec<f32> {
+        assert!(!self.pool.is_empty(), "an environment needs flows");
+        if let Some(seed) = seed {
+            self.rng = StdRng::seed_from_u64(seed);
+            for deck in [&mut self.all, &mut self.benign, &mut self.attacks] {
+                deck.next = deck.rows.len();
+                deck.rows.sort_unstable();
+            }
+        }
+        self.steps = 0;
+        self.current = self.deal();
+        self.pool.observation(self.current).to_vec()
+    }
+
+    /// Takes `action` on the current flow.
+    pub fn step(&mut self, action: Action) -> Step {
+        let is_attack = self.pool.attack[self.current];
+        let info = StepInfo {
+            row: self.current,
+            is_attack,
+            action,
+        };
+        let reward = self.rewards.reward(action, is_attack);
+        self.steps += 1;
+        let done = self.steps >= self.episode_length;
+        let observation = if done {
+            self.reset(None)
+        } else {
+            self.current = self.deal();
+            self.pool.observation(self.current).to_vec()
+        };
+        Step {
+            observation,
+            reward,
+            done,
+            info,
+        }
+    }
+
+    /// The reward matrix in use.
+    pub fn rewards(&self) -> RewardMatrix {
+        self.rewards
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(attacks: &[bool]) -> FlowPool {
+        FlowPool {
+            observations: (0..attacks.len()).map(|row| row as f32).collect(),
+            width: 1,
+            attack: attacks.to_vec(),
+        }
+    }
+
+    #[test]
+    fn rewards_follow_the_matrix() {
+        let rewards = RewardMatrix::default();
+        assert_eq!(rewards.reward(Action::Flag, true), 2.0);
+        assert_eq!(rewards.reward(Action::Allow, false), 2.0);
+        assert_eq!(rewards.reward(Action::Flag, false), -1.0);
+        assert_eq!(rewards.reward(Action::Allow, true), -4.0);
+        assert_eq!(rewards.costs(), CostMatrix::default());
+    }
+
+    #[test]
+    fn episodes_cover_the_pool_and_rewards_match_the_flows() {
+        let attacks: Vec<bool> = (0..50).map(|row| row % 5 == 0).collect();
+        let pool = pool(&attacks);
+        let mut env = DetectionEnv::new(&pool, RewardMatrix::default(), 7, false);
+        let first = env.reset(Some(3));
+        let mut seen = vec![0usize; 50];
+        let mut observation = first;
+        let mut episodes = 0;
+        for _ in 0..50 {
+            let step = env.step(Action::Flag);
+            // The observation shown was the flow decided on.
+            assert_eq!(observation, [step.info.row as f32]);
+            let expected = if attacks[step.info.row] { 2.0 } else { -1.0 };
+            assert_eq!(step.reward, expected);
+            seen[step.info.row] += 1;
+            episodes += usize::from(step.done);
+            observation = step.observation;
+        }
+        // One deck of 50: every flow exactly once, not the first 50 draws of row 0.
+        assert!(seen.iter().all(|&count| count == 1), "{seen:?}");
+        assert_eq!(episodes, 7);
+    }
+
+    #[test]
+    fn same_seed_same_flows_and_balanced_deals_half_attacks() {
+        let attacks: Vec<bool> = (0..100).map(|row| row < 10).collect();
+        let pool = pool(&attacks);
+        let rows = |seed: u64, balanced: bool| {
+            let mut env = DetectionEnv::new(&pool, RewardMatrix::default(), 1000, balanced);
+            env.reset(Some(seed));
+            (0..400)
+                .map(|_| env.step(Action::Allow).info)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(rows(1, false), rows(1, false));
+        assert_ne!(rows(1, false), rows(2, false));
+        let balanced = rows(1, true);
+        let share = balanced.iter().filter(|info| info.is_attack).count() as f64 / 400.0;
+        assert!((0.4..0.6).contains(&share), "{share}");
+        let unbalanced = rows(1, false);
+        let share = unbalanced.iter().filter(|info| info.is_attack).count() as f64 / 400.0;
+        assert!((share - 0.1).abs() < 1e-9, "{share}");
+    }
+}

@@ -1,0 +1,71 @@
+//! What an agent's training reports per episode: reward, false-positive rate, recall, loss, and
+//! ε or entropy, so the page can draw the curves and the CLI can print them.
+
+use serde::{Deserialize, Serialize};
+
+use super::env::{Action, RewardMatrix, Step};
+use crate::metrics::confusion::Confusion;
+
+/// One episode of training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpisodeReport {
+    /// Zero-based episode.
+    pub episode: usize,
+    /// Total reward over its steps.
+    pub reward: f64,
+    /// Benign flows flagged / benign flows seen.
+    pub fpr: f64,
+    /// Attacks flagged / attacks seen.
+    pub recall: f64,
+    /// Cost of its decisions under the reward matrix's costs.
+    pub cost: f64,
+    /// Mean training loss over the episode's updates (NaN when none ran).
+    pub loss: f64,
+    /// Exploration rate at its end (DQN).
+    pub epsilon: Option<f64>,
+    /// Mean policy entropy (PPO, A2C).
+    pub entropy: Option<f64>,
+}
+
+/// Running counts for the episode in progress.
+#[derive(Clone, Debug, Default)]
+pub struct EpisodeTally {
+    confusion: Confusion,
+    reward: f64,
+    /// Losses of the updates made during the episode.
+    pub losses: Vec<f32>,
+}
+
+impl EpisodeTally {
+    /// Counts one step.
+    pub fn add(&mut self, step: &Step) {
+        self.reward += f64::from(step.reward);
+        self.confusion
+            .add(step.info.action == Action::Flag, step.info.is_attack);
+    }
+
+    /// The episode's report.
+    pub fn report(
+        &self,
+        episode: usize,
+        rewards: RewardMatrix,
+        epsilon: Option<f64>,
+        entropy: Option<f64>,
+    ) -> EpisodeReport {
+        let loss = if self.losses.is_empty() {
+            f64::NAN
+        } else {
+            self.losses.iter().map(|&loss| f64::from(loss)).sum::<f64>() / self.losses.len() as f64
+        };
+        EpisodeReport {
+            episode,
+            reward: self.reward,
+            fpr: self.confusion.false_positive_rate(),
+            recall: self.confusion.recall(),
+            cost: self.confusion.cost(&rewards.costs()),
+            loss,
+            epsilon,
+            entropy,
+        }
+    }
+}

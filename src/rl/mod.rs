@@ -1,0 +1,9 @@
+//! The reinforcement-learning agent: an environment where each step is one flow and the action
+//! is allow or flag, agents that learn it on burn, and their honest comparison with fixed
+//! thresholds on the autoencoder's score.
+
+pub mod compare;
+pub mod dqn;
+pub mod env;
+pub mod history;
+pub mod observe;

@@ -1,0 +1,72 @@
+//! What the agent sees of a flow, built from the autoencoder's view of it:
+//!
+//! 1. `ln(score / threshold)`: the anomaly score relative to the model's threshold (0 at the
+//!    threshold, negative below), so one number carries what a fixed threshold would use;
+//! 2. the latent code (the bottleneck, or the VAE's mean code): where the flow sits among the
+//!    kinds of traffic the model learnt;
+//! 3. per feature, `ln(1 + weighted squared error)`: which features the model failed to rebuild.
+//!
+//! Every value is clamped to ±10 so one extreme flow cannot blow up a network's inputs.
+
+use burn::prelude::Device;
+
+use super::env::FlowPool;
+use crate::data::dataset::Dataset;
+use crate::model::saved::SavedModel;
+use crate::model::score::{ScoreOptions, score};
+
+/// Largest magnitude of an observation value.
+const CLAMP: f32 = 10.0;
+
+/// The observations of `rows` of `dataset` under `model`, with their labels.
+pub async fn pool(
+    model: &SavedModel,
+    device: &Device,
+    dataset: &Dataset,
+    rows: &[u32],
+) -> Result<FlowPool, String> {
+    let matrix = model
+        .meta
+        .scaler
+        .transform(dataset, rows)
+        .map_err(|missing| missing.to_string())?;
+    let weights = &model.meta.error_weights;
+    let scored = score(
+        &model.network,
+        device,
+        &matrix,
+        weights,
+        ScoreOptions {
+            errors: true,
+            latent: true,
+        },
+    )
+    .await
+    .map_err(|error| error.to_string())?;
+    let features = weights.len();
+    let latent = scored.latent_width;
+    let width = 1 + latent + features;
+    let threshold = f64::from(model.meta.threshold).max(1e-12);
+    let mut observations = Vec::with_capacity(rows.len() * width);
+    for (index, &flow_score) in scored.scores.iter().enumerate() {
+        let relative = (f64::from(flow_score).max(1e-12) / threshold).ln() as f32;
+        observations.push(relative.clamp(-CLAMP, CLAMP));
+        observations.extend(
+            scored.latent[index * latent..(index + 1) * latent]
+                .iter()
+                .map(|value| value.clamp(-CLAMP, CLAMP)),
+        );
+        observations.extend(
+            scored.errors[index * features..(index + 1) * features]
+                .iter()
+                .zip(weights)
+                .map(|(error, weight)| (error * weight).ln_1p().clamp(-CLAMP, CLAMP)),
+        );
+    }
+    let attack = dataset.attack_mask();
+    Ok(FlowPool {
+        observations,
+        width,
+        attack: rows.iter().map(|&row| attack[row as usize]).collect(),
+    })
+}
