@@ -5,6 +5,8 @@
 use std::sync::Mutex;
 
 use burn::prelude::Device;
+use netsentry::rl::actor_critic::Settings;
+use netsentry::rl::agent::{AgentTrainer, Algorithm};
 use netsentry::rl::dqn::{DqnConfig, DqnTrainer, greedy};
 use netsentry::rl::env::{FlowPool, RewardMatrix};
 use pollster::block_on;
@@ -79,4 +81,51 @@ fn dqn_learns_a_separable_task_reproducibly() {
             .collect::<Vec<_>>(),
         again.iter().map(|report| report.reward).collect::<Vec<_>>()
     );
+}
+
+#[test]
+fn ppo_and_a2c_learn_a_separable_task_reproducibly() {
+    let _turn = CPU_RNG.lock().unwrap_or_else(|poison| poison.into_inner());
+    let train = toy_pool(1);
+    let test = toy_pool(2);
+    let device = Device::flex();
+    for algorithm in [Algorithm::Ppo, Algorithm::A2c] {
+        let run = || {
+            let settings = Settings {
+                episode_length: 100,
+                ..Settings::default()
+            };
+            let episodes = 60;
+            let mut trainer = AgentTrainer::new(
+                algorithm,
+                &train,
+                RewardMatrix::default(),
+                settings,
+                episodes,
+                &device,
+            );
+            let history: Vec<_> = (0..episodes)
+                .map(|_| block_on(trainer.episode()).unwrap())
+                .collect();
+            let flags = block_on(trainer.flags(&test, &device)).unwrap();
+            (history, flags)
+        };
+        let (history, flags) = run();
+        let flags: Vec<usize> = flags.into_iter().map(usize::from).collect();
+        assert!(
+            accuracy(&flags, &test) > 0.97,
+            "{algorithm:?}: accuracy {}",
+            accuracy(&flags, &test)
+        );
+        assert!(history[0].entropy.unwrap() > history.last().unwrap().entropy.unwrap());
+        let (again, _) = run();
+        assert_eq!(
+            history
+                .iter()
+                .map(|report| report.reward)
+                .collect::<Vec<_>>(),
+            again.iter().map(|report| report.reward).collect::<Vec<_>>(),
+            "{algorithm:?} is not reproducible"
+        );
+    }
 }

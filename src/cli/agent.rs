@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 
 use burn::prelude::Device;
 
-use super::model::{device, load, read_model};
+use super::model::{device, load, read_model, rows_to_evaluate};
 use crate::data::dataset::Dataset;
 use crate::data::prepare::{Share, SplitFractions, content_share};
 use crate::model::backend::BackendPreference;
-use crate::model::fit::used_by_model;
 use crate::model::saved::SavedModel;
+use crate::rl::actor_critic::Settings;
+use crate::rl::agent::{AgentTrainer, Algorithm};
 use crate::rl::compare::{Comparison, Decisions, compare};
-use crate::rl::dqn::{DqnConfig, DqnTrainer, greedy};
 use crate::rl::env::{FlowPool, RewardMatrix};
 use crate::rl::history::EpisodeReport;
 use crate::rl::observe;
@@ -27,8 +27,10 @@ pub struct AgentRun<'a> {
     pub test: &'a [PathBuf],
     /// Episodes of training.
     pub episodes: usize,
-    /// DQN settings (seed included).
-    pub config: DqnConfig,
+    /// The algorithm.
+    pub algorithm: Algorithm,
+    /// Network size, episode length, balance and seed.
+    pub settings: Settings,
     /// The rewards and costs.
     pub rewards: RewardMatrix,
     /// Print JSON.
@@ -39,16 +41,7 @@ pub struct AgentRun<'a> {
 
 /// Rows of `dataset` the model never trained or was tuned on.
 fn unseen(model: &SavedModel, dataset: &Dataset) -> Result<Vec<u32>, String> {
-    let columns = model
-        .meta
-        .scaler
-        .columns_in(dataset)
-        .map_err(|missing| missing.to_string())?;
-    let attack = dataset.attack_mask();
-    Ok((0..dataset.rows())
-        .filter(|&row| !used_by_model(&model.meta, dataset, &columns, row, attack[row]))
-        .map(|row| row as u32)
-        .collect())
+    rows_to_evaluate(model, dataset, false).map(|(rows, _)| rows)
 }
 
 async fn pools(
@@ -71,7 +64,7 @@ async fn pools(
         let testable = unseen(model, &train)?;
         let (mut first, mut second) = (Vec::new(), Vec::new());
         for row in 0..train.rows() {
-            match content_share(&train, &columns, row, halves, run.config.seed) {
+            match content_share(&train, &columns, row, halves, run.settings.seed) {
                 Share::Train => first.push(row as u32),
                 _ if testable.binary_search(&(row as u32)).is_ok() => second.push(row as u32),
                 _ => {}
@@ -107,10 +100,11 @@ pub fn agent(run: &AgentRun<'_>) -> Result<(), String> {
             "the training flows have no attacks: the agent has nothing to learn to flag".to_owned(),
         );
     }
-    let mut trainer = DqnTrainer::new(
+    let mut trainer = AgentTrainer::new(
+        run.algorithm,
         &train,
         run.rewards,
-        run.config.clone(),
+        run.settings,
         run.episodes,
         &device,
     );
@@ -119,28 +113,24 @@ pub fn agent(run: &AgentRun<'_>) -> Result<(), String> {
     for _ in 0..run.episodes {
         let report = pollster::block_on(trainer.episode())?;
         if (report.episode + 1) % report_every == 0 {
+            let exploration = match (report.epsilon, report.entropy) {
+                (Some(epsilon), _) => format!("ε {epsilon:.3}"),
+                (_, Some(entropy)) => format!("entropy {entropy:.3}"),
+                _ => String::new(),
+            };
             eprintln!(
-                "episode {:>4}/{}: reward {:>8.1}  FPR {:.3}  recall {:.3}  loss {:.4}  ε {:.3}",
+                "episode {:>4}/{}: reward {:>8.1}  FPR {:.3}  recall {:.3}  loss {:.4}  {exploration}",
                 report.episode + 1,
                 run.episodes,
                 report.reward,
                 report.fpr,
                 report.recall,
                 report.loss,
-                report.epsilon.unwrap_or(f64::NAN)
             );
         }
         history.push(report);
     }
-    let flags: Vec<bool> = pollster::block_on(greedy(
-        &trainer.policy(),
-        &device.clone(),
-        &test.observations,
-        test.width,
-    ))?
-    .into_iter()
-    .map(|action| action == 1)
-    .collect();
+    let flags = pollster::block_on(trainer.flags(&test, &device))?;
     let comparison = compare(
         &flags,
         &train,
@@ -150,7 +140,7 @@ pub fn agent(run: &AgentRun<'_>) -> Result<(), String> {
     );
     if run.json {
         let mut value = serde_json::to_value(&comparison).map_err(|error| error.to_string())?;
-        value["algo"] = "dqn".into();
+        value["algo"] = run.algorithm.name().into();
         value["cost_ratio"] = comparison.cost_ratio().into();
         value["history"] = serde_json::to_value(&history).map_err(|error| error.to_string())?;
         println!(
@@ -158,12 +148,12 @@ pub fn agent(run: &AgentRun<'_>) -> Result<(), String> {
             serde_json::to_string_pretty(&value).map_err(|error| error.to_string())?
         );
     } else {
-        print!("{}", comparison_text(&comparison));
+        print!("{}", comparison_text(&comparison, run.algorithm));
     }
     Ok(())
 }
 
-fn comparison_text(comparison: &Comparison) -> String {
+fn comparison_text(comparison: &Comparison, algorithm: Algorithm) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(
@@ -195,7 +185,7 @@ fn comparison_text(comparison: &Comparison) -> String {
             c.false_negatives
         );
     };
-    row("agent (DQN)", &comparison.agent);
+    row(&format!("agent ({})", algorithm.name()), &comparison.agent);
     row(
         "best fixed threshold (on training flows)",
         &comparison.best_threshold,

@@ -16,7 +16,8 @@ use crate::model::config::{Activation, ModelConfig, ModelKind};
 use crate::model::fit::FitOptions;
 use crate::model::probe;
 use crate::model::train::TrainConfig;
-use crate::rl::dqn::DqnConfig;
+use crate::rl::actor_critic::Settings;
+use crate::rl::agent::Algorithm;
 use crate::rl::env::RewardMatrix;
 
 /// Network-flow anomaly detection: an autoencoder and an RL agent on CIC-IDS 2017 flows.
@@ -158,7 +159,7 @@ enum Command {
         /// Print JSON (agent, best_threshold, benign_p99, history) instead of a table.
         #[arg(long)]
         json: bool,
-        /// The algorithm (DQN; PPO and A2C are open work).
+        /// The algorithm.
         #[arg(long, value_enum, default_value_t = AlgoArg::Dqn)]
         algo: AlgoArg,
         /// Seed for the agent, its play and the train/test halving.
@@ -168,7 +169,7 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         episodes: usize,
         /// Flows per episode.
-        #[arg(long, default_value_t = DqnConfig::default().episode_length)]
+        #[arg(long, default_value_t = Settings::default().episode_length)]
         episode_length: usize,
         /// Cost (negative reward) of flagging a benign flow.
         #[arg(long, default_value_t = 1.0)]
@@ -201,6 +202,8 @@ enum Command {
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 enum AlgoArg {
     Dqn,
+    Ppo,
+    A2c,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -343,7 +346,7 @@ pub fn main() -> ExitCode {
         } => model::score_files(&model, &files, &out, top, backend.into()),
         Command::Agent {
             json,
-            algo: AlgoArg::Dqn,
+            algo,
             seed,
             episodes,
             episode_length,
@@ -360,11 +363,16 @@ pub fn main() -> ExitCode {
             train: &train,
             test: &test,
             episodes,
-            config: DqnConfig {
+            algorithm: match algo {
+                AlgoArg::Dqn => Algorithm::Dqn,
+                AlgoArg::Ppo => Algorithm::Ppo,
+                AlgoArg::A2c => Algorithm::A2c,
+            },
+            settings: Settings {
                 seed,
                 episode_length,
                 balanced,
-                ..DqnConfig::default()
+                ..Settings::default()
             },
             rewards: RewardMatrix {
                 correct: reward_correct,

@@ -100,7 +100,7 @@ pub(super) fn read_model(path: &Path, device: &Device) -> Result<SavedModel, Str
 }
 
 /// The rows of `dataset` to evaluate: all, or all but those the model trained or was tuned on.
-fn rows_to_evaluate(
+pub(super) fn rows_to_evaluate(
     model: &SavedModel,
     dataset: &Dataset,
     all_rows: bool,

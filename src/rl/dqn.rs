@@ -16,12 +16,12 @@ use burn::nn::loss::{HuberLossConfig, Reduction};
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::{Device, Int, Tensor, TensorData};
-use burn::tensor::activation::relu;
 use rand::RngExt;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
+use super::actor_critic::{Trunk, best_actions, observation_batch};
 use super::env::{Action, DetectionEnv, FlowPool, RewardMatrix};
 use super::history::{EpisodeReport, EpisodeTally};
 use crate::model::weights::read;
@@ -80,11 +80,10 @@ impl Default for DqnConfig {
     }
 }
 
-/// Action values for an observation: two hidden ReLU layers, one output per action.
+/// Action values for an observation: the shared trunk, one output per action.
 #[derive(Module, Debug)]
 pub struct QNetwork {
-    first: Linear,
-    second: Linear,
+    trunk: Trunk,
     output: Linear,
 }
 
@@ -92,17 +91,14 @@ impl QNetwork {
     /// A freshly initialised network (seed the device first).
     pub fn new(inputs: usize, hidden: usize, device: &Device) -> Self {
         Self {
-            first: LinearConfig::new(inputs, hidden).init(device),
-            second: LinearConfig::new(hidden, hidden).init(device),
+            trunk: Trunk::new(inputs, hidden, device),
             output: LinearConfig::new(hidden, Action::ALL.len()).init(device),
         }
     }
 
     /// Q-values, `[rows, actions]`.
     pub fn forward(&self, observations: Tensor<2>) -> Tensor<2> {
-        self.output.forward(relu(
-            self.second.forward(relu(self.first.forward(observations))),
-        ))
+        self.output.forward(self.trunk.forward(observations))
     }
 }
 
@@ -294,16 +290,5 @@ pub async fn greedy(
     observations: &[f32],
     width: usize,
 ) -> Result<Vec<usize>, String> {
-    let rows = observations.len() / width.max(1);
-    let input = Tensor::<2>::from_data(
-        TensorData::new(observations.to_vec(), [rows, width]),
-        device,
-    );
-    let values = read(network.forward(input).detach())
-        .await
-        .map_err(|error| error.to_string())?;
-    Ok(values
-        .chunks_exact(Action::ALL.len())
-        .map(|pair| usize::from(pair[1] > pair[0]))
-        .collect())
+    best_actions(network.forward(observation_batch(observations, width, device))).await
 }
