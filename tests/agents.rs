@@ -5,6 +5,7 @@
 use std::sync::Mutex;
 
 use burn::prelude::Device;
+use netsentry::data::label::Family;
 use netsentry::rl::actor_critic::Settings;
 use netsentry::rl::agent::{AgentTrainer, Algorithm};
 use netsentry::rl::dqn::{DqnConfig, DqnTrainer, greedy};
@@ -32,6 +33,16 @@ fn toy_pool(seed: u64) -> FlowPool {
     FlowPool {
         observations,
         width: 2,
+        families: attack
+            .iter()
+            .map(|&is_attack| {
+                if is_attack {
+                    Family::PortScan
+                } else {
+                    Family::Benign
+                }
+            })
+            .collect(),
         attack,
     }
 }

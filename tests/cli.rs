@@ -209,3 +209,81 @@ fn eval_refuses_a_file_that_is_not_a_model() {
         "{stderr}"
     );
 }
+
+#[test]
+fn agent_compares_with_the_best_threshold_and_reports_an_unseen_family() {
+    let dir = scratch("agent");
+    let model = dir.join("ae.safetensors");
+    let model = model.to_str().unwrap();
+    let output = netsentry(&[
+        "train",
+        "--epochs",
+        "3",
+        "--out",
+        model,
+        &improved("BENIGN_2500.csv"),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for algo in ["dqn", "ppo", "a2c"] {
+        let output = netsentry(&[
+            "agent",
+            "--json",
+            "--algo",
+            algo,
+            "--episodes",
+            "8",
+            "--withhold",
+            "portscan",
+            "--train",
+            &improved("BENIGN_2500.csv"),
+            &improved("DDoS_2500.csv"),
+            &improved("Portscan_2500.csv"),
+            "--",
+            model,
+        ]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        for detector in ["agent", "best_threshold", "benign_p99"] {
+            for key in ["cost", "fpr", "recall", "precision", "f1", "confusion"] {
+                assert!(
+                    json[detector].get(key).is_some(),
+                    "no {detector}.{key} in {json}"
+                );
+            }
+        }
+        assert_eq!(json["history"].as_array().unwrap().len(), 8);
+        assert_eq!(json["unseen"]["family"], "PortScan");
+        // The halves: every test flow is counted once by each detector.
+        let confusion = &json["agent"]["confusion"];
+        let total: u64 = [
+            "true_positives",
+            "false_positives",
+            "true_negatives",
+            "false_negatives",
+        ]
+        .iter()
+        .map(|key| confusion[key].as_u64().unwrap())
+        .sum();
+        assert_eq!(total, json["test_flows"].as_u64().unwrap());
+    }
+    let output = netsentry(&[
+        "agent",
+        "--withhold",
+        "benign",
+        "--train",
+        model,
+        "--",
+        model,
+    ]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not an attack family: benign"));
+    std::fs::remove_dir_all(dir).unwrap();
+}

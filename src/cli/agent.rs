@@ -7,6 +7,7 @@ use burn::prelude::Device;
 
 use super::model::{device, load, read_model, rows_to_evaluate};
 use crate::data::dataset::Dataset;
+use crate::data::label::Family;
 use crate::data::prepare::{Share, SplitFractions, content_share};
 use crate::model::backend::BackendPreference;
 use crate::model::saved::SavedModel;
@@ -33,6 +34,8 @@ pub struct AgentRun<'a> {
     pub settings: Settings,
     /// The rewards and costs.
     pub rewards: RewardMatrix,
+    /// An attack family kept out of the agent's training flows and reported on separately.
+    pub withhold: Option<Family>,
     /// Print JSON.
     pub json: bool,
     /// Where to train.
@@ -42,6 +45,23 @@ pub struct AgentRun<'a> {
 /// Rows of `dataset` the model never trained or was tuned on.
 fn unseen(model: &SavedModel, dataset: &Dataset) -> Result<Vec<u32>, String> {
     rows_to_evaluate(model, dataset, false).map(|(rows, _)| rows)
+}
+
+/// `rows` without those of the `withheld` family.
+fn without(dataset: &Dataset, rows: Vec<u32>, withheld: Option<Family>) -> Vec<u32> {
+    let Some(withheld) = withheld else {
+        return rows;
+    };
+    let families = dataset.label_families();
+    let kept: Vec<u32> = rows
+        .into_iter()
+        .filter(|&row| families[dataset.labels[row as usize] as usize] != withheld)
+        .collect();
+    eprintln!(
+        "withheld {} from the agent's training flows",
+        withheld.name()
+    );
+    kept
 }
 
 async fn pools(
@@ -75,11 +95,12 @@ async fn pools(
             first.len(),
             second.len()
         );
+        let first = without(&train, first, run.withhold);
         let train_pool = observe::pool(model, device, &train, &first).await?;
         let test_pool = observe::pool(model, device, &train, &second).await?;
         return Ok((train_pool, test_pool));
     }
-    let all: Vec<u32> = (0..train.rows() as u32).collect();
+    let all = without(&train, (0..train.rows() as u32).collect(), run.withhold);
     let train_pool = observe::pool(model, device, &train, &all).await?;
     let test = load(run.test, true)?;
     let rows = unseen(model, &test)?;
@@ -137,6 +158,7 @@ pub fn agent(run: &AgentRun<'_>) -> Result<(), String> {
         &test,
         model.meta.threshold,
         run.rewards.costs(),
+        run.withhold,
     );
     if run.json {
         let mut value = serde_json::to_value(&comparison).map_err(|error| error.to_string())?;
@@ -204,5 +226,16 @@ fn comparison_text(comparison: &Comparison, algorithm: Algorithm) -> String {
         )
     };
     let _ = writeln!(out, "{verdict} (ratio {ratio:.3})");
+    if let Some(unseen) = &comparison.unseen {
+        let _ = writeln!(
+            out,
+            "unseen attack {} ({} test flows, withheld from the agent's training): flagged by the agent {:.4}, the best threshold {:.4}, the benign-p99 threshold {:.4}",
+            unseen.family,
+            unseen.flows,
+            unseen.agent_recall,
+            unseen.best_threshold_recall,
+            unseen.benign_p99_recall
+        );
+    }
     out
 }

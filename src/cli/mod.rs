@@ -9,6 +9,7 @@ mod agent;
 mod model;
 
 use crate::data::ingest::{IngestOptions, ingest_paths};
+use crate::data::label::Family;
 use crate::metrics::confusion::CostMatrix;
 use crate::metrics::threshold::ThresholdRule;
 use crate::model::backend::{self, BackendPreference};
@@ -183,6 +184,10 @@ enum Command {
         /// Deal benign and attack flows with equal odds in training.
         #[arg(long)]
         balanced: bool,
+        /// Keep one attack family (e.g. DoS, DDoS, PortScan) out of the agent's training flows
+        /// and report how each detector does on it.
+        #[arg(long, value_name = "FAMILY", value_parser = parse_attack_family)]
+        withhold: Option<Family>,
         /// Where to train.
         #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
         backend: BackendArg,
@@ -257,6 +262,22 @@ impl From<PreferenceArg> for BackendPreference {
             PreferenceArg::Gpu => Self::Gpu,
             PreferenceArg::Cpu => Self::Cpu,
         }
+    }
+}
+
+/// An attack family by name, as `--withhold` takes it.
+fn parse_attack_family(text: &str) -> Result<Family, String> {
+    match Family::of(text) {
+        Family::Benign | Family::Other => Err(format!(
+            "not an attack family: {text} (one of {})",
+            Family::ALL
+                .iter()
+                .filter(|family| family.is_attack() && **family != Family::Other)
+                .map(|family| family.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        family => Ok(family),
     }
 }
 
@@ -354,6 +375,7 @@ pub fn main() -> ExitCode {
             cost_fn,
             reward_correct,
             balanced,
+            withhold,
             backend,
             train,
             test,
@@ -379,6 +401,7 @@ pub fn main() -> ExitCode {
                 false_positive: cost_fp,
                 false_negative: cost_fn,
             },
+            withhold,
             json,
             backend: backend.into(),
         }),

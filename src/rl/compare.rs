@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::env::FlowPool;
+use crate::data::label::Family;
 use crate::metrics::confusion::{Confusion, CostMatrix};
 use crate::metrics::threshold::{Objective, best};
 
@@ -55,8 +56,26 @@ pub struct Comparison {
     pub costs: CostMatrix,
     /// Flows the agent trained on.
     pub train_flows: usize,
+    /// How each detector did on an attack family the agent never saw in training, if one was
+    /// withheld.
+    pub unseen: Option<UnseenAttack>,
     /// Flows compared on.
     pub test_flows: usize,
+}
+
+/// Detection of one attack family that the agent's training flows did not contain.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UnseenAttack {
+    /// The family withheld.
+    pub family: String,
+    /// Its test flows.
+    pub flows: usize,
+    /// Share of them the agent flagged.
+    pub agent_recall: f64,
+    /// Share the best fixed threshold flagged.
+    pub best_threshold_recall: f64,
+    /// Share the benign-p99 threshold flagged.
+    pub benign_p99_recall: f64,
 }
 
 impl Comparison {
@@ -68,12 +87,14 @@ impl Comparison {
 
 /// Compares `agent_flags` (one per test flow) with the thresholds. The score the thresholds use
 /// is the observation's first value, `ln(score / model_threshold)` (see [`super::observe`]).
+/// `withheld` names a family kept out of the agent's training flows, to report on separately.
 pub fn compare(
     agent_flags: &[bool],
     train: &FlowPool,
     test: &FlowPool,
     model_threshold: f32,
     costs: CostMatrix,
+    withheld: Option<Family>,
 ) -> Comparison {
     let relative = |pool: &FlowPool| -> Vec<f32> {
         (0..pool.len())
@@ -109,6 +130,21 @@ pub fn compare(
         costs,
         train_flows: train.len(),
         test_flows: test.len(),
+        unseen: withheld.map(|family| {
+            let rows: Vec<usize> = (0..test.len())
+                .filter(|&row| test.families[row] == family)
+                .collect();
+            let share = |flagged: &dyn Fn(usize) -> bool| {
+                rows.iter().filter(|&&row| flagged(row)).count() as f64 / rows.len().max(1) as f64
+            };
+            UnseenAttack {
+                family: family.name().to_owned(),
+                flows: rows.len(),
+                agent_recall: share(&|row| agent_flags[row]),
+                best_threshold_recall: share(&|row| test_scores[row] >= chosen.threshold),
+                benign_p99_recall: share(&|row| test_scores[row] >= 0.0),
+            }
+        }),
     }
 }
 
@@ -119,22 +155,31 @@ mod tests {
     #[test]
     fn thresholds_are_chosen_on_training_flows_and_scored_on_test_flows() {
         // Relative scores: training attacks sit at 1 and 2, benign at -1 and 0.5.
+        let families = vec![
+            Family::Benign,
+            Family::Benign,
+            Family::Dos,
+            Family::PortScan,
+        ];
         let train = FlowPool {
             observations: vec![-1.0, 0.5, 1.0, 2.0],
             width: 1,
             attack: vec![false, false, true, true],
+            families: families.clone(),
         };
         let test = FlowPool {
             observations: vec![-2.0, 0.7, 0.9, 3.0],
             width: 1,
             attack: vec![false, false, true, true],
+            families,
         };
         let comparison = compare(
-            &[false, true, true, true],
+            &[false, true, false, true],
             &train,
             &test,
             0.5,
             CostMatrix::default(),
+            Some(Family::Dos),
         );
         // Best on training flows: flag >= 1 (no mistakes there). On test: 0.9 is missed.
         assert_eq!(comparison.best_threshold.confusion.false_negatives, 1);
@@ -143,8 +188,13 @@ mod tests {
         // The model threshold is relative score 0: flags 0.7, 0.9 and 3.
         assert_eq!(comparison.benign_p99.confusion.false_positives, 1);
         assert_eq!(comparison.benign_p99.cost, 1.0);
-        // The agent flagged one benign flow and both attacks.
-        assert_eq!(comparison.agent.cost, 1.0);
-        assert!((comparison.cost_ratio() - 0.25).abs() < 1e-12);
+        // The agent flagged one benign flow and missed the DoS flow.
+        assert_eq!(comparison.agent.cost, 5.0);
+        assert!((comparison.cost_ratio() - 1.25).abs() < 1e-12);
+        let unseen = comparison.unseen.unwrap();
+        assert_eq!((unseen.family.as_str(), unseen.flows), ("DoS", 1));
+        assert_eq!(unseen.agent_recall, 0.0);
+        assert_eq!(unseen.best_threshold_recall, 0.0);
+        assert_eq!(unseen.benign_p99_recall, 1.0);
     }
 }

@@ -15,6 +15,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
+use crate::data::label::Family;
 use crate::metrics::confusion::CostMatrix;
 
 /// What the agent can do with a flow.
@@ -95,6 +96,8 @@ pub struct FlowPool {
     pub width: usize,
     /// Whether each flow is an attack.
     pub attack: Vec<bool>,
+    /// Each flow's family (for per-family results such as the unseen-attack check).
+    pub families: Vec<Family>,
 }
 
 impl FlowPool {
@@ -274,6 +277,16 @@ mod tests {
             observations: (0..attacks.len()).map(|row| row as f32).collect(),
             width: 1,
             attack: attacks.to_vec(),
+            families: attacks
+                .iter()
+                .map(|&is_attack| {
+                    if is_attack {
+                        Family::Ddos
+                    } else {
+                        Family::Benign
+                    }
+                })
+                .collect(),
         }
     }
 

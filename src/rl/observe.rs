@@ -63,10 +63,15 @@ pub async fn pool(
                 .map(|(error, weight)| (error * weight).ln_1p().clamp(-CLAMP, CLAMP)),
         );
     }
-    let attack = dataset.attack_mask();
+    let families = dataset.label_families();
+    let families: Vec<_> = rows
+        .iter()
+        .map(|&row| families[dataset.labels[row as usize] as usize])
+        .collect();
     Ok(FlowPool {
         observations,
         width,
-        attack: rows.iter().map(|&row| attack[row as usize]).collect(),
+        attack: families.iter().map(|family| family.is_attack()).collect(),
+        families,
     })
 }
