@@ -33,6 +33,7 @@ test: setup
 bench: setup
 	cargo bench --bench ingest
 	cargo bench --bench model
+	cargo bench --bench agents
 	cargo test --target wasm32-unknown-unknown --no-default-features --release --test browser_bench \
 		-- --include-ignored --nocapture
 

@@ -2,11 +2,9 @@
 //! the CPU backend, on the real improved samples in `tests/data/`. Run with `make bench` (or
 //! `cargo bench --bench model`); the browser's figures come from `tests/browser_bench.rs`.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::prelude::Device;
-use netsentry::data::ingest::{IngestOptions, ingest_paths};
 use netsentry::model::config::{ModelConfig, ModelKind};
 use netsentry::model::fit::{self, FitOptions};
 use netsentry::model::score::{ScoreOptions, score};
@@ -17,18 +15,11 @@ const EPOCHS: usize = 5;
 /// Times the whole sample is scored, for a stable figure.
 const SCORE_REPEATS: usize = 20;
 
+#[path = "support/improved.rs"]
+mod improved;
+
 fn main() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/cicids2017/improved");
-    let paths: Vec<PathBuf> = [
-        "BENIGN_2500.csv",
-        "DDoS_2500.csv",
-        "DoS_Hulk_2500.csv",
-        "Portscan_2500.csv",
-    ]
-    .iter()
-    .map(|name| dir.join(name))
-    .collect();
-    let (dataset, _) = ingest_paths(&paths, IngestOptions::default()).expect("samples load");
+    let dataset = improved::load();
     let device = Device::flex();
     println!(
         "{} flows, {} features, CPU backend (flex)",

@@ -140,3 +140,76 @@ fn ppo_and_a2c_learn_a_separable_task_reproducibly() {
         );
     }
 }
+
+#[test]
+fn agent_files_round_trip_with_their_model() {
+    use netsentry::data::ingest::{IngestOptions, ingest_paths};
+    use netsentry::model::fit::{self, FitOptions};
+    use netsentry::model::saved::{ModelFileError, SavedModel};
+    use netsentry::rl::observe;
+    use netsentry::rl::saved::{AGENT_FORMAT_VERSION, AgentMeta, SavedAgent};
+
+    let _turn = CPU_RNG.lock().unwrap_or_else(|poison| poison.into_inner());
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cicids2017/improved");
+    let (dataset, _) = ingest_paths(
+        &[dir.join("BENIGN_2500.csv"), dir.join("Portscan_2500.csv")],
+        IngestOptions::default(),
+    )
+    .unwrap();
+    let device = Device::flex();
+    let mut options = FitOptions::default();
+    options.train.epochs = 2;
+    let (plan, mut trainer) = fit::start(&device, &dataset, &options).unwrap();
+    while block_on(trainer.step(50)).unwrap().finished.is_none() {}
+    let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
+    for algorithm in [Algorithm::Dqn, Algorithm::Ppo] {
+        let (model, _) =
+            block_on(fit::finish(&plan, &trainer, &dataset, &options, &device)).unwrap();
+        let pool = block_on(observe::pool(&model, &device, &dataset, &rows)).unwrap();
+        let settings = Settings {
+            episode_length: 64,
+            ..Settings::default()
+        };
+        let mut agent = AgentTrainer::new(
+            algorithm,
+            &pool,
+            RewardMatrix::default(),
+            settings,
+            3,
+            &device,
+        );
+        for _ in 0..3 {
+            block_on(agent.episode()).unwrap();
+        }
+        let flags = block_on(agent.flags(&pool, &device)).unwrap();
+        let meta = AgentMeta {
+            format_version: AGENT_FORMAT_VERSION,
+            algorithm,
+            settings,
+            rewards: RewardMatrix::default(),
+            observation_width: pool.width,
+            episodes: 3,
+        };
+        let model_bytes = block_on(model.to_bytes()).unwrap();
+        let saved = SavedAgent::new(&agent, meta.clone(), model);
+        let bytes = block_on(saved.to_bytes()).unwrap();
+        let loaded = SavedAgent::from_bytes(&bytes, &device).unwrap();
+        assert_eq!(loaded.meta, meta);
+        // The loaded model rebuilds the same observations, and the policy decides the same.
+        let again = block_on(observe::pool(&loaded.model, &device, &dataset, &rows)).unwrap();
+        assert_eq!(again, pool);
+        assert_eq!(
+            block_on(loaded.policy.flags(&again, &device)).unwrap(),
+            flags
+        );
+        // The agent file opens as its model; a model file is not an agent.
+        assert_eq!(
+            SavedModel::from_bytes(&bytes, &device).unwrap().meta,
+            saved.model.meta
+        );
+        let error = SavedAgent::from_bytes(&model_bytes, &device).unwrap_err();
+        assert_eq!(error, ModelFileError::NoAgent);
+        assert!(error.to_string().contains("without an agent"), "{error}");
+    }
+}

@@ -130,6 +130,18 @@ async fn a_malformed_file_in_the_browser_names_its_line() {
     assert!(error.to_string().starts_with("broken.csv, line 3"));
 }
 
+/// The bundled sample, loaded from a `File` as the page loads it.
+async fn bundled_sample() -> netsentry::data::dataset::Dataset {
+    let files = [file(
+        "cicids2017-sample.csv",
+        include_bytes!("../static/cicids2017-sample.csv"),
+    )];
+    ingest_files(&files, IngestOptions::default(), SLICE_BYTES, |_| {})
+        .await
+        .unwrap()
+        .0
+}
+
 /// Trains the default autoencoder on the bundled sample for `batches` mini-batches (at least one
 /// epoch ends when `epochs` is 1 and the batches cover it), saves it, loads it back and scores.
 async fn train_save_load_score(device: &burn::prelude::Device, epochs: usize, batches: usize) {
@@ -137,13 +149,7 @@ async fn train_save_load_score(device: &burn::prelude::Device, epochs: usize, ba
     use netsentry::model::saved::SavedModel;
     use netsentry::model::score::{ScoreOptions, score};
 
-    let files = [file(
-        "cicids2017-sample.csv",
-        include_bytes!("../static/cicids2017-sample.csv"),
-    )];
-    let (dataset, _) = ingest_files(&files, IngestOptions::default(), SLICE_BYTES, |_| {})
-        .await
-        .unwrap();
+    let dataset = bundled_sample().await;
     let mut options = FitOptions::default();
     options.train.epochs = epochs;
     let (plan, mut trainer) = fit::start(device, &dataset, &options).unwrap();
@@ -196,4 +202,91 @@ async fn autoencoder_trains_saves_and_scores_on_webgpu() {
     );
     // SwiftShader is slow: a few batches, no epoch end.
     train_save_load_score(&selected.device, 50, GPU_STEPS).await;
+}
+
+/// Trains `algorithm` for a few short episodes on the bundled sample's flows (as the autoencoder
+/// sees them) and compares it with the thresholds.
+async fn agent_trains_on_the_sample(
+    device: &burn::prelude::Device,
+    algorithm: netsentry::rl::agent::Algorithm,
+    episodes: usize,
+    episode_length: usize,
+) {
+    use netsentry::model::fit::{self, FitOptions};
+    use netsentry::rl::actor_critic::Settings;
+    use netsentry::rl::agent::AgentTrainer;
+    use netsentry::rl::compare::compare;
+    use netsentry::rl::env::RewardMatrix;
+    use netsentry::rl::observe;
+
+    let dataset = bundled_sample().await;
+    let mut options = FitOptions::default();
+    options.train.epochs = 1;
+    let cpu = backend::select(BackendPreference::Cpu).await.device;
+    let (plan, mut trainer) = fit::start(&cpu, &dataset, &options).unwrap();
+    trainer.step(1000).await.unwrap();
+    let (model, _) = fit::finish(&plan, &trainer, &dataset, &options, &cpu)
+        .await
+        .unwrap();
+    let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
+    let (train_rows, test_rows): (Vec<u32>, Vec<u32>) = rows.iter().partition(|&&row| row % 2 == 0);
+    let train = observe::pool(&model, &cpu, &dataset, &train_rows)
+        .await
+        .unwrap();
+    let test = observe::pool(&model, &cpu, &dataset, &test_rows)
+        .await
+        .unwrap();
+    let settings = Settings {
+        episode_length,
+        ..Settings::default()
+    };
+    let mut agent = AgentTrainer::new(
+        algorithm,
+        &train,
+        RewardMatrix::default(),
+        settings,
+        episodes,
+        device,
+    );
+    for episode in 0..episodes {
+        let report = agent.episode().await.unwrap();
+        assert_eq!(report.episode, episode);
+        assert!(report.reward.is_finite());
+    }
+    let flags = agent.flags(&test, device).await.unwrap();
+    assert_eq!(flags.len(), test.len());
+    let comparison = compare(
+        &flags,
+        &train,
+        &test,
+        model.meta.threshold,
+        RewardMatrix::default().costs(),
+        None,
+    );
+    let counted = comparison.agent.confusion.total() as usize;
+    assert_eq!(counted, test.len());
+}
+
+#[wasm_bindgen_test]
+async fn ppo_agent_trains_in_the_browser_on_the_cpu() {
+    let selected = backend::select(BackendPreference::Cpu).await;
+    agent_trains_on_the_sample(
+        &selected.device,
+        netsentry::rl::agent::Algorithm::Ppo,
+        5,
+        128,
+    )
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn a2c_agent_trains_on_webgpu() {
+    let selected = backend::select(BackendPreference::Gpu).await;
+    assert!(
+        selected.info.is_gpu(),
+        "no WebGPU adapter: {}",
+        selected.info.label()
+    );
+    // SwiftShader reads back slowly: one short episode and its update.
+    agent_trains_on_the_sample(&selected.device, netsentry::rl::agent::Algorithm::A2c, 1, 8).await;
 }

@@ -86,15 +86,8 @@ async fn ingest_throughput_and_memory() {
     }
 }
 
-/// Training and scoring throughput of the default autoencoder in the browser, on the CPU backend
-/// and on WebGPU (SwiftShader here, a software GPU, so its figure is a floor).
-#[wasm_bindgen_test]
-#[ignore = "a benchmark: run by `make bench`"]
-async fn autoencoder_throughput() {
-    use netsentry::model::backend::{self, BackendPreference};
-    use netsentry::model::fit::{self, FitOptions};
-    use netsentry::model::score::{ScoreOptions, score};
-
+/// The improved benign sample and one attack sample, loaded as the page loads files.
+async fn benign_and(name: &str, bytes: &[u8]) -> netsentry::data::dataset::Dataset {
     let file = |name: &str, bytes: &[u8]| {
         let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
         web_sys::File::new_with_u8_array_sequence(&parts, name).unwrap()
@@ -104,14 +97,28 @@ async fn autoencoder_throughput() {
             "BENIGN_2500.csv",
             include_bytes!("data/cicids2017/improved/BENIGN_2500.csv"),
         ),
-        file(
-            "DDoS_2500.csv",
-            include_bytes!("data/cicids2017/improved/DDoS_2500.csv"),
-        ),
+        file(name, bytes),
     ];
-    let (dataset, _) = ingest_files(&files, IngestOptions::default(), SLICE_BYTES, |_| {})
+    ingest_files(&files, IngestOptions::default(), SLICE_BYTES, |_| {})
         .await
-        .unwrap();
+        .unwrap()
+        .0
+}
+
+/// Training and scoring throughput of the default autoencoder in the browser, on the CPU backend
+/// and on WebGPU (SwiftShader here, a software GPU, so its figure is a floor).
+#[wasm_bindgen_test]
+#[ignore = "a benchmark: run by `make bench`"]
+async fn autoencoder_throughput() {
+    use netsentry::model::backend::{self, BackendPreference};
+    use netsentry::model::fit::{self, FitOptions};
+    use netsentry::model::score::{ScoreOptions, score};
+
+    let dataset = benign_and(
+        "DDoS_2500.csv",
+        include_bytes!("data/cicids2017/improved/DDoS_2500.csv"),
+    )
+    .await;
     for (preference, batches) in [(BackendPreference::Cpu, 200), (BackendPreference::Gpu, 5)] {
         let selected = backend::select(preference).await;
         let mut options = FitOptions::default();
@@ -144,6 +151,74 @@ async fn autoencoder_throughput() {
             selected.info.label(),
             options.train.batch_size,
             dataset.rows()
+        );
+    }
+}
+
+/// Environment steps and gradient updates per second of each agent in the browser, on the CPU
+/// backend, over the improved samples as a briefly trained autoencoder sees them.
+#[wasm_bindgen_test]
+#[ignore = "a benchmark: run by `make bench`"]
+async fn agent_throughput() {
+    use netsentry::model::backend::{self, BackendPreference};
+    use netsentry::model::fit::{self, FitOptions};
+    use netsentry::rl::actor_critic::Settings;
+    use netsentry::rl::agent::{AgentTrainer, Algorithm};
+    use netsentry::rl::env::{Action, DetectionEnv, RewardMatrix};
+    use netsentry::rl::observe;
+
+    let dataset = benign_and(
+        "Portscan_2500.csv",
+        include_bytes!("data/cicids2017/improved/Portscan_2500.csv"),
+    )
+    .await;
+    let device = backend::select(BackendPreference::Cpu).await.device;
+    let mut options = FitOptions::default();
+    options.train.epochs = 2;
+    let (plan, mut trainer) = fit::start(&device, &dataset, &options).unwrap();
+    trainer.step(10_000).await.unwrap();
+    let (model, _) = fit::finish(&plan, &trainer, &dataset, &options, &device)
+        .await
+        .unwrap();
+    let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
+    let pool = observe::pool(&model, &device, &dataset, &rows)
+        .await
+        .unwrap();
+
+    let mut env = DetectionEnv::new(&pool, RewardMatrix::default(), 256, false);
+    env.reset(Some(1));
+    let steps = 200_000;
+    let started = Instant::now();
+    for step in 0..steps {
+        env.step(Action::ALL[step % 2]);
+    }
+    console_log!(
+        "environment alone: {:.0} steps/s",
+        steps as f64 / started.elapsed().as_secs_f64()
+    );
+    let episodes = 5;
+    for algorithm in [Algorithm::Dqn, Algorithm::Ppo, Algorithm::A2c] {
+        let settings = Settings::default();
+        let mut agent = AgentTrainer::new(
+            algorithm,
+            &pool,
+            RewardMatrix::default(),
+            settings,
+            episodes,
+            &device,
+        );
+        let started = Instant::now();
+        let mut updates = 0;
+        for _ in 0..episodes {
+            updates += agent.episode().await.unwrap().updates;
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        console_log!(
+            "{} on the CPU backend: {:.0} environment steps/s, {:.0} updates/s ({episodes} episodes of {})",
+            algorithm.name(),
+            (episodes * settings.episode_length) as f64 / seconds,
+            updates as f64 / seconds,
+            settings.episode_length
         );
     }
 }

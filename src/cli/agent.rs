@@ -17,6 +17,7 @@ use crate::rl::compare::{Comparison, Decisions, compare};
 use crate::rl::env::{FlowPool, RewardMatrix};
 use crate::rl::history::EpisodeReport;
 use crate::rl::observe;
+use crate::rl::saved::{AGENT_FORMAT_VERSION, AgentMeta, SavedAgent};
 
 /// What the user chose.
 pub struct AgentRun<'a> {
@@ -36,6 +37,8 @@ pub struct AgentRun<'a> {
     pub rewards: RewardMatrix,
     /// An attack family kept out of the agent's training flows and reported on separately.
     pub withhold: Option<Family>,
+    /// Where to save the agent with its model, if anywhere.
+    pub out: Option<&'a Path>,
     /// Print JSON.
     pub json: bool,
     /// Where to train.
@@ -160,6 +163,21 @@ pub fn agent(run: &AgentRun<'_>) -> Result<(), String> {
         run.rewards.costs(),
         run.withhold,
     );
+    if let Some(out) = run.out {
+        let meta = AgentMeta {
+            format_version: AGENT_FORMAT_VERSION,
+            algorithm: run.algorithm,
+            settings: run.settings,
+            rewards: run.rewards,
+            observation_width: train.width,
+            episodes: run.episodes,
+        };
+        let saved = SavedAgent::new(&trainer, meta, model);
+        let bytes = pollster::block_on(saved.to_bytes()).map_err(|error| error.to_string())?;
+        std::fs::write(out, bytes)
+            .map_err(|error| format!("cannot write {}: {error}", out.display()))?;
+        eprintln!("saved the agent with its model to {}", out.display());
+    }
     if run.json {
         let mut value = serde_json::to_value(&comparison).map_err(|error| error.to_string())?;
         value["algo"] = run.algorithm.name().into();

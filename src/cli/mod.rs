@@ -191,6 +191,9 @@ enum Command {
         /// Where to train.
         #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
         backend: BackendArg,
+        /// Save the agent, with the model it depends on, to this file (safetensors).
+        #[arg(long, value_name = "AGENT")]
+        out: Option<PathBuf>,
         /// CSV files whose labelled flows the agent trains on.
         #[arg(long, num_args = 1.., required = true, value_name = "CSV")]
         train: Vec<PathBuf>,
@@ -376,6 +379,7 @@ pub fn main() -> ExitCode {
             reward_correct,
             balanced,
             withhold,
+            out,
             backend,
             train,
             test,
@@ -402,6 +406,7 @@ pub fn main() -> ExitCode {
                 false_negative: cost_fn,
             },
             withhold,
+            out: out.as_deref(),
             json,
             backend: backend.into(),
         }),

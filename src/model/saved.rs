@@ -76,6 +76,8 @@ pub enum ModelFileError {
     },
     /// The metadata does not parse.
     Meta(String),
+    /// A model file opened as an agent file.
+    NoAgent,
 }
 
 impl std::fmt::Display for ModelFileError {
@@ -91,6 +93,10 @@ impl std::fmt::Display for ModelFileError {
                 "this model file has format version {found}, and this NetSentry reads version {FORMAT_VERSION}; train the model again with this version"
             ),
             Self::Meta(error) => write!(f, "the model file's metadata is damaged: {error}"),
+            Self::NoAgent => write!(
+                f,
+                "this is a model file without an agent; train and save one with `netsentry agent --out`"
+            ),
         }
     }
 }
@@ -100,6 +106,17 @@ impl std::error::Error for ModelFileError {}
 impl SavedModel {
     /// The file's bytes; weights are read from the device asynchronously.
     pub async fn to_bytes(&self) -> Result<Vec<u8>, ModelFileError> {
+        let (weights, metadata) = self.to_parts().await?;
+        weights
+            .to_safetensors(metadata)
+            .map_err(ModelFileError::Weights)
+    }
+
+    /// The tensors and header metadata of the file, for files that add to them (an agent file
+    /// holds its model's parts plus its own).
+    pub async fn to_parts(
+        &self,
+    ) -> Result<(NamedWeights, HashMap<String, String>), ModelFileError> {
         let weights = self
             .network
             .weights()
@@ -111,9 +128,7 @@ impl SavedModel {
             (META_KEY.to_owned(), meta),
             ("format".to_owned(), "pt".to_owned()),
         ]);
-        weights
-            .to_safetensors(metadata)
-            .map_err(ModelFileError::Weights)
+        Ok((weights, metadata))
     }
 
     /// Reads a model file onto `device`.

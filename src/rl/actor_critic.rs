@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 
 use super::env::{Action, DetectionEnv};
 use super::history::EpisodeTally;
-use crate::model::weights::read;
+use crate::model::weights::{NamedWeights, WeightError, linear_from, linear_weights, read};
 
 /// Two hidden ReLU layers: the body of every agent's network.
 #[derive(Module, Debug)]
@@ -33,6 +33,25 @@ impl Trunk {
     pub fn forward(&self, observations: Tensor<2>) -> Tensor<2> {
         relu(self.second.forward(relu(self.first.forward(observations))))
     }
+
+    /// Appends the trunk's weights under `agent.trunk.…`.
+    pub async fn weights(&self, named: &mut NamedWeights) -> Result<(), WeightError> {
+        linear_weights(named, "agent.trunk.first", &self.first).await?;
+        linear_weights(named, "agent.trunk.second", &self.second).await
+    }
+
+    /// A trunk from the weights written by [`Trunk::weights`].
+    pub fn from_weights(
+        weights: &NamedWeights,
+        inputs: usize,
+        hidden: usize,
+        device: &Device,
+    ) -> Result<Self, WeightError> {
+        Ok(Self {
+            first: linear_from(weights, "agent.trunk.first", (inputs, hidden), device)?,
+            second: linear_from(weights, "agent.trunk.second", (hidden, hidden), device)?,
+        })
+    }
 }
 
 /// The shared trunk, then a policy head and a value head.
@@ -51,6 +70,29 @@ impl ActorCritic {
             policy: LinearConfig::new(hidden, Action::ALL.len()).init(device),
             value: LinearConfig::new(hidden, 1).init(device),
         }
+    }
+
+    /// The weights, under `agent.` names.
+    pub async fn weights(&self) -> Result<NamedWeights, WeightError> {
+        let mut named = NamedWeights::default();
+        self.trunk.weights(&mut named).await?;
+        linear_weights(&mut named, "agent.policy", &self.policy).await?;
+        linear_weights(&mut named, "agent.value", &self.value).await?;
+        Ok(named)
+    }
+
+    /// A network from the weights written by [`ActorCritic::weights`].
+    pub fn from_weights(
+        weights: &NamedWeights,
+        inputs: usize,
+        hidden: usize,
+        device: &Device,
+    ) -> Result<Self, WeightError> {
+        Ok(Self {
+            trunk: Trunk::from_weights(weights, inputs, hidden, device)?,
+            policy: linear_from(weights, "agent.policy", (hidden, Action::ALL.len()), device)?,
+            value: linear_from(weights, "agent.value", (hidden, 1), device)?,
+        })
     }
 
     /// Action logits `[rows, actions]` and state values `[rows]`.

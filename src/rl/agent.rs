@@ -4,11 +4,12 @@ use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
 
 use super::a2c::{A2cConfig, A2cTrainer};
-use super::actor_critic::{self, Settings};
-use super::dqn::{self, DqnConfig, DqnTrainer};
+use super::actor_critic::Settings;
+use super::dqn::{DqnConfig, DqnTrainer};
 use super::env::{FlowPool, RewardMatrix};
 use super::history::EpisodeReport;
 use super::ppo::{PpoConfig, PpoTrainer};
+use super::saved::Policy;
 
 /// Which algorithm learns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,21 +98,17 @@ impl<'a> AgentTrainer<'a> {
         }
     }
 
+    /// The learnt policy, off the autodiff device.
+    pub fn policy(&self) -> Policy {
+        match self {
+            Self::Dqn(trainer) => Policy::Q(trainer.policy()),
+            Self::Ppo(trainer) => Policy::ActorCritic(trainer.policy()),
+            Self::A2c(trainer) => Policy::ActorCritic(trainer.policy()),
+        }
+    }
+
     /// The learnt policy's decision (true = flag) for each flow of `pool`, on `device`.
     pub async fn flags(&self, pool: &FlowPool, device: &Device) -> Result<Vec<bool>, String> {
-        let actions = match self {
-            Self::Dqn(trainer) => {
-                dqn::greedy(&trainer.policy(), device, &pool.observations, pool.width).await?
-            }
-            Self::Ppo(trainer) => {
-                actor_critic::greedy(&trainer.policy(), device, &pool.observations, pool.width)
-                    .await?
-            }
-            Self::A2c(trainer) => {
-                actor_critic::greedy(&trainer.policy(), device, &pool.observations, pool.width)
-                    .await?
-            }
-        };
-        Ok(actions.into_iter().map(|action| action == 1).collect())
+        self.policy().flags(pool, device).await
     }
 }

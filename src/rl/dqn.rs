@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::actor_critic::{Trunk, best_actions, observation_batch};
 use super::env::{Action, DetectionEnv, FlowPool, RewardMatrix};
 use super::history::{EpisodeReport, EpisodeTally};
-use crate::model::weights::read;
+use crate::model::weights::{NamedWeights, WeightError, linear_from, linear_weights, read};
 
 /// DQN's settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -94,6 +94,27 @@ impl QNetwork {
             trunk: Trunk::new(inputs, hidden, device),
             output: LinearConfig::new(hidden, Action::ALL.len()).init(device),
         }
+    }
+
+    /// The weights, under `agent.` names.
+    pub async fn weights(&self) -> Result<NamedWeights, WeightError> {
+        let mut named = NamedWeights::default();
+        self.trunk.weights(&mut named).await?;
+        linear_weights(&mut named, "agent.output", &self.output).await?;
+        Ok(named)
+    }
+
+    /// A network from the weights written by [`QNetwork::weights`].
+    pub fn from_weights(
+        weights: &NamedWeights,
+        inputs: usize,
+        hidden: usize,
+        device: &Device,
+    ) -> Result<Self, WeightError> {
+        Ok(Self {
+            trunk: Trunk::from_weights(weights, inputs, hidden, device)?,
+            output: linear_from(weights, "agent.output", (hidden, Action::ALL.len()), device)?,
+        })
     }
 
     /// Q-values, `[rows, actions]`.

@@ -21,6 +21,8 @@ pub struct EpisodeReport {
     pub cost: f64,
     /// Mean training loss over the episode's updates (NaN when none ran).
     pub loss: f64,
+    /// Gradient updates made during the episode.
+    pub updates: usize,
     /// Exploration rate at its end (DQN).
     pub epsilon: Option<f64>,
     /// Mean policy entropy (PPO, A2C).
@@ -64,6 +66,7 @@ impl EpisodeTally {
             recall: self.confusion.recall(),
             cost: self.confusion.cost(&rewards.costs()),
             loss,
+            updates: self.losses.len(),
             epsilon,
             entropy,
         }

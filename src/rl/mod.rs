@@ -11,3 +11,4 @@ pub mod env;
 pub mod history;
 pub mod observe;
 pub mod ppo;
+pub mod saved;

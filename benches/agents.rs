@@ -1,0 +1,83 @@
+//! Agent benchmark: environment steps per second alone, then each algorithm's training speed
+//! (environment steps and gradient updates per second) on the CPU backend, on the real improved
+//! samples as the default autoencoder sees them. Run with `make bench` (or
+//! `cargo bench --bench agents`); the browser's figures come from `tests/browser_bench.rs`.
+
+use std::time::Instant;
+
+use burn::prelude::Device;
+use netsentry::model::fit::{self, FitOptions};
+use netsentry::rl::actor_critic::Settings;
+use netsentry::rl::agent::{AgentTrainer, Algorithm};
+use netsentry::rl::env::{Action, DetectionEnv, RewardMatrix};
+use netsentry::rl::observe;
+
+/// Episodes timed per algorithm.
+const EPISODES: usize = 20;
+
+#[path = "support/improved.rs"]
+mod improved;
+
+fn main() {
+    let dataset = improved::load();
+    let device = Device::flex();
+    let mut options = FitOptions::default();
+    options.train.epochs = 5;
+    let (plan, mut trainer) = fit::start(&device, &dataset, &options).expect("trains");
+    while pollster::block_on(trainer.step(64))
+        .expect("trains")
+        .finished
+        .is_none()
+    {}
+    let (model, _) = pollster::block_on(fit::finish(&plan, &trainer, &dataset, &options, &device))
+        .expect("finishes");
+    let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
+    let pool = pollster::block_on(observe::pool(&model, &device, &dataset, &rows)).expect("pool");
+    println!(
+        "{} flows, observations of {} values, CPU backend (flex)",
+        pool.len(),
+        pool.width
+    );
+
+    let mut env = DetectionEnv::new(&pool, RewardMatrix::default(), 256, false);
+    env.reset(Some(1));
+    let steps = 1_000_000;
+    let started = Instant::now();
+    let mut reward = 0.0;
+    for step in 0..steps {
+        reward += env.step(Action::ALL[step % 2]).reward;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "environment alone: {:.0} steps/s (total reward {reward})",
+        steps as f64 / seconds
+    );
+
+    for algorithm in [Algorithm::Dqn, Algorithm::Ppo, Algorithm::A2c] {
+        let settings = Settings::default();
+        let mut agent = AgentTrainer::new(
+            algorithm,
+            &pool,
+            RewardMatrix::default(),
+            settings,
+            EPISODES,
+            &device,
+        );
+        let started = Instant::now();
+        let mut updates = 0;
+        for _ in 0..EPISODES {
+            let report = pollster::block_on(agent.episode()).expect("trains");
+            updates += report.updates;
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        println!(
+            "{}: {:.0} environment steps/s and {:.0} updates/s while training ({} episodes of {}, {} updates)",
+            algorithm.name(),
+            (EPISODES * settings.episode_length) as f64 / seconds,
+            updates as f64 / seconds,
+            EPISODES,
+            settings.episode_length,
+            updates
+        );
+    }
+}
