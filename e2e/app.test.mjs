@@ -80,3 +80,49 @@ test("the page names itself and shows the backend the worker trains on", async (
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test("the bundled sample loads in the worker and its report is shown", async () => {
+  const { page, problems } = await open({ width: 1280, height: 800 });
+  await page.getByTestId("load-sample").click();
+  const summary = page.getByTestId("ingest-summary");
+  await summary.waitFor({ timeout: 60_000 });
+  const text = await summary.textContent();
+  assert.match(text, /3000 rows read from 1 file\(s\), 2998 kept, 2 dropped/);
+  assert.match(text, /BENIGN/);
+  assert.match(text, /duplicate: 2/);
+  await page.screenshot({ path: `${SCREENSHOTS}data-1280.png`, fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("a bad file gets an error naming its line, labels render as text, and a phone fits", async () => {
+  const { page, problems } = await open({ width: 390, height: 844 });
+  const input = page.getByTestId("file-input");
+  await input.setInputFiles({
+    name: "broken.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from('Flow Duration,Label\n1,BENIGN\n"2,BENIGN\n3,BENIGN\n'),
+  });
+  const banner = page.getByTestId("error");
+  await banner.waitFor({ timeout: 60_000 });
+  assert.match(await banner.textContent(), /^broken\.csv, line 3/);
+
+  // A label that looks like markup is data: it shows as text and runs nothing.
+  await input.setInputFiles({
+    name: "markup.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from("Flow Duration,Label\n1,<img src=x onerror=alert(1)>\n2,BENIGN\n"),
+  });
+  const summary = page.getByTestId("ingest-summary");
+  await summary.waitFor({ timeout: 60_000 });
+  assert.match(await summary.textContent(), /<img src=x onerror=alert\(1\)>/);
+  assert.equal(await page.locator(".summary img").count(), 0);
+  // The error of the earlier load is gone once a load works.
+  assert.equal(await banner.count(), 0);
+
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `the page is ${width} px wide on a 390 px screen`);
+  await page.screenshot({ path: `${SCREENSHOTS}data-390.png`, fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -1,5 +1,6 @@
 //! The browser page: a leptos app whose training runs in a Web Worker.
 
+pub mod data_panel;
 pub mod files;
 pub mod protocol;
 pub mod worker;
@@ -7,8 +8,10 @@ pub mod worker;
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
+use crate::data::ingest::IngestOptions;
 use crate::model::backend::{BackendInfo, BackendPreference};
 use crate::model::probe::ProbeReport;
+use data_panel::{DataPanel, LoadView};
 use protocol::{FromWorker, ToWorker};
 use worker::TrainingWorker;
 
@@ -39,11 +42,22 @@ enum Check {
 fn App() -> impl IntoView {
     let (backend, set_backend) = signal(None::<BackendInfo>);
     let (check, set_check) = signal(Check::Running);
+    let (load, set_load) = signal(LoadView::default());
     let worker = TrainingWorker::spawn(move |message| match message {
         FromWorker::Ready => {}
         FromWorker::Backend(info) => set_backend.set(Some(info)),
         FromWorker::Checked(report) => set_check.set(Check::Passed(report)),
         FromWorker::Failed(error) => set_check.set(Check::Failed(error)),
+        FromWorker::Progress(progress) => set_load.update(|load| load.progress = Some(progress)),
+        FromWorker::Loaded(report) => set_load.update(|load| {
+            load.loading = false;
+            load.error = None;
+            load.report = Some(report);
+        }),
+        FromWorker::LoadFailed(error) => set_load.update(|load| {
+            load.loading = false;
+            load.error = Some(error);
+        }),
     })
     .and_then(|worker| {
         worker.send(&ToWorker::CheckBackend {
@@ -56,7 +70,33 @@ fn App() -> impl IntoView {
         set_check.set(Check::Failed(error.clone()));
     }
     // The worker lives as long as the page.
-    StoredValue::new_local(worker.ok());
+    let worker = StoredValue::new_local(worker.ok());
+    let send = move |request: ToWorker| {
+        set_load.update(|load| {
+            load.loading = true;
+            load.progress = None;
+        });
+        let sent = worker.with_value(|worker| match worker {
+            Some(worker) => worker.send(&request),
+            None => Err("the background worker did not start".to_owned()),
+        });
+        if let Err(error) = sent {
+            set_load.update(|load| {
+                load.loading = false;
+                load.error = Some(error);
+            });
+        }
+    };
+    let on_files = Callback::new(move |files| {
+        send(ToWorker::Load {
+            files,
+            options: IngestOptions::default(),
+        })
+    });
+    let on_sample = Callback::new(move |()| match sample_url() {
+        Ok(url) => send(ToWorker::LoadSample { url }),
+        Err(error) => set_load.update(|load| load.error = Some(error)),
+    });
 
     view! {
         <header class="masthead">
@@ -69,6 +109,7 @@ fn App() -> impl IntoView {
             </span>
         </header>
         <main>
+            <DataPanel view=load on_files=on_files on_sample=on_sample />
             <section class="panel" aria-labelledby="check-title">
                 <h2 id="check-title">"Backend check"</h2>
                 <p class="explain">
@@ -83,6 +124,18 @@ fn App() -> impl IntoView {
             </p>
         </footer>
     }
+}
+
+/// The bundled sample's absolute URL: the worker runs from a Blob URL, so relative URLs would
+/// not reach the page's assets.
+fn sample_url() -> Result<String, String> {
+    let base = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.base_uri().ok().flatten())
+        .ok_or("the page has no base URL")?;
+    web_sys::Url::new_with_base("cicids2017-sample.csv", &base)
+        .map(|url| url.href())
+        .map_err(|error| format!("{error:?}"))
 }
 
 fn describe(check: &Check) -> String {

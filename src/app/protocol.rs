@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::files::FileProgress;
+use crate::data::ingest::IngestOptions;
+use crate::data::report::IngestReport;
 use crate::model::backend::{BackendInfo, BackendPreference};
 use crate::model::probe::ProbeReport;
 
@@ -14,6 +17,20 @@ pub enum ToWorker {
         preference: BackendPreference,
         /// Adam steps in the check.
         steps: usize,
+    },
+    /// Read these CSV files into the worker's dataset, replacing the one loaded before only if
+    /// they load.
+    Load {
+        /// A JavaScript array of `File`s, passed through untouched (structured-cloned).
+        #[serde(with = "serde_wasm_bindgen::preserve")]
+        files: wasm_bindgen::JsValue,
+        /// The user's load options.
+        options: IngestOptions,
+    },
+    /// Read the bundled sample from this (absolute) URL of the page's own assets.
+    LoadSample {
+        /// The sample's URL, resolved against the page.
+        url: String,
     },
 }
 
@@ -28,4 +45,11 @@ pub enum FromWorker {
     Checked(ProbeReport),
     /// A request failed; the text is for the user.
     Failed(String),
+    /// A load is under way.
+    Progress(FileProgress),
+    /// A load finished: the report on what was kept, dropped and why.
+    Loaded(IngestReport),
+    /// A load failed; the message names the file, line and column, and the data loaded before
+    /// stays.
+    LoadFailed(String),
 }

@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, BlobPropertyBag, DedicatedWorkerGlobalScope, MessageEvent, Url, Worker};
 use web_sys::{WorkerOptions, WorkerType};
 
@@ -166,8 +167,71 @@ pub fn netsentry_worker_main() {
     reply(&FromWorker::Ready);
 }
 
+/// Loads `files` and tells the page how it goes. (The dataset stays here once training moves in:
+/// only the report crosses to the page.)
+async fn load(files: Vec<web_sys::File>, options: crate::data::ingest::IngestOptions) {
+    let loaded =
+        super::files::ingest_files(&files, options, super::files::SLICE_BYTES, |progress| {
+            reply(&FromWorker::Progress(progress.clone()));
+        })
+        .await;
+    match loaded {
+        Ok((_, report)) => reply(&FromWorker::Loaded(report)),
+        Err(error) => reply(&FromWorker::LoadFailed(error.to_string())),
+    }
+}
+
+/// The bundled sample as a `File`, fetched from the page's own assets.
+async fn fetch_sample(url: &str) -> Result<web_sys::File, String> {
+    let describe =
+        |error: JsValue| format!("could not read the bundled sample from {url}: {error:?}");
+    let call = |target: &JsValue,
+                method: &str,
+                argument: Option<&JsValue>|
+     -> Result<js_sys::Promise, String> {
+        let function: js_sys::Function = js_sys::Reflect::get(target, &method.into())
+            .map_err(describe)?
+            .dyn_into()
+            .map_err(describe)?;
+        let result = match argument {
+            Some(argument) => function.call1(target, argument),
+            None => function.call0(target),
+        };
+        result.map_err(describe)?.dyn_into().map_err(describe)
+    };
+    let response = JsFuture::from(call(&js_sys::global(), "fetch", Some(&url.into()))?)
+        .await
+        .map_err(describe)?;
+    let ok = js_sys::Reflect::get(&response, &"ok".into()).map_err(describe)?;
+    if ok != JsValue::TRUE {
+        return Err(format!(
+            "could not read the bundled sample from {url}: the server said no"
+        ));
+    }
+    let blob = JsFuture::from(call(&response, "blob", None)?)
+        .await
+        .map_err(describe)?;
+    web_sys::File::new_with_blob_sequence(&js_sys::Array::of1(&blob), "cicids2017-sample.csv")
+        .map_err(describe)
+}
+
 async fn handle(request: ToWorker) {
     match request {
+        ToWorker::Load { files, options } => {
+            let files: Vec<web_sys::File> = js_sys::Array::from(&files)
+                .iter()
+                .filter_map(|file| file.dyn_into().ok())
+                .collect();
+            if files.is_empty() {
+                reply(&FromWorker::LoadFailed("no files were given".to_owned()));
+            } else {
+                load(files, options).await;
+            }
+        }
+        ToWorker::LoadSample { url } => match fetch_sample(&url).await {
+            Ok(file) => load(vec![file], Default::default()).await,
+            Err(error) => reply(&FromWorker::LoadFailed(error)),
+        },
         ToWorker::CheckBackend { preference, steps } => {
             let selected = backend::select(preference).await;
             reply(&FromWorker::Backend(selected.info.clone()));

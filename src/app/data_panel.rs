@@ -1,0 +1,190 @@
+//! The data panel: pick or drop CSV files, or load the bundled sample; watch the worker read them;
+//! then see what was kept, dropped and why. File contents (labels, names) are rendered as text.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::files::FileProgress;
+use crate::data::report::IngestReport;
+
+/// Where the current load stands.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LoadView {
+    /// The latest progress while reading.
+    pub progress: Option<FileProgress>,
+    /// The report of the last load that worked.
+    pub report: Option<IngestReport>,
+    /// The message of the last load that failed (the data loaded before stays).
+    pub error: Option<String>,
+    /// Whether a load is running.
+    pub loading: bool,
+}
+
+/// The panel. `on_files` gets a JavaScript array of `File`s; `on_sample` asks for the sample.
+#[component]
+pub fn DataPanel(
+    view: ReadSignal<LoadView>,
+    on_files: Callback<wasm_bindgen::JsValue>,
+    on_sample: Callback<()>,
+) -> impl IntoView {
+    let files_of = move |list: Option<web_sys::FileList>| {
+        if let Some(list) = list.filter(|list| list.length() > 0) {
+            let files = js_sys::Array::new();
+            for index in 0..list.length() {
+                if let Some(file) = list.get(index) {
+                    files.push(&file);
+                }
+            }
+            on_files.run(files.into());
+        }
+    };
+    let on_change = move |event: web_sys::Event| {
+        let input: Option<web_sys::HtmlInputElement> =
+            event.target().and_then(|target| target.dyn_into().ok());
+        files_of(input.and_then(|input| input.files()));
+    };
+    let on_drop = move |event: web_sys::DragEvent| {
+        event.prevent_default();
+        files_of(event.data_transfer().and_then(|transfer| transfer.files()));
+    };
+    view! {
+        <section class="panel" aria-labelledby="data-title">
+            <h2 id="data-title">"Data"</h2>
+            <p class="explain">
+                "CIC-IDS 2017 flow CSVs (any published or cleaned variant). They are read in the background, in this browser only; the autoencoder learns from the BENIGN rows."
+            </p>
+            <div
+                class="dropzone"
+                on:dragover=|event: web_sys::DragEvent| event.prevent_default()
+                on:drop=on_drop
+            >
+                <label class="file-label">
+                    "Choose or drop CSV files "
+                    <input
+                        type="file"
+                        multiple=true
+                        accept=".csv,text/csv"
+                        data-testid="file-input"
+                        on:change=on_change
+                        prop:disabled=move || view.get().loading
+                    />
+                </label>
+                <button
+                    type="button"
+                    data-testid="load-sample"
+                    on:click=move |_| on_sample.run(())
+                    prop:disabled=move || view.get().loading
+                >
+                    "Load sample"
+                </button>
+            </div>
+            {move || view.get().progress.filter(|_| view.get().loading).map(progress_view)}
+            {move || {
+                view.get()
+                    .error
+                    .map(|error| {
+                        view! {
+                            <p class="error" role="alert" data-testid="error">
+                                {error}
+                            </p>
+                        }
+                    })
+            }}
+            {move || view.get().report.map(summary_view)}
+        </section>
+    }
+}
+
+fn progress_view(progress: FileProgress) -> impl IntoView {
+    view! {
+        <div class="progress" role="status">
+            <progress max=progress.size.max(1) value=progress.progress.bytes></progress>
+            <span>
+                {format!(
+                    "{}: {} of {} bytes, {} rows",
+                    progress.file,
+                    progress.progress.bytes,
+                    progress.size,
+                    progress.progress.rows,
+                )}
+            </span>
+        </div>
+    }
+}
+
+fn summary_view(report: IngestReport) -> impl IntoView {
+    let largest = report.labels.values().copied().max().unwrap_or(1).max(1);
+    let labels = report
+        .labels
+        .iter()
+        .map(|(label, count)| {
+            let width = format!("width: {:.1}%", *count as f64 * 100.0 / largest as f64);
+            view! {
+                <li>
+                    <span class="bar-label">{label.clone()}</span>
+                    <span class="bar" style=width></span>
+                    <span class="bar-count">{count.to_string()}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    let dropped = lines(
+        report
+            .dropped
+            .iter()
+            .map(|(reason, count)| format!("{reason}: {count}"))
+            .collect(),
+        "none",
+    );
+    let missing = lines(
+        report
+            .missing
+            .iter()
+            .filter(|(_, counts)| counts.total() > 0)
+            .map(|(column, counts)| {
+                format!(
+                    "{column}: {} Infinity, {} NaN, {} empty, {} out of range (imputed)",
+                    counts.infinity, counts.nan, counts.empty, counts.out_of_range,
+                )
+            })
+            .collect(),
+        "none: every cell held a number",
+    );
+    let warnings = report
+        .warnings
+        .iter()
+        .map(|warning| view! { <li class="warning">{warning.clone()}</li> })
+        .collect_view();
+    view! {
+        <div class="summary" data-testid="ingest-summary">
+            <p>
+                {format!(
+                    "{} rows read from {} file(s), {} kept, {} dropped; {} features.",
+                    report.rows_read,
+                    report.files.len(),
+                    report.rows,
+                    report.dropped_total(),
+                    report.features.len(),
+                )}
+            </p>
+            <h3>"Rows per label"</h3>
+            <ul class="bars">{labels}</ul>
+            <h3>"Dropped rows"</h3>
+            <ul>{dropped}</ul>
+            <h3>"Cells without a number"</h3>
+            <ul>{missing}</ul>
+            <ul>{warnings}</ul>
+        </div>
+    }
+}
+
+/// List items for `items`, or one saying `empty` when there are none.
+fn lines(mut items: Vec<String>, empty: &str) -> impl IntoView + use<> {
+    if items.is_empty() {
+        items.push(empty.to_owned());
+    }
+    items
+        .into_iter()
+        .map(|item| view! { <li>{item}</li> })
+        .collect_view()
+}
