@@ -2,7 +2,9 @@
 
 pub mod data_panel;
 pub mod files;
+pub mod model_panel;
 pub mod protocol;
+pub mod training;
 pub mod worker;
 
 use leptos::prelude::*;
@@ -10,8 +12,10 @@ use wasm_bindgen::prelude::*;
 
 use crate::data::ingest::IngestOptions;
 use crate::model::backend::{BackendInfo, BackendPreference};
+use crate::model::fit::FitOptions;
 use crate::model::probe::ProbeReport;
 use data_panel::{DataPanel, LoadView};
+use model_panel::{ModelPanel, TrainView};
 use protocol::{FromWorker, ToWorker};
 use worker::TrainingWorker;
 
@@ -43,6 +47,7 @@ fn App() -> impl IntoView {
     let (backend, set_backend) = signal(None::<BackendInfo>);
     let (check, set_check) = signal(Check::Running);
     let (load, set_load) = signal(LoadView::default());
+    let (training, set_training) = signal(TrainView::default());
     let worker = TrainingWorker::spawn(move |message| match message {
         FromWorker::Ready => {}
         FromWorker::Backend(info) => set_backend.set(Some(info)),
@@ -58,6 +63,17 @@ fn App() -> impl IntoView {
             load.loading = false;
             load.error = Some(error);
         }),
+        FromWorker::Training(progress) => set_training.update(|training| {
+            training.progress = Some(progress);
+        }),
+        FromWorker::Evaluated(evaluation) => set_training.update(|training| {
+            training.running = false;
+            training.evaluation = Some(evaluation);
+        }),
+        FromWorker::TrainFailed(error) => set_training.update(|training| {
+            training.running = false;
+            training.error = Some(error);
+        }),
     })
     .and_then(|worker| {
         worker.send(&ToWorker::CheckBackend {
@@ -71,16 +87,18 @@ fn App() -> impl IntoView {
     }
     // The worker lives as long as the page.
     let worker = StoredValue::new_local(worker.ok());
+    let post = move |request: ToWorker| {
+        worker.with_value(|worker| match worker {
+            Some(worker) => worker.send(&request),
+            None => Err("the background worker did not start".to_owned()),
+        })
+    };
     let send = move |request: ToWorker| {
         set_load.update(|load| {
             load.loading = true;
             load.progress = None;
         });
-        let sent = worker.with_value(|worker| match worker {
-            Some(worker) => worker.send(&request),
-            None => Err("the background worker did not start".to_owned()),
-        });
-        if let Err(error) = sent {
+        if let Err(error) = post(request) {
             set_load.update(|load| {
                 load.loading = false;
                 load.error = Some(error);
@@ -92,6 +110,25 @@ fn App() -> impl IntoView {
             files,
             options: IngestOptions::default(),
         })
+    });
+    let on_train = Callback::new(move |()| {
+        set_training.set(TrainView {
+            running: true,
+            ..TrainView::default()
+        });
+        if let Err(error) = post(ToWorker::Train {
+            options: FitOptions::default(),
+        }) {
+            set_training.set(TrainView {
+                error: Some(error),
+                ..TrainView::default()
+            });
+        }
+    });
+    let on_stop = Callback::new(move |()| {
+        if let Err(error) = post(ToWorker::Stop) {
+            set_training.update(|training| training.error = Some(error));
+        }
     });
     let on_sample = Callback::new(move |()| match sample_url() {
         Ok(url) => send(ToWorker::LoadSample { url }),
@@ -110,6 +147,7 @@ fn App() -> impl IntoView {
         </header>
         <main>
             <DataPanel view=load on_files=on_files on_sample=on_sample />
+            <ModelPanel view=training on_train=on_train on_stop=on_stop />
             <section class="panel" aria-labelledby="check-title">
                 <h2 id="check-title">"Backend check"</h2>
                 <p class="explain">

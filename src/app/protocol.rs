@@ -5,8 +5,11 @@ use serde::{Deserialize, Serialize};
 use super::files::FileProgress;
 use crate::data::ingest::IngestOptions;
 use crate::data::report::IngestReport;
+use crate::metrics::evaluation::Evaluation;
 use crate::model::backend::{BackendInfo, BackendPreference};
+use crate::model::fit::FitOptions;
 use crate::model::probe::ProbeReport;
+use crate::model::train::TrainProgress;
 
 /// What the page asks the worker to do.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,6 +35,13 @@ pub enum ToWorker {
         /// The sample's URL, resolved against the page.
         url: String,
     },
+    /// Train the autoencoder on the loaded flows, then evaluate it.
+    Train {
+        /// The user's settings.
+        options: FitOptions,
+    },
+    /// Stop training after the current step (the best weights so far are evaluated).
+    Stop,
 }
 
 /// What the worker tells the page.
@@ -52,4 +62,10 @@ pub enum FromWorker {
     /// A load failed; the message names the file, line and column, and the data loaded before
     /// stays.
     LoadFailed(String),
+    /// Training progress, after each step.
+    Training(TrainProgress),
+    /// The trained model's evaluation on the flows it did not train or tune on.
+    Evaluated(Evaluation),
+    /// Training could not start or stopped with an error; the text is for the user.
+    TrainFailed(String),
 }

@@ -167,8 +167,8 @@ pub fn netsentry_worker_main() {
     reply(&FromWorker::Ready);
 }
 
-/// Loads `files` and tells the page how it goes. (The dataset stays here once training moves in:
-/// only the report crosses to the page.)
+/// Loads `files` and tells the page how it goes; the flows stay in the worker for training, and
+/// only the report crosses to the page.
 async fn load(files: Vec<web_sys::File>, options: crate::data::ingest::IngestOptions) {
     let loaded =
         super::files::ingest_files(&files, options, super::files::SLICE_BYTES, |progress| {
@@ -176,7 +176,10 @@ async fn load(files: Vec<web_sys::File>, options: crate::data::ingest::IngestOpt
         })
         .await;
     match loaded {
-        Ok((_, report)) => reply(&FromWorker::Loaded(report)),
+        Ok((dataset, report)) => {
+            super::training::keep_dataset(dataset);
+            reply(&FromWorker::Loaded(report));
+        }
         Err(error) => reply(&FromWorker::LoadFailed(error.to_string())),
     }
 }
@@ -228,6 +231,8 @@ async fn handle(request: ToWorker) {
                 load(files, options).await;
             }
         }
+        ToWorker::Train { options } => super::training::train(options, reply).await,
+        ToWorker::Stop => super::training::stop(),
         ToWorker::LoadSample { url } => match fetch_sample(&url).await {
             Ok(file) => load(vec![file], Default::default()).await,
             Err(error) => reply(&FromWorker::LoadFailed(error)),
@@ -235,6 +240,7 @@ async fn handle(request: ToWorker) {
         ToWorker::CheckBackend { preference, steps } => {
             let selected = backend::select(preference).await;
             reply(&FromWorker::Backend(selected.info.clone()));
+            super::training::keep_device(selected.device.clone());
             match probe::run(&selected.device, steps, 42).await {
                 Ok(report) => reply(&FromWorker::Checked(report)),
                 Err(error) => reply(&FromWorker::Failed(format!(
