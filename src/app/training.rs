@@ -12,10 +12,9 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::protocol::FromWorker;
 use crate::data::dataset::Dataset;
-use crate::metrics::evaluation::evaluate;
 use crate::model::backend::{self, BackendPreference};
-use crate::model::fit::{self, FitOptions, used_by_model};
-use crate::model::score::{ScoreOptions, score};
+use crate::model::fit::{self, FitOptions};
+use crate::model::held_out::{evaluate_rows, rows_to_evaluate};
 
 /// Mini-batches per training step: about 10 ms on the CPU backend, so Stop is read quickly.
 const BATCHES_PER_STEP: usize = 4;
@@ -102,40 +101,9 @@ async fn run(options: FitOptions, reply: &impl Fn(&FromWorker)) -> Result<(), St
         next_tick().await;
     }
     let (model, _) = fit::finish(&plan, &trainer, &dataset, &options, &device).await?;
-    let columns = model
-        .meta
-        .scaler
-        .columns_in(&dataset)
-        .map_err(|missing| missing.to_string())?;
-    let attack = dataset.attack_mask();
-    let rows: Vec<u32> = (0..dataset.rows())
-        .filter(|&row| !used_by_model(&model.meta, &dataset, &columns, row, attack[row]))
-        .map(|row| row as u32)
-        .collect();
-    let matrix = model
-        .meta
-        .scaler
-        .transform(&dataset, &rows)
-        .map_err(|missing| missing.to_string())?;
-    let scores = score(
-        &model.network,
-        &device,
-        &matrix,
-        &model.meta.error_weights,
-        ScoreOptions::default(),
-    )
-    .await
-    .map_err(|error| error.to_string())?
-    .scores;
-    let labels: Vec<u16> = rows
-        .iter()
-        .map(|&row| dataset.labels[row as usize])
-        .collect();
-    reply(&FromWorker::Evaluated(evaluate(
-        &scores,
-        &labels,
-        &dataset.label_names,
-        model.meta.threshold,
-    )));
+    let (rows, _) = rows_to_evaluate(&model, &dataset, false)?;
+    reply(&FromWorker::Evaluated(
+        evaluate_rows(&model, &dataset, &rows, &device).await?,
+    ));
     Ok(())
 }

@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 
 use burn::prelude::Device;
 
-use super::model::{device, load, read_model, rows_to_evaluate};
+use super::model::{device, load, read_model};
 use crate::data::dataset::Dataset;
 use crate::data::label::Family;
 use crate::data::prepare::{Share, SplitFractions, content_share};
 use crate::model::backend::BackendPreference;
+use crate::model::held_out::rows_to_evaluate;
 use crate::model::saved::SavedModel;
 use crate::rl::actor_critic::Settings;
 use crate::rl::agent::{AgentTrainer, Algorithm};

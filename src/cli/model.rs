@@ -7,11 +7,12 @@ use burn::prelude::Device;
 
 use crate::data::dataset::Dataset;
 use crate::data::ingest::{IngestOptions, ingest_paths};
-use crate::metrics::evaluation::{Evaluation, evaluate};
+use crate::metrics::evaluation::Evaluation;
 use crate::model::backend::{self, BackendPreference};
-use crate::model::fit::{self, FitOptions, used_by_model};
+use crate::model::fit::{self, FitOptions};
+use crate::model::held_out::{evaluate_rows, rows_to_evaluate};
 use crate::model::saved::SavedModel;
-use crate::model::score::{SCORE_BATCH, ScoreOptions, reconstruct, score};
+use crate::model::score::{SCORE_BATCH, reconstruct};
 use crate::model::train::{Finish, TrainProgress};
 
 /// Batches trained between progress updates.
@@ -99,30 +100,6 @@ pub(super) fn read_model(path: &Path, device: &Device) -> Result<SavedModel, Str
     SavedModel::from_bytes(&bytes, device).map_err(|error| format!("{}: {error}", path.display()))
 }
 
-/// The rows of `dataset` to evaluate: all, or all but those the model trained or was tuned on.
-pub(super) fn rows_to_evaluate(
-    model: &SavedModel,
-    dataset: &Dataset,
-    all_rows: bool,
-) -> Result<(Vec<u32>, u64), String> {
-    let columns = model
-        .meta
-        .scaler
-        .columns_in(dataset)
-        .map_err(|missing| missing.to_string())?;
-    let attack = dataset.attack_mask();
-    let mut rows = Vec::with_capacity(dataset.rows());
-    let mut excluded = 0;
-    for (row, &is_attack) in attack.iter().enumerate() {
-        if !all_rows && used_by_model(&model.meta, dataset, &columns, row, is_attack) {
-            excluded += 1;
-        } else {
-            rows.push(row as u32);
-        }
-    }
-    Ok((rows, excluded))
-}
-
 /// Scores every flow of `paths` with the model at `model_path` and prints the metrics.
 pub fn eval(
     model_path: &Path,
@@ -140,25 +117,7 @@ pub fn eval(
             "left out {excluded} flows the model trained or was tuned on (matched by content; --all-rows keeps them)"
         );
     }
-    let matrix = model
-        .meta
-        .scaler
-        .transform(&dataset, &rows)
-        .map_err(|missing| missing.to_string())?;
-    let scores = pollster::block_on(score(
-        &model.network,
-        &device,
-        &matrix,
-        &model.meta.error_weights,
-        ScoreOptions::default(),
-    ))
-    .map_err(|error| error.to_string())?
-    .scores;
-    let labels: Vec<u16> = rows
-        .iter()
-        .map(|&row| dataset.labels[row as usize])
-        .collect();
-    let evaluation = evaluate(&scores, &labels, &dataset.label_names, model.meta.threshold);
+    let evaluation = pollster::block_on(evaluate_rows(&model, &dataset, &rows, &device))?;
     if json {
         let mut value = serde_json::to_value(&evaluation).map_err(|error| error.to_string())?;
         value["excluded_rows"] = excluded.into();

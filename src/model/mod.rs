@@ -4,6 +4,7 @@ pub mod autoencoder;
 pub mod backend;
 pub mod config;
 pub mod fit;
+pub mod held_out;
 pub mod network;
 pub mod probe;
 pub mod saved;
