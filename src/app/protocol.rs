@@ -1,4 +1,9 @@
-//! The typed messages between the page and its training worker, carried by serde-wasm-bindgen.
+//! The typed messages between the page and its training worker. Requests to the worker go through
+//! serde-wasm-bindgen (they carry `File`s, which it passes through untouched). Replies come back
+//! as CBOR bytes (ciborium): decoding them with serde-wasm-bindgen on the page's main thread took
+//! 654 ms for an ingest report, 45–240 ms for a training progress message and 1.4 s for an
+//! evaluation in headless Chromium on the 2-core test machine (a main-thread freeze); CBOR takes
+//! 2–7 ms and, unlike JSON, keeps NaN and infinite floats.
 
 use serde::{Deserialize, Serialize};
 

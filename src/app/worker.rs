@@ -58,7 +58,8 @@ impl TrainingWorker {
             let worker = worker.clone();
             let mut on_message = on_message;
             Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-                let message = serde_wasm_bindgen::from_value::<FromWorker>(event.data())
+                let bytes = js_sys::Uint8Array::new(&event.data()).to_vec();
+                let message = ciborium::from_reader::<FromWorker, _>(bytes.as_slice())
                     .unwrap_or_else(|error| {
                         FromWorker::Failed(format!("unreadable message from the worker: {error}"))
                     });
@@ -252,11 +253,14 @@ async fn handle(request: ToWorker) {
     }
 }
 
+/// Posts `message` to the page as CBOR bytes (see [`super::protocol`] for why not
+/// serde-wasm-bindgen in this direction).
 fn reply(message: &FromWorker) {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    let sent = serde_wasm_bindgen::to_value(message)
+    let mut bytes = Vec::new();
+    let sent = ciborium::into_writer(message, &mut bytes)
         .map_err(|error| JsValue::from_str(&error.to_string()))
-        .and_then(|value| scope.post_message(&value));
+        .and_then(|()| scope.post_message(&js_sys::Uint8Array::from(bytes.as_slice())));
     if let Err(error) = sent {
         web_sys::console::error_2(&"netsentry worker could not reply:".into(), &error);
     }
