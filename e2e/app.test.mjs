@@ -78,6 +78,13 @@ test("the page names itself and shows the backend the worker trains on", async (
 
   await page.screenshot({ path: `${SCREENSHOTS}shell-1280.png`, fullPage: true });
   assert.deepEqual(problems, []);
+
+  // The page may not connect anywhere but its own origin: its Content-Security-Policy blocks it.
+  const blocked = await page.evaluate(() =>
+    fetch("https://example.com/").then(() => "fetched", (error) => String(error)),
+  );
+  assert.notEqual(blocked, "fetched");
+  assert.ok(problems.some((problem) => problem.includes("Content Security Policy")), problems.join("\n"));
   await page.close();
 });
 
