@@ -187,8 +187,11 @@ async fn load(files: Vec<web_sys::File>, options: crate::data::ingest::IngestOpt
 
 /// The bundled sample as a `File`, fetched from the page's own assets.
 async fn fetch_sample(url: &str) -> Result<web_sys::File, String> {
-    let describe =
-        |error: JsValue| format!("could not read the bundled sample from {url}: {error:?}");
+    let describe = |error: JsValue| {
+        format!(
+            "could not read the bundled sample from {url}: {error:?}; reload the page or load your own CSV files"
+        )
+    };
     let call = |target: &JsValue,
                 method: &str,
                 argument: Option<&JsValue>|
@@ -208,8 +211,12 @@ async fn fetch_sample(url: &str) -> Result<web_sys::File, String> {
         .map_err(describe)?;
     let ok = js_sys::Reflect::get(&response, &"ok".into()).map_err(describe)?;
     if ok != JsValue::TRUE {
+        let status = js_sys::Reflect::get(&response, &"status".into())
+            .ok()
+            .and_then(|status| status.as_f64())
+            .unwrap_or(0.0);
         return Err(format!(
-            "could not read the bundled sample from {url}: the server said no"
+            "could not read the bundled sample from {url} (HTTP {status}): serve the whole built site, cicids2017-sample.csv included, or load your own CSV files"
         ));
     }
     let blob = JsFuture::from(call(&response, "blob", None)?)

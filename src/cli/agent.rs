@@ -118,11 +118,14 @@ pub fn agent(run: &AgentRun<'_>) -> Result<(), String> {
     let model = read_model(run.model, &device)?;
     let (train, test) = pollster::block_on(pools(run, &model, &device))?;
     if train.is_empty() || test.is_empty() {
-        return Err("the agent needs flows to train on and flows to test on".to_owned());
+        return Err(
+            "the agent needs flows to train on and flows to test on: give --train files with labelled flows, and --test files (or none, to halve the training flows)"
+                .to_owned(),
+        );
     }
     if !train.attack.contains(&true) {
         return Err(
-            "the training flows have no attacks: the agent has nothing to learn to flag".to_owned(),
+            "the training flows have no attacks, so the agent has nothing to learn to flag: add files with attack rows to --train".to_owned(),
         );
     }
     let mut trainer = AgentTrainer::new(

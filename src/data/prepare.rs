@@ -85,7 +85,8 @@ pub fn content_share(
     fractions: SplitFractions,
     seed: u64,
 ) -> Share {
-    let mut bytes = Vec::with_capacity(columns.len() * 4);
+    // Streamed, so evaluating millions of rows allocates nothing per row.
+    let mut hasher = xxhash_rust::xxh3::Xxh3::with_seed(seed);
     for &column in columns {
         let value = dataset.columns[column][row];
         // Every NaN hashes alike.
@@ -94,9 +95,9 @@ pub fn content_share(
         } else {
             value.to_bits()
         };
-        bytes.extend_from_slice(&bits.to_le_bytes());
+        hasher.update(&bits.to_le_bytes());
     }
-    let position = xxhash_rust::xxh3::xxh3_64_with_seed(&bytes, seed) as f64 / 2f64.powi(64);
+    let position = hasher.digest() as f64 / 2f64.powi(64);
     if position < fractions.train {
         Share::Train
     } else if position < fractions.train + fractions.validation {

@@ -38,13 +38,13 @@ impl Autoencoder {
     }
 
     /// The bottleneck code of each row of `input`.
-    pub fn encode(&self, input: Tensor<2>) -> Tensor<2> {
+    fn encode(&self, input: Tensor<2>) -> Tensor<2> {
         self.activation.stack(&self.encoder, &self.dropout, input)
     }
 
     /// Rebuilds inputs from bottleneck codes. The code and the output are linear (inputs are
     /// standardised, so they take any sign).
-    pub fn decode(&self, code: Tensor<2>) -> Tensor<2> {
+    fn decode(&self, code: Tensor<2>) -> Tensor<2> {
         self.activation.stack(&self.decoder, &self.dropout, code)
     }
 

@@ -130,20 +130,20 @@ pub async fn finish(
     } else {
         vec![1.0; width]
     };
-    let scores = if options.normalise_errors {
-        score(
-            &network,
-            device,
-            &matrix,
-            &error_weights,
-            ScoreOptions::default(),
-        )
-        .await
-        .map_err(|error| error.to_string())?
-        .scores
-    } else {
-        unweighted.scores
-    };
+    // The weighted scores follow from the errors already read: no second pass through the
+    // network.
+    let scores: Vec<f32> = unweighted
+        .errors
+        .chunks_exact(width)
+        .map(|errors| {
+            errors
+                .iter()
+                .zip(&error_weights)
+                .map(|(error, weight)| error * weight)
+                .sum::<f32>()
+                / width as f32
+        })
+        .collect();
     let (rule, note) = match options.threshold_rule.choose(&scores, &attack) {
         Some(_) => (options.threshold_rule, None),
         None => (

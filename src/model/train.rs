@@ -140,7 +140,10 @@ impl std::fmt::Display for TrainError {
                 epoch + 1,
                 batch + 1
             ),
-            Self::Read(error) => write!(f, "could not read the loss from the device: {error}"),
+            Self::Read(error) => write!(
+                f,
+                "could not read the loss from the device: {error}; try training on the CPU backend"
+            ),
             Self::Config(error) => write!(f, "invalid model settings: {error}"),
         }
     }
@@ -385,15 +388,5 @@ impl Trainer {
             .as_ref()
             .map_or(&self.network, |(_, network)| network)
             .valid()
-    }
-
-    /// The model's settings.
-    pub fn model_config(&self) -> &ModelConfig {
-        &self.model
-    }
-
-    /// The run's settings.
-    pub fn config(&self) -> &TrainConfig {
-        &self.config
     }
 }

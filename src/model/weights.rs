@@ -50,17 +50,26 @@ pub enum WeightError {
 impl std::fmt::Display for WeightError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Read(error) => write!(f, "could not read the weights from the device: {error}"),
-            Self::Missing(name) => write!(f, "the model file has no tensor {name}"),
+            Self::Read(error) => write!(
+                f,
+                "could not read the weights from the device: {error}; try again on the CPU backend"
+            ),
+            Self::Missing(name) => write!(
+                f,
+                "the model file has no tensor {name}: it is damaged or was not written by NetSentry; train the model again"
+            ),
             Self::Shape {
                 name,
                 expected,
                 found,
             } => write!(
                 f,
-                "tensor {name} has shape {found:?} in the model file, but the model needs {expected:?}"
+                "tensor {name} has shape {found:?} in the model file, but the model needs {expected:?}: the file is damaged or was edited; train the model again"
             ),
-            Self::Format(error) => write!(f, "not a valid safetensors model file: {error}"),
+            Self::Format(error) => write!(
+                f,
+                "not a valid safetensors model file: {error}; give the file written by `netsentry train` (or the app's model download)"
+            ),
         }
     }
 }

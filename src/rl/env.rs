@@ -35,14 +35,6 @@ impl Action {
     pub fn from_index(index: usize) -> Self {
         Self::ALL[index.min(1)]
     }
-
-    /// This action's network output index.
-    pub fn index(self) -> usize {
-        match self {
-            Self::Allow => 0,
-            Self::Flag => 1,
-        }
-    }
 }
 
 /// Rewards for each outcome, editable by the user. The default is the seed notebook's: +2 for a
