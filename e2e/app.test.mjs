@@ -134,28 +134,79 @@ test("a bad file gets an error naming its line, labels render as text, and a pho
   await page.close();
 });
 
-test("the autoencoder trains in the worker on the sample and reports its ROC-AUC", async () => {
+test("sample → autoencoder → agent → replayed decisions → explanation, with errors that keep results", async () => {
   const { page, problems } = await open({ width: 1280, height: 800 });
+  const started = Date.now();
   await page.getByTestId("load-sample").click();
   await page.getByTestId("ingest-summary").waitFor({ timeout: 60_000 });
-  // Main-thread tasks over 50 ms while training: printed, not yet asserted (two of 71 and 85 ms
-  // remain on the 2-core test machine; the open app issue asks for none).
+  // The page must stay responsive: no main-thread task over 50 ms while the models train.
   await page.evaluate(() => {
     window.longTasks = [];
     new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) window.longTasks.push(entry.duration);
+      for (const entry of list.getEntries()) window.longTasks.push(Math.round(entry.duration));
     }).observe({ type: "longtask" });
   });
   await page.getByTestId("train-ae").click();
   const auc = page.getByTestId("roc-auc");
   await auc.waitFor({ timeout: 120_000 });
+  const modelSeconds = (Date.now() - started) / 1000;
   const value = Number(await auc.textContent());
   assert.ok(value > 0.9 && value <= 1, `ROC-AUC ${value}`);
   assert.match(await page.getByTestId("train-status").textContent(), /^done/);
   assert.equal((await page.getByTestId("train-ae").textContent()).trim(), "Train");
+
+  // The threshold slider starts at the model's threshold and moving it changes the decisions.
+  const readout = page.getByTestId("threshold-readout");
+  const atModel = await readout.textContent();
+  assert.match(atModel, /the model's: benign 99th percentile/);
+  await page.getByTestId("threshold").fill("0");
+  const atLowest = await readout.textContent();
+  assert.match(atLowest, /recall 1\.000, false-positive rate 1\.0000/);
+
+  await page.getByTestId("train-agent").click();
+  const status = page.getByTestId("agent-status");
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="agent-status"]')?.textContent.startsWith("done"),
+    null,
+    { timeout: 120_000 },
+  );
+  const agentSeconds = (Date.now() - started) / 1000;
+  assert.match(await status.textContent(), /^done: 60 episodes/);
+  const comparison = await page.getByTestId("comparison").textContent();
+  assert.match(comparison, /The DQN agent cost [\d.]+ against [\d.]+ for the best fixed threshold/);
+  assert.match(comparison, /Benign 99th-percentile threshold/);
+
+  // Decisions stream in the replay; clicking one explains it.
+  const decisions = page.getByTestId("decision");
+  await decisions.first().waitFor({ timeout: 10_000 });
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="decision"]').length >= 3, null, {
+    timeout: 10_000,
+  });
+  const first = await decisions.first().textContent();
+  assert.match(first, /(flag|allow)(✓ right|✗ wrong)$/);
+  await decisions.first().click();
+  const explanation = page.getByTestId("explanation");
+  await explanation.waitFor({ timeout: 30_000 });
+  const explained = await explanation.textContent();
+  assert.match(explained, /^Flow \d+ \(.+\), anomaly score [\d.]+/);
+  assert.equal(await explanation.locator("tbody tr").count(), 8);
   const longTasks = await page.evaluate(() => window.longTasks);
   await page.screenshot({ path: `${SCREENSHOTS}trained-1280.png`, fullPage: true });
+
+  // A malformed file: the banner names it, and the results already shown stay.
+  await page.getByTestId("file-input").setInputFiles({
+    name: "junk.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from([0x00, 0xff, 0x13, 0x37, 0x00, 0x0a]),
+  });
+  await page.getByTestId("error").waitFor({ timeout: 30_000 });
+  assert.match(await page.getByTestId("error").textContent(), /^junk\.csv/);
+  assert.equal(Number(await auc.textContent()), value);
+  assert.ok((await page.getByTestId("comparison").count()) === 1);
+
   assert.deepEqual(problems, []);
+  assert.deepEqual(longTasks, [], `main-thread tasks over 50 ms (ms): ${longTasks}`);
+  console.log(`first model scored after ${modelSeconds.toFixed(1)} s, agent compared after ${agentSeconds.toFixed(1)} s (from clicking Load sample)`);
   console.log(`main-thread tasks over 50 ms while training: ${JSON.stringify(longTasks)}`);
   await page.close();
 });

@@ -1,9 +1,15 @@
 //! The browser page: a leptos app whose training runs in a Web Worker.
 
+pub mod agent_job;
+pub mod agent_panel;
+pub mod charts;
+pub mod controls;
 pub mod data_panel;
 pub mod files;
 pub mod model_panel;
 pub mod protocol;
+pub mod replay;
+pub mod session;
 pub mod training;
 pub mod worker;
 
@@ -14,9 +20,12 @@ use crate::data::ingest::IngestOptions;
 use crate::model::backend::{BackendInfo, BackendPreference};
 use crate::model::fit::FitOptions;
 use crate::model::probe::ProbeReport;
+use agent_job::AgentRequest;
+use agent_panel::{AgentPanel, AgentView};
 use data_panel::{DataPanel, LoadView};
 use model_panel::{ModelPanel, TrainView};
 use protocol::{FromWorker, ToWorker};
+use replay::{ExplainView, Replay};
 use worker::TrainingWorker;
 
 /// Adam steps in the start-up check that the chosen backend trains.
@@ -48,6 +57,8 @@ fn App() -> impl IntoView {
     let (check, set_check) = signal(Check::Running);
     let (load, set_load) = signal(LoadView::default());
     let (training, set_training) = signal(TrainView::default());
+    let (agent, set_agent) = signal(AgentView::default());
+    let (explanation, set_explanation) = signal(ExplainView::default());
     let worker = TrainingWorker::spawn(move |message| match message {
         FromWorker::Ready => {}
         FromWorker::Backend(info) => set_backend.set(Some(info)),
@@ -66,13 +77,28 @@ fn App() -> impl IntoView {
         FromWorker::Training(progress) => set_training.update(|training| {
             training.progress = Some(progress);
         }),
-        FromWorker::Evaluated(evaluation) => set_training.update(|training| {
+        FromWorker::Evaluated(results) => set_training.update(|training| {
             training.running = false;
-            training.evaluation = Some(evaluation);
+            training.results = Some(results);
         }),
         FromWorker::TrainFailed(error) => set_training.update(|training| {
             training.running = false;
             training.error = Some(error);
+        }),
+        FromWorker::AgentTraining(episodes) => {
+            set_agent.update(|agent| agent.episodes.extend(episodes));
+        }
+        FromWorker::AgentCompared(results) => set_agent.update(|agent| {
+            agent.running = false;
+            agent.results = Some(results);
+        }),
+        FromWorker::AgentFailed(error) => set_agent.update(|agent| {
+            agent.running = false;
+            agent.error = Some(error);
+        }),
+        FromWorker::Explained(answer) => set_explanation.set(match answer {
+            Ok(explanation) => ExplainView::Ready(explanation),
+            Err(error) => ExplainView::Failed(error),
         }),
     })
     .and_then(|worker| {
@@ -111,14 +137,12 @@ fn App() -> impl IntoView {
             options: IngestOptions::default(),
         })
     });
-    let on_train = Callback::new(move |()| {
+    let on_train = Callback::new(move |options: FitOptions| {
         set_training.set(TrainView {
             running: true,
             ..TrainView::default()
         });
-        if let Err(error) = post(ToWorker::Train {
-            options: FitOptions::default(),
-        }) {
+        if let Err(error) = post(ToWorker::Train { options }) {
             set_training.set(TrainView {
                 error: Some(error),
                 ..TrainView::default()
@@ -130,6 +154,31 @@ fn App() -> impl IntoView {
             set_training.update(|training| training.error = Some(error));
         }
     });
+    let on_train_agent = Callback::new(move |request: AgentRequest| {
+        set_agent.set(AgentView {
+            running: true,
+            planned: request.episodes,
+            ..AgentView::default()
+        });
+        if let Err(error) = post(ToWorker::TrainAgent(request)) {
+            set_agent.set(AgentView {
+                error: Some(error),
+                ..AgentView::default()
+            });
+        }
+    });
+    let on_stop_agent = Callback::new(move |()| {
+        if let Err(error) = post(ToWorker::Stop) {
+            set_agent.update(|agent| agent.error = Some(error));
+        }
+    });
+    let on_explain = Callback::new(move |row: u32| {
+        set_explanation.set(ExplainView::Waiting(row));
+        if let Err(error) = post(ToWorker::Explain { row }) {
+            set_explanation.set(ExplainView::Failed(error));
+        }
+    });
+    let replay = Memo::new(move |_| agent.get().results);
     let on_sample = Callback::new(move |()| match sample_url() {
         Ok(url) => send(ToWorker::LoadSample { url }),
         Err(error) => set_load.update(|load| load.error = Some(error)),
@@ -148,6 +197,8 @@ fn App() -> impl IntoView {
         <main>
             <DataPanel view=load on_files=on_files on_sample=on_sample />
             <ModelPanel view=training on_train=on_train on_stop=on_stop />
+            <AgentPanel view=agent on_train=on_train_agent on_stop=on_stop_agent />
+            <Replay results=replay explanation=explanation on_explain=on_explain />
             <section class="panel" aria-labelledby="check-title">
                 <h2 id="check-title">"Backend check"</h2>
                 <p class="explain">

@@ -1,9 +1,16 @@
-//! The autoencoder panel: train on the loaded flows in the worker, watch the losses fall, then
-//! read how well the anomaly score separates attacks from benign flows it never saw.
+//! The autoencoder panel: choose the model, train it on the loaded flows in the worker, watch the
+//! losses fall, then read how well the anomaly score separates attacks from benign flows it never
+//! saw, and move the threshold to see what each choice would flag.
 
 use leptos::prelude::*;
 
-use crate::metrics::evaluation::Evaluation;
+use super::charts::{Scale, Series, histogram_chart, line_chart, range_of};
+use super::controls::{NumberField, RunButton};
+use super::protocol::ModelResults;
+use crate::metrics::histogram::ScoreHistogram;
+use crate::metrics::ranking::CurvePoint;
+use crate::model::config::ModelKind;
+use crate::model::fit::FitOptions;
 use crate::model::train::{Finish, TrainProgress};
 
 /// Where training stands.
@@ -11,48 +18,104 @@ use crate::model::train::{Finish, TrainProgress};
 pub struct TrainView {
     /// The latest progress.
     pub progress: Option<TrainProgress>,
-    /// The evaluation once training ended.
-    pub evaluation: Option<Evaluation>,
+    /// The results once training ended.
+    pub results: Option<ModelResults>,
     /// The message if training failed.
     pub error: Option<String>,
     /// Whether training runs.
     pub running: bool,
 }
 
-/// The panel. `on_train` starts training; `on_stop` asks the worker to stop.
+/// The panel. `on_train` starts training with the chosen options; `on_stop` asks the worker to
+/// stop (the best weights so far are kept and evaluated).
 #[component]
 pub fn ModelPanel(
     view: ReadSignal<TrainView>,
-    on_train: Callback<()>,
+    on_train: Callback<FitOptions>,
     on_stop: Callback<()>,
 ) -> impl IntoView {
+    let options = RwSignal::new(FitOptions::default());
+    let running = Memo::new(move |_| view.get().running);
+    let progress = Memo::new(move |_| view.get().progress);
+    let results = Memo::new(move |_| view.get().results);
     view! {
         <section class="panel" aria-labelledby="model-title">
             <h2 id="model-title">"Autoencoder"</h2>
             <p class="explain">
                 "A network learns to squeeze benign flows through a narrow code and rebuild them. Flows it rebuilds badly are unusual: their reconstruction error is the anomaly score."
             </p>
-            <button
-                type="button"
-                class="action"
-                data-testid="train-ae"
-                on:click=move |_| {
-                    if view.get_untracked().running { on_stop.run(()) } else { on_train.run(()) }
-                }
-            >
-                {move || if view.get().running { "Stop" } else { "Train" }}
-            </button>
+            <Settings options=options disabled=running />
+            <RunButton
+                running=running
+                testid="train-ae"
+                on_start=Callback::new(move |()| on_train.run(options.get_untracked()))
+                on_stop=on_stop
+            />
             <p role="status" data-testid="train-status">
-                {move || view.get().progress.map(|progress| status(&progress)).unwrap_or_default()}
+                {move || progress.get().map(|progress| status(&progress)).unwrap_or_default()}
             </p>
-            {move || view.get().progress.filter(|progress| !progress.history.is_empty()).map(loss_chart)}
+            {move || progress.get().filter(|progress| !progress.history.is_empty()).map(loss_chart)}
             {move || {
                 view.get()
                     .error
                     .map(|error| view! { <p class="error" role="alert">{error}</p> })
             }}
-            {move || view.get().evaluation.map(results)}
+            {move || results.get().map(|results| view! { <Results results=results /> })}
         </section>
+    }
+}
+
+/// The model's main settings; the rest keep the defaults chosen by measurement (README).
+#[component]
+fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoView {
+    view! {
+        <fieldset class="settings" prop:disabled=move || disabled.get()>
+            <legend>"Model"</legend>
+            <label>
+                "Kind "
+                <select
+                    data-testid="model-kind"
+                    on:change=move |event| {
+                        let kind = if event_target_value(&event) == "vae" {
+                            ModelKind::Vae
+                        } else {
+                            ModelKind::Autoencoder
+                        };
+                        options.update(|options| options.model.kind = kind);
+                    }
+                >
+                    <option value="ae" selected=true>"Autoencoder"</option>
+                    <option value="vae">"Variational autoencoder"</option>
+                </select>
+            </label>
+            <NumberField
+                label="Epochs"
+                value=Signal::derive(move || options.get().train.epochs as f64)
+                min=1.0
+                max=1000.0
+                on_value=Callback::new(move |epochs: f64| {
+                    options.update(|options| options.train.epochs = epochs as usize)
+                })
+            />
+            <NumberField
+                label="Code size"
+                value=Signal::derive(move || options.get().model.bottleneck as f64)
+                min=1.0
+                max=64.0
+                on_value=Callback::new(move |size: f64| {
+                    options.update(|options| options.model.bottleneck = size as usize)
+                })
+            />
+            <NumberField
+                label="Seed"
+                value=Signal::derive(move || options.get().train.seed as f64)
+                min=0.0
+                max=1e9
+                on_value=Callback::new(move |seed: f64| {
+                    options.update(|options| options.train.seed = seed as u64)
+                })
+            />
+        </fieldset>
     }
 }
 
@@ -76,46 +139,48 @@ fn status(progress: &TrainProgress) -> String {
     )
 }
 
-/// Train and validation loss per epoch as two lines (log scale).
+/// Train and validation loss per epoch (log scale).
 fn loss_chart(progress: TrainProgress) -> impl IntoView {
-    const WIDTH: f64 = 600.0;
-    const HEIGHT: f64 = 160.0;
-    let values: Vec<f64> = progress
-        .history
-        .iter()
-        .flat_map(|epoch| [f64::from(epoch.train), f64::from(epoch.validation)])
-        .filter(|value| *value > 0.0)
-        .map(f64::ln)
-        .collect();
-    let low = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let span = (high - low).max(1e-9);
-    let epochs = progress.epochs.max(2) as f64 - 1.0;
-    let line = |pick: fn(&crate::model::train::EpochLoss) -> f32| {
+    let ln = |value: f32| f64::from(value).max(1e-12).ln();
+    let line = |pick: fn(&crate::model::train::EpochLoss) -> f32| -> Vec<(f64, f64)> {
         progress
             .history
             .iter()
-            .map(|epoch| {
-                let x = epoch.epoch as f64 / epochs * WIDTH;
-                let value = f64::from(pick(epoch)).max(1e-12).ln();
-                let y = HEIGHT - (value - low) / span * (HEIGHT - 10.0) - 5.0;
-                format!("{x:.1},{y:.1}")
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
+            .map(|epoch| ((epoch.epoch + 1) as f64, ln(pick(epoch))))
+            .collect()
     };
-    view! {
-        <figure class="chart">
-            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label="Loss per epoch">
-                <polyline class="train" points=line(|epoch| epoch.train) />
-                <polyline class="validation" points=line(|epoch| epoch.validation) />
-            </svg>
-            <figcaption>"Loss per epoch (log scale): training (solid), validation (dashed)"</figcaption>
-        </figure>
-    }
+    let train = line(|epoch| epoch.train);
+    let validation = line(|epoch| epoch.validation);
+    let y = range_of(train.iter().chain(&validation).map(|point| point.1));
+    line_chart(
+        "Loss per epoch".to_owned(),
+        "Loss per epoch (log scale): training (solid), validation (dashed)".to_owned(),
+        vec![
+            Series {
+                class: "train",
+                points: train,
+            },
+            Series {
+                class: "validation",
+                points: validation,
+            },
+        ],
+        (1.0, progress.epochs.max(2) as f64),
+        (y, Scale::Log),
+    )
 }
 
-fn results(evaluation: Evaluation) -> impl IntoView {
+fn curve(points: &[CurvePoint]) -> Vec<(f64, f64)> {
+    points.iter().map(|point| (point.x, point.y)).collect()
+}
+
+/// Ranking quality, the curves, the histogram with its threshold slider, and detection per family.
+#[component]
+fn Results(results: ModelResults) -> impl IntoView {
+    let ModelResults {
+        evaluation,
+        histogram,
+    } = results;
     let number =
         |value: Option<f64>| value.map_or_else(|| "n/a".to_owned(), |value| format!("{value:.4}"));
     let families = evaluation
@@ -131,6 +196,7 @@ fn results(evaluation: Evaluation) -> impl IntoView {
             }
         })
         .collect_view();
+    let unit = (0.0, 1.0);
     view! {
         <div class="results">
             <p>
@@ -139,16 +205,25 @@ fn results(evaluation: Evaluation) -> impl IntoView {
                 <strong data-testid="roc-auc">{number(evaluation.roc_auc)}</strong> ", PR-AUC "
                 {number(evaluation.pr_auc)} "."
             </p>
-            <p>
-                {format!(
-                    "At the threshold {:.4} (99th percentile of benign validation scores): precision {:.3}, recall {:.3}, false-positive rate {:.3}.",
-                    evaluation.threshold,
-                    evaluation.precision,
-                    evaluation.recall,
-                    evaluation.fpr,
+            <div class="curves">
+                {line_chart(
+                    "ROC curve".to_owned(),
+                    format!("ROC: recall against false-positive rate (area {})", number(evaluation.roc_auc)),
+                    vec![Series { class: "train", points: curve(&evaluation.roc) }],
+                    unit,
+                    (unit, Scale::Linear),
                 )}
-            </p>
+                {line_chart(
+                    "Precision-recall curve".to_owned(),
+                    format!("Precision against recall (average precision {})", number(evaluation.pr_auc)),
+                    vec![Series { class: "train", points: curve(&evaluation.pr) }],
+                    unit,
+                    (unit, Scale::Linear),
+                )}
+            </div>
+            <ThresholdExplorer histogram=histogram />
             <table>
+                <caption>"Flagged at the model's threshold (benign 99th percentile), per family"</caption>
                 <thead>
                     <tr>
                         <th scope="col">"Family"</th>
@@ -158,6 +233,81 @@ fn results(evaluation: Evaluation) -> impl IntoView {
                 </thead>
                 <tbody>{families}</tbody>
             </table>
+        </div>
+    }
+}
+
+/// The histogram with a slider over its bin edges: the confusion matrix, precision, recall and
+/// false-positive rate follow the threshold as it moves (exact, since it sits on an edge).
+#[component]
+fn ThresholdExplorer(histogram: ScoreHistogram) -> impl IntoView {
+    let edge = RwSignal::new(histogram.anchor);
+    let bins = histogram.benign.len();
+    let histogram = StoredValue::new(histogram);
+    let readout = move || {
+        histogram.with_value(|histogram| {
+            let at = edge.get();
+            let confusion = histogram.confusion_at(at);
+            let threshold = histogram.edges.get(at).copied().unwrap_or(f32::INFINITY);
+            let which = if at == histogram.anchor {
+                " (the model's: benign 99th percentile)"
+            } else {
+                ""
+            };
+            (
+                format!(
+                    "Threshold {threshold:.4}{which}: precision {:.3}, recall {:.3}, false-positive rate {:.4}",
+                    confusion.precision(),
+                    confusion.recall(),
+                    confusion.false_positive_rate(),
+                ),
+                confusion,
+            )
+        })
+    };
+    view! {
+        <div class="threshold">
+            {move || histogram.with_value(|histogram| histogram_chart(histogram, edge.get()))}
+            <label>
+                "Threshold "
+                <input
+                    type="range"
+                    min="0"
+                    max=bins.to_string()
+                    step="1"
+                    data-testid="threshold"
+                    prop:value=move || edge.get().to_string()
+                    on:input=move |event| {
+                        if let Ok(at) = event_target_value(&event).parse::<usize>() {
+                            edge.set(at.min(bins));
+                        }
+                    }
+                />
+            </label>
+            <p data-testid="threshold-readout" aria-live="polite">{move || readout().0}</p>
+            {move || {
+                let confusion = readout().1;
+                view! {
+                    <table class="confusion">
+                        <caption>"Decisions at this threshold"</caption>
+                        <thead>
+                            <tr><td></td><th scope="col">"Flagged"</th><th scope="col">"Allowed"</th></tr>
+                        </thead>
+                        <tbody>
+                            <tr>
+                                <th scope="row">"Attack"</th>
+                                <td>{confusion.true_positives.to_string()}</td>
+                                <td>{confusion.false_negatives.to_string()}</td>
+                            </tr>
+                            <tr>
+                                <th scope="row">"Benign"</th>
+                                <td>{confusion.false_positives.to_string()}</td>
+                                <td>{confusion.true_negatives.to_string()}</td>
+                            </tr>
+                        </tbody>
+                    </table>
+                }
+            }}
         </div>
     }
 }

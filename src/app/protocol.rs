@@ -7,14 +7,20 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::agent_job::AgentRequest;
 use super::files::FileProgress;
 use crate::data::ingest::IngestOptions;
 use crate::data::report::IngestReport;
 use crate::metrics::evaluation::Evaluation;
+use crate::metrics::histogram::ScoreHistogram;
 use crate::model::backend::{BackendInfo, BackendPreference};
 use crate::model::fit::FitOptions;
 use crate::model::probe::ProbeReport;
+use crate::model::score::Deviation;
 use crate::model::train::TrainProgress;
+use crate::rl::agent::Algorithm;
+use crate::rl::compare::Comparison;
+use crate::rl::history::EpisodeReport;
 
 /// What the page asks the worker to do.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -45,8 +51,16 @@ pub enum ToWorker {
         /// The user's settings.
         options: FitOptions,
     },
-    /// Stop training after the current step (the best weights so far are evaluated).
+    /// Train an agent on the kept model's view of the loaded flows, then compare it.
+    TrainAgent(AgentRequest),
+    /// Stop training (the autoencoder or the agent) after the current step; what was learnt so
+    /// far is kept and evaluated.
     Stop,
+    /// Explain why a flow of the loaded data scored as it did.
+    Explain {
+        /// The flow's row in the loaded data.
+        row: u32,
+    },
 }
 
 /// What the worker tells the page.
@@ -70,7 +84,67 @@ pub enum FromWorker {
     /// Training progress, after each step.
     Training(TrainProgress),
     /// The trained model's evaluation on the flows it did not train or tune on.
-    Evaluated(Evaluation),
+    Evaluated(ModelResults),
     /// Training could not start or stopped with an error; the text is for the user.
     TrainFailed(String),
+    /// Episodes of agent training finished since the last message.
+    AgentTraining(Vec<EpisodeReport>),
+    /// The agent's comparison with the thresholds, and held-out flows to replay.
+    AgentCompared(AgentResults),
+    /// The agent could not train; the text is for the user.
+    AgentFailed(String),
+    /// Why a flow scored as it did, or why that cannot be said.
+    Explained(Result<Explanation, String>),
+}
+
+/// A model's results on the flows it did not train or tune on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelResults {
+    /// Ranking quality and decisions at the model's threshold.
+    pub evaluation: Evaluation,
+    /// The scores by class, for the histogram and the threshold slider.
+    pub histogram: ScoreHistogram,
+}
+
+/// A trained agent against the thresholds, and what the page replays.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AgentResults {
+    /// Which algorithm learnt.
+    pub algorithm: Algorithm,
+    /// Episodes it trained for (fewer than asked if stopped).
+    pub episodes: usize,
+    /// Agent, best fixed threshold and benign-p99 threshold on the same held-out flows.
+    pub comparison: Comparison,
+    /// The model's threshold, for drawing scores against it.
+    pub threshold: f32,
+    /// A random sample of the held-out flows, in random order.
+    pub replay: Vec<ReplayFlow>,
+}
+
+/// One held-out flow of the replay.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplayFlow {
+    /// Its row in the loaded data (to ask for its explanation).
+    pub row: u32,
+    /// Its published label.
+    pub label: String,
+    /// Its anomaly score.
+    pub score: f32,
+    /// The agent's decision.
+    pub flagged: bool,
+    /// Whether it is an attack.
+    pub attack: bool,
+}
+
+/// The features that deviated most in one flow.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// The flow's row in the loaded data.
+    pub row: u32,
+    /// Its label.
+    pub label: String,
+    /// Its anomaly score.
+    pub score: f32,
+    /// The features with the largest weighted error, largest first.
+    pub deviations: Vec<Deviation>,
 }

@@ -178,7 +178,7 @@ async fn load(files: Vec<web_sys::File>, options: crate::data::ingest::IngestOpt
         .await;
     match loaded {
         Ok((dataset, report)) => {
-            super::training::keep_dataset(dataset);
+            super::session::keep_dataset(dataset);
             reply(&FromWorker::Loaded(report));
         }
         Err(error) => reply(&FromWorker::LoadFailed(error.to_string())),
@@ -240,7 +240,11 @@ async fn handle(request: ToWorker) {
             }
         }
         ToWorker::Train { options } => super::training::train(options, reply).await,
-        ToWorker::Stop => super::training::stop(),
+        ToWorker::TrainAgent(request) => super::agent_job::train(request, reply).await,
+        ToWorker::Stop => super::session::stop(),
+        ToWorker::Explain { row } => {
+            reply(&FromWorker::Explained(super::training::explain(row).await));
+        }
         ToWorker::LoadSample { url } => match fetch_sample(&url).await {
             Ok(file) => load(vec![file], Default::default()).await,
             Err(error) => reply(&FromWorker::LoadFailed(error)),
@@ -248,7 +252,7 @@ async fn handle(request: ToWorker) {
         ToWorker::CheckBackend { preference, steps } => {
             let selected = backend::select(preference).await;
             reply(&FromWorker::Backend(selected.info.clone()));
-            super::training::keep_device(selected.device.clone());
+            super::session::keep_device(selected.device.clone());
             match probe::run(&selected.device, steps, 42).await {
                 Ok(report) => reply(&FromWorker::Checked(report)),
                 Err(error) => reply(&FromWorker::Failed(format!(

@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 use burn::prelude::Device;
 
 use super::model::{device, load, read_model};
-use crate::data::dataset::Dataset;
 use crate::data::label::Family;
-use crate::data::prepare::{Share, SplitFractions, content_share};
 use crate::model::backend::BackendPreference;
 use crate::model::held_out::rows_to_evaluate;
 use crate::model::saved::SavedModel;
@@ -19,6 +17,7 @@ use crate::rl::env::{FlowPool, RewardMatrix};
 use crate::rl::history::EpisodeReport;
 use crate::rl::observe;
 use crate::rl::saved::{AGENT_FORMAT_VERSION, AgentMeta, SavedAgent};
+use crate::rl::split::{halves, without};
 
 /// What the user chose.
 pub struct AgentRun<'a> {
@@ -46,68 +45,31 @@ pub struct AgentRun<'a> {
     pub backend: BackendPreference,
 }
 
-/// Rows of `dataset` the model never trained or was tuned on.
-fn unseen(model: &SavedModel, dataset: &Dataset) -> Result<Vec<u32>, String> {
-    rows_to_evaluate(model, dataset, false).map(|(rows, _)| rows)
-}
-
-/// `rows` without those of the `withheld` family.
-fn without(dataset: &Dataset, rows: Vec<u32>, withheld: Option<Family>) -> Vec<u32> {
-    let Some(withheld) = withheld else {
-        return rows;
-    };
-    let families = dataset.label_families();
-    let kept: Vec<u32> = rows
-        .into_iter()
-        .filter(|&row| families[dataset.labels[row as usize] as usize] != withheld)
-        .collect();
-    eprintln!(
-        "withheld {} from the agent's training flows",
-        withheld.name()
-    );
-    kept
-}
-
 async fn pools(
     run: &AgentRun<'_>,
     model: &SavedModel,
     device: &Device,
 ) -> Result<(FlowPool, FlowPool), String> {
     let train = load(run.train, true)?;
+    if let Some(family) = run.withhold {
+        eprintln!("withheld {} from the agent's training flows", family.name());
+    }
     if run.test.is_empty() {
         // One load, halved by content: the agent trains on one half, is tested on the other.
-        let columns = model
-            .meta
-            .scaler
-            .columns_in(&train)
-            .map_err(|missing| missing.to_string())?;
-        let halves = SplitFractions {
-            train: 0.5,
-            validation: 0.0,
-        };
-        let testable = unseen(model, &train)?;
-        let (mut first, mut second) = (Vec::new(), Vec::new());
-        for row in 0..train.rows() {
-            match content_share(&train, &columns, row, halves, run.settings.seed) {
-                Share::Train => first.push(row as u32),
-                _ if testable.binary_search(&(row as u32)).is_ok() => second.push(row as u32),
-                _ => {}
-            }
-        }
+        let rows = halves(model, &train, run.settings.seed, run.withhold)?;
         eprintln!(
             "split the flows by content: {} to train the agent on, {} to test on (flows the model trained on are not tested on)",
-            first.len(),
-            second.len()
+            rows.train.len(),
+            rows.test.len()
         );
-        let first = without(&train, first, run.withhold);
-        let train_pool = observe::pool(model, device, &train, &first).await?;
-        let test_pool = observe::pool(model, device, &train, &second).await?;
+        let train_pool = observe::pool(model, device, &train, &rows.train).await?;
+        let test_pool = observe::pool(model, device, &train, &rows.test).await?;
         return Ok((train_pool, test_pool));
     }
     let all = without(&train, (0..train.rows() as u32).collect(), run.withhold);
     let train_pool = observe::pool(model, device, &train, &all).await?;
     let test = load(run.test, true)?;
-    let rows = unseen(model, &test)?;
+    let (rows, _) = rows_to_evaluate(model, &test, false)?;
     let test_pool = observe::pool(model, device, &test, &rows).await?;
     Ok((train_pool, test_pool))
 }

@@ -5,5 +5,6 @@
 
 pub mod confusion;
 pub mod evaluation;
+pub mod histogram;
 pub mod ranking;
 pub mod threshold;

@@ -75,9 +75,26 @@ struct GpuAdapter {
 
 static GPU: OnceLock<Result<GpuAdapter, String>> = OnceLock::new();
 
+/// Runs the wasm module's static constructors (cubecl registers its IR types with `inventory`)
+/// once, before any device exists. Without an explicit call, wasm-ld treats the module as a
+/// "command" and wraps *every* export in a call to the constructors, so each call from JavaScript
+/// into the module (every DOM node or value handed to Rust) re-ran them: the page's results panel
+/// took 650 ms to render on the main thread. Every device comes from [`select`], which calls this.
+#[cfg(target_arch = "wasm32")]
+fn run_static_constructors() {
+    unsafe extern "C" {
+        fn __wasm_call_ctors();
+    }
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: the constructors run once, before the code that reads what they register.
+    ONCE.call_once(|| unsafe { __wasm_call_ctors() });
+}
+
 /// Picks the device for `preference`, initialising the GPU at most once (asynchronously, as a
 /// browser requires) and falling back to the CPU with the reason when it is missing.
 pub async fn select(preference: BackendPreference) -> Selected {
+    #[cfg(target_arch = "wasm32")]
+    run_static_constructors();
     if preference == BackendPreference::Cpu {
         return cpu("chosen in settings".to_owned());
     }

@@ -35,19 +35,19 @@ pub fn rows_to_evaluate(
     Ok((rows, excluded))
 }
 
-/// Scores `rows` of `dataset` with `model` and measures the scores at the model's threshold.
-pub async fn evaluate_rows(
+/// The anomaly scores of `rows` of `dataset` under `model`.
+pub async fn score_rows(
     model: &SavedModel,
     dataset: &Dataset,
     rows: &[u32],
     device: &Device,
-) -> Result<Evaluation, String> {
+) -> Result<Vec<f32>, String> {
     let matrix = model
         .meta
         .scaler
         .transform(dataset, rows)
         .map_err(|missing| missing.to_string())?;
-    let scores = score(
+    score(
         &model.network,
         device,
         &matrix,
@@ -55,8 +55,18 @@ pub async fn evaluate_rows(
         ScoreOptions::default(),
     )
     .await
-    .map_err(|error| error.to_string())?
-    .scores;
+    .map(|scored| scored.scores)
+    .map_err(|error| error.to_string())
+}
+
+/// Scores `rows` of `dataset` with `model` and measures the scores at the model's threshold.
+pub async fn evaluate_rows(
+    model: &SavedModel,
+    dataset: &Dataset,
+    rows: &[u32],
+    device: &Device,
+) -> Result<Evaluation, String> {
+    let scores = score_rows(model, dataset, rows, device).await?;
     let labels: Vec<u16> = rows
         .iter()
         .map(|&row| dataset.labels[row as usize])

@@ -54,7 +54,7 @@ pub struct ModelMeta {
 }
 
 /// A trained model ready to score.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct SavedModel {
     /// Settings, scaler, threshold.
     pub meta: ModelMeta,

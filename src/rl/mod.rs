@@ -12,3 +12,4 @@ pub mod history;
 pub mod observe;
 pub mod ppo;
 pub mod saved;
+pub mod split;

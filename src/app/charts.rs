@@ -1,0 +1,174 @@
+//! Small SVG charts drawn from plain numbers: lines (losses, curves, agent progress) and the score
+//! histogram. No chart library: a few polylines and rectangles are all the page needs, and they
+//! render as markup the tests can read.
+
+use leptos::prelude::*;
+
+use crate::metrics::histogram::ScoreHistogram;
+
+/// Chart width in SVG units (it scales to the page).
+const WIDTH: f64 = 600.0;
+/// Chart height in SVG units.
+const HEIGHT: f64 = 180.0;
+/// Room for axis labels.
+const PAD: f64 = 44.0;
+
+/// How the y axis is labelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    /// The values as they are.
+    Linear,
+    /// The values are natural logs; labels show `e^value`.
+    Log,
+}
+
+/// One line of a chart: its CSS class (colour and dash) and its points.
+pub struct Series {
+    /// CSS class of the polyline.
+    pub class: &'static str,
+    /// (x, y) in data units.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// The range of `values`, widened when empty or flat so a chart always has a scale.
+pub fn range_of(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
+    let (low, high) = values
+        .into_iter()
+        .filter(|value| value.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), value| {
+            (low.min(value), high.max(value))
+        });
+    if !low.is_finite() {
+        (0.0, 1.0)
+    } else if high - low < 1e-12 {
+        (low - 0.5, high + 0.5)
+    } else {
+        (low, high)
+    }
+}
+
+fn to_x(x: f64, (low, high): (f64, f64)) -> f64 {
+    PAD + (x - low) / (high - low) * (WIDTH - PAD - 8.0)
+}
+
+fn to_y(y: f64, (low, high): (f64, f64)) -> f64 {
+    HEIGHT - PAD - (y - low) / (high - low) * (HEIGHT - PAD - 8.0)
+}
+
+/// Compact axis label.
+fn tick(value: f64) -> String {
+    if value != 0.0 && (value.abs() >= 1e4 || value.abs() < 1e-2) {
+        format!("{value:.1e}")
+    } else {
+        format!("{}", (value * 1000.0).round() / 1000.0)
+    }
+}
+
+/// A line chart of `series` over the ranges `x` and `y` (labelled on `scale`), described by
+/// `label` for screen readers and captioned with `caption`.
+pub fn line_chart(
+    label: String,
+    caption: String,
+    series: Vec<Series>,
+    x: (f64, f64),
+    (y, scale): ((f64, f64), Scale),
+) -> impl IntoView {
+    let lines = series
+        .into_iter()
+        .map(|series| {
+            let points = series
+                .points
+                .iter()
+                .filter(|(px, py)| px.is_finite() && py.is_finite())
+                .map(|&(px, py)| format!("{:.1},{:.1}", to_x(px, x), to_y(py, y)))
+                .collect::<Vec<_>>()
+                .join(" ");
+            view! { <polyline class=series.class points=points /> }
+        })
+        .collect_view();
+    view! {
+        <figure class="chart">
+            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label>
+                {axes(x, y, scale)}
+                {lines}
+            </svg>
+            <figcaption>{caption}</figcaption>
+        </figure>
+    }
+}
+
+/// The frame and the end values of both axes.
+fn axes(x: (f64, f64), y: (f64, f64), scale: Scale) -> impl IntoView {
+    let bottom = HEIGHT - PAD;
+    let label = |value: f64| match scale {
+        Scale::Linear => tick(value),
+        Scale::Log => tick(value.exp()),
+    };
+    view! {
+        <line class="axis" x1=PAD y1=bottom x2=WIDTH - 8.0 y2=bottom />
+        <line class="axis" x1=PAD y1=8.0 x2=PAD y2=bottom />
+        <text class="tick" x=PAD y=HEIGHT - 10.0>{tick(x.0)}</text>
+        <text class="tick end" x=WIDTH - 8.0 y=HEIGHT - 10.0>{tick(x.1)}</text>
+        <text class="tick end" x=PAD - 3.0 y=bottom>{label(y.0)}</text>
+        <text class="tick end" x=PAD - 3.0 y=16.0>{label(y.1)}</text>
+    }
+}
+
+/// The score histogram: benign and attack counts per log-spaced bin (bar heights on a log scale),
+/// with a marker at threshold edge `threshold`.
+pub fn histogram_chart(histogram: &ScoreHistogram, threshold: usize) -> impl IntoView + use<> {
+    let bins = histogram.benign.len().max(1);
+    let most = histogram
+        .benign
+        .iter()
+        .chain(&histogram.attack)
+        .copied()
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let plot = HEIGHT - PAD - 8.0;
+    let width = (WIDTH - PAD - 8.0) / bins as f64;
+    let height = |count: u64| (count as f64).ln_1p() / (most as f64).ln_1p() * plot;
+    let bars = |counts: &[u64], class: &'static str| {
+        counts
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count > 0)
+            .map(|(bin, &count)| {
+                let h = height(count);
+                view! {
+                    <rect
+                        class=class
+                        x=PAD + bin as f64 * width
+                        y=HEIGHT - PAD - h
+                        width=width
+                        height=h
+                    />
+                }
+            })
+            .collect_view()
+    };
+    let marker = PAD + threshold as f64 * width;
+    let edges = &histogram.edges;
+    let low = edges.first().copied().unwrap_or(0.0);
+    let high = edges.last().copied().unwrap_or(1.0);
+    view! {
+        <figure class="chart">
+            <svg
+                viewBox=format!("0 0 {WIDTH} {HEIGHT}")
+                role="img"
+                aria-label="Anomaly scores of benign and attack flows"
+            >
+                <line class="axis" x1=PAD y1=HEIGHT - PAD x2=WIDTH - 8.0 y2=HEIGHT - PAD />
+                {bars(&histogram.benign, "benign")}
+                {bars(&histogram.attack, "attack")}
+                <line class="marker" x1=marker y1=4.0 x2=marker y2=HEIGHT - PAD />
+                <text class="tick" x=PAD y=HEIGHT - 10.0>{tick(f64::from(low))}</text>
+                <text class="tick end" x=WIDTH - 8.0 y=HEIGHT - 10.0>{tick(f64::from(high))}</text>
+            </svg>
+            <figcaption>
+                "Anomaly score (log scale) of held-out flows: benign (green), attacks (orange); flow counts on a log scale. The line is the threshold."
+            </figcaption>
+        </figure>
+    }
+}
