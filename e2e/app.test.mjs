@@ -2,7 +2,7 @@
 // Chromium by playwright-core. Run with `node --test e2e/` after `trunk build --release`.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { chromium } from "playwright-core";
 import { serve } from "./static-server.mjs";
 
@@ -209,4 +209,81 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   console.log(`first model scored after ${modelSeconds.toFixed(1)} s, agent compared after ${agentSeconds.toFixed(1)} s (from clicking Load sample)`);
   console.log(`main-thread tasks over 50 ms while training: ${JSON.stringify(longTasks)}`);
   await page.close();
+});
+
+test("Stop ends training within a second; model, agent, scores and metrics export, and an agent file imports", async () => {
+  const { page, problems } = await open({ width: 1280, height: 800 });
+  await page.getByTestId("load-sample").click();
+  await page.getByTestId("ingest-summary").waitFor({ timeout: 60_000 });
+
+  // A long run, stopped: the button is back within a second and the best weights are evaluated.
+  await page.getByLabel("Epochs").fill("1000");
+  await page.getByLabel("Epochs").dispatchEvent("change");
+  await page.getByTestId("train-ae").click();
+  await page.waitForFunction(() => /epoch [3-9]|epoch \d\d/.test(document.querySelector('[data-testid="train-status"]')?.textContent ?? ""));
+  const stopClicked = Date.now();
+  await page.getByTestId("train-ae").click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="train-ae"]')?.textContent.trim() === "Train", null, {
+    timeout: 5_000,
+  });
+  const stopMs = Date.now() - stopClicked;
+  assert.ok(stopMs < 1000, `Stop took ${stopMs} ms`);
+  console.log(`Stop answered in ${stopMs} ms`);
+  await page.getByTestId("roc-auc").waitFor({ timeout: 10_000 });
+  assert.match(await page.getByTestId("train-status").textContent(), /of 1000/);
+
+  await page.getByTestId("train-agent").click();
+  await page.getByTestId("comparison").waitFor({ timeout: 120_000 });
+
+  const download = async (testid) => {
+    const [file] = await Promise.all([page.waitForEvent("download"), page.getByTestId(testid).click()]);
+    const path = `${SCREENSHOTS}${file.suggestedFilename()}`;
+    await file.saveAs(path);
+    return { name: file.suggestedFilename(), bytes: await readFile(path), path };
+  };
+  const model = await download("export-model");
+  assert.equal(model.name, "netsentry-model.safetensors");
+  // safetensors: an 8-byte little-endian header length, then a JSON header with our metadata.
+  const headerLength = Number(model.bytes.readBigUInt64LE(0));
+  const header = JSON.parse(model.bytes.subarray(8, 8 + headerLength).toString("utf8"));
+  assert.ok(JSON.parse(header.__metadata__.netsentry).format_version >= 1);
+  assert.ok(Object.keys(header).some((name) => name.endsWith(".weight")));
+
+  const scores = await download("export-scores");
+  const lines = scores.bytes.toString("utf8").trim().split("\n");
+  assert.match(lines[0], /^row,label,score,flagged,feature_1,observed_1,reconstructed_1/);
+  assert.equal(lines.length, 1 + 2998);
+
+  const metrics = JSON.parse((await download("export-metrics")).bytes.toString("utf8"));
+  assert.ok(metrics.model.roc_auc > 0.9);
+  assert.equal(metrics.agent.algorithm, "DQN");
+  assert.ok(metrics.agent.history.length > 0);
+
+  const agent = await download("export-agent");
+  assert.equal(agent.name, "netsentry-agent-dqn.safetensors");
+  assert.deepEqual(problems, []);
+  await page.close();
+
+  // A fresh page: load the sample, import the agent file, and see scores and decisions at once.
+  const fresh = await open({ width: 1280, height: 800 });
+  await fresh.page.getByTestId("load-sample").click();
+  await fresh.page.getByTestId("ingest-summary").waitFor({ timeout: 60_000 });
+  await fresh.page.getByTestId("import-model").setInputFiles(agent.path);
+  await fresh.page.getByTestId("comparison").waitFor({ timeout: 60_000 });
+  assert.match(await fresh.page.getByTestId("transfer-status").textContent(), /^Imported a DQN agent/);
+  assert.ok(Number(await fresh.page.getByTestId("roc-auc").textContent()) > 0.9);
+  await fresh.page.getByTestId("decision").first().waitFor({ timeout: 10_000 });
+
+  // A file that is not a model gets a message naming it.
+  await fresh.page.getByTestId("import-model").setInputFiles(scores.path);
+  await fresh.page.waitForFunction(() =>
+    document.querySelector('[data-testid="transfer-status"]')?.textContent.startsWith("netsentry-scored-flows.csv:"),
+  );
+  // The user can move training to the CPU; the imported model moves with it and still explains.
+  await fresh.page.getByTestId("backend-choice").selectOption("cpu");
+  await fresh.page.waitForFunction(() => document.querySelector('[data-testid="backend"]')?.textContent.startsWith("CPU ("));
+  await fresh.page.getByTestId("decision").first().click();
+  await fresh.page.getByTestId("explanation").waitFor({ timeout: 30_000 });
+  assert.deepEqual(fresh.problems, []);
+  await fresh.page.close();
 });

@@ -11,14 +11,18 @@ use serde::{Deserialize, Serialize};
 use super::protocol::{AgentResults, FromWorker, ReplayFlow};
 use super::session;
 use super::training::PROGRESS_EVERY_MS;
+use crate::data::dataset::Dataset;
 use crate::model::held_out::score_rows;
+use crate::model::saved::SavedModel;
 use crate::rl::actor_critic::Settings;
 use crate::rl::agent::{AgentTrainer, Algorithm};
 use crate::rl::compare::compare;
+use crate::rl::env::FlowPool;
 use crate::rl::env::RewardMatrix;
 use crate::rl::observe;
 use crate::rl::saved::{AGENT_FORMAT_VERSION, AgentMeta, SavedAgent};
-use crate::rl::split::halves;
+use crate::rl::split::{AgentRows, halves};
+use burn::prelude::Device;
 
 /// Held-out flows sent for the replay: enough for minutes of watching, little to send.
 pub const REPLAY_FLOWS: usize = 2000;
@@ -43,17 +47,34 @@ pub async fn train(request: AgentRequest, reply: impl Fn(&FromWorker)) {
     }
 }
 
+/// The rows an agent uses in the loaded flows, and their observations under `model`.
+struct Pools {
+    rows: AgentRows,
+    train: FlowPool,
+    test: FlowPool,
+}
+
+async fn pools(
+    model: &SavedModel,
+    dataset: &Dataset,
+    device: &Device,
+    seed: u64,
+) -> Result<Pools, String> {
+    let rows = halves(model, dataset, seed, None)?;
+    let train = observe::pool(model, device, dataset, &rows.train).await?;
+    let test = observe::pool(model, device, dataset, &rows.test).await?;
+    if train.is_empty() || test.is_empty() {
+        return Err("the agent needs more flows: load files with more rows".to_owned());
+    }
+    Ok(Pools { rows, train, test })
+}
+
 async fn run(request: &AgentRequest, reply: &impl Fn(&FromWorker)) -> Result<(), String> {
     let dataset = session::dataset()?;
     let model = session::model()?;
     let device = session::device().await;
-    let rows = halves(&model, &dataset, request.settings.seed, None)?;
-    let train_pool = observe::pool(&model, &device, &dataset, &rows.train).await?;
-    let test_pool = observe::pool(&model, &device, &dataset, &rows.test).await?;
-    if train_pool.is_empty() || test_pool.is_empty() {
-        return Err("the agent needs more flows: load files with more rows".to_owned());
-    }
-    if !train_pool.attack.contains(&true) {
+    let pools = pools(&model, &dataset, &device, request.settings.seed).await?;
+    if !pools.train.attack.contains(&true) {
         return Err(
             "the loaded flows have no attacks, so the agent has nothing to learn to flag: load files with attack rows (the sample has some)"
                 .to_owned(),
@@ -62,7 +83,7 @@ async fn run(request: &AgentRequest, reply: &impl Fn(&FromWorker)) -> Result<(),
     session::clear_stop();
     let mut trainer = AgentTrainer::new(
         request.algorithm,
-        &train_pool,
+        &pools.train,
         request.rewards,
         request.settings,
         request.episodes,
@@ -85,21 +106,54 @@ async fn run(request: &AgentRequest, reply: &impl Fn(&FromWorker)) -> Result<(),
         }
         session::next_tick().await;
     }
-    let flags = trainer.flags(&test_pool, &device).await?;
+    let meta = AgentMeta {
+        format_version: AGENT_FORMAT_VERSION,
+        algorithm: request.algorithm,
+        settings: request.settings,
+        rewards: request.rewards,
+        observation_width: pools.train.width,
+        episodes,
+    };
+    let agent = SavedAgent::new(&trainer, meta, (*model).clone());
+    let results = assess(&agent, &dataset, &device, &pools).await?;
+    session::keep_agent(agent);
+    reply(&FromWorker::AgentCompared(results));
+    Ok(())
+}
+
+/// A kept (e.g. imported) agent compared on the kept flows, as after training.
+pub async fn assess_kept() -> Result<AgentResults, String> {
+    let dataset = session::dataset()?;
+    let agent = session::agent()?;
+    let device = session::device().await;
+    let pools = pools(&agent.model, &dataset, &device, agent.meta.settings.seed).await?;
+    assess(&agent, &dataset, &device, &pools).await
+}
+
+/// The agent's decisions on the test half against the thresholds, and a random sample of those
+/// flows, in random order, for the replay.
+async fn assess(
+    agent: &SavedAgent,
+    dataset: &Dataset,
+    device: &Device,
+    pools: &Pools,
+) -> Result<AgentResults, String> {
+    let model = &agent.model;
+    let flags = agent.policy.flags(&pools.test, device).await?;
     let comparison = compare(
         &flags,
-        &train_pool,
-        &test_pool,
+        &pools.train,
+        &pools.test,
         model.meta.threshold,
-        request.rewards.costs(),
+        agent.meta.rewards.costs(),
         None,
     );
-    // A random sample of the test flows, in random order, for the replay.
-    let mut order: Vec<usize> = (0..rows.test.len()).collect();
-    order.shuffle(&mut StdRng::seed_from_u64(request.settings.seed));
+    let test_rows = &pools.rows.test;
+    let mut order: Vec<usize> = (0..test_rows.len()).collect();
+    order.shuffle(&mut StdRng::seed_from_u64(agent.meta.settings.seed));
     order.truncate(REPLAY_FLOWS);
-    let replay_rows: Vec<u32> = order.iter().map(|&index| rows.test[index]).collect();
-    let scores = score_rows(&model, &dataset, &replay_rows, &device).await?;
+    let replay_rows: Vec<u32> = order.iter().map(|&index| test_rows[index]).collect();
+    let scores = score_rows(model, dataset, &replay_rows, device).await?;
     let replay = order
         .iter()
         .zip(&replay_rows)
@@ -109,24 +163,14 @@ async fn run(request: &AgentRequest, reply: &impl Fn(&FromWorker)) -> Result<(),
             label: dataset.label(row as usize).to_owned(),
             score,
             flagged: flags[index],
-            attack: test_pool.attack[index],
+            attack: pools.test.attack[index],
         })
         .collect();
-    let meta = AgentMeta {
-        format_version: AGENT_FORMAT_VERSION,
-        algorithm: request.algorithm,
-        settings: request.settings,
-        rewards: request.rewards,
-        observation_width: train_pool.width,
-        episodes,
-    };
-    session::keep_agent(SavedAgent::new(&trainer, meta, (*model).clone()));
-    reply(&FromWorker::AgentCompared(AgentResults {
-        algorithm: request.algorithm,
-        episodes,
+    Ok(AgentResults {
+        algorithm: agent.meta.algorithm,
+        episodes: agent.meta.episodes,
         comparison,
         threshold: model.meta.threshold,
         replay,
-    }));
-    Ok(())
+    })
 }

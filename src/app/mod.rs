@@ -5,12 +5,15 @@ pub mod agent_panel;
 pub mod charts;
 pub mod controls;
 pub mod data_panel;
+pub mod download;
 pub mod files;
 pub mod model_panel;
 pub mod protocol;
 pub mod replay;
 pub mod session;
 pub mod training;
+pub mod transfer;
+pub mod transfer_panel;
 pub mod worker;
 
 use leptos::prelude::*;
@@ -26,6 +29,8 @@ use data_panel::{DataPanel, LoadView};
 use model_panel::{ModelPanel, TrainView};
 use protocol::{FromWorker, ToWorker};
 use replay::{ExplainView, Replay};
+use transfer::Export;
+use transfer_panel::{Available, TransferPanel};
 use worker::TrainingWorker;
 
 /// Adam steps in the start-up check that the chosen backend trains.
@@ -59,6 +64,7 @@ fn App() -> impl IntoView {
     let (training, set_training) = signal(TrainView::default());
     let (agent, set_agent) = signal(AgentView::default());
     let (explanation, set_explanation) = signal(ExplainView::default());
+    let (transfer, set_transfer) = signal(None::<Result<String, String>>);
     let worker = TrainingWorker::spawn(move |message| match message {
         FromWorker::Ready => {}
         FromWorker::Backend(info) => set_backend.set(Some(info)),
@@ -96,6 +102,7 @@ fn App() -> impl IntoView {
             agent.running = false;
             agent.error = Some(error);
         }),
+        FromWorker::Transfer(status) => set_transfer.set(Some(status)),
         FromWorker::Explained(answer) => set_explanation.set(match answer {
             Ok(explanation) => ExplainView::Ready(explanation),
             Err(error) => ExplainView::Failed(error),
@@ -142,6 +149,9 @@ fn App() -> impl IntoView {
             running: true,
             ..TrainView::default()
         });
+        // A new model: the agent learnt from the old one's view of the flows (the worker drops it).
+        set_agent.set(AgentView::default());
+        set_explanation.set(ExplainView::Nothing);
         if let Err(error) = post(ToWorker::Train { options }) {
             set_training.set(TrainView {
                 error: Some(error),
@@ -179,6 +189,41 @@ fn App() -> impl IntoView {
         }
     });
     let replay = Memo::new(move |_| agent.get().results);
+    let available = Memo::new(move |_| Available {
+        model: training.with(|training| training.results.is_some()),
+        agent: agent.with(|agent| agent.results.is_some()),
+    });
+    let on_export = Callback::new(move |export: Export| {
+        set_transfer.set(Some(Ok("Preparing the file…".to_owned())));
+        if let Err(error) = post(ToWorker::Export(export)) {
+            set_transfer.set(Some(Err(error)));
+        }
+    });
+    let on_metrics = Callback::new(move |()| {
+        let metrics = metrics_json(&training.get_untracked(), &agent.get_untracked());
+        let offered = metrics.and_then(|text| {
+            download::offer_text("netsentry-metrics.json", &text, "application/json")
+        });
+        set_transfer.set(Some(
+            offered.map(|()| "Saved netsentry-metrics.json.".to_owned()),
+        ));
+    });
+    let on_import = Callback::new(move |file: wasm_bindgen::JsValue| {
+        set_transfer.set(Some(Ok("Reading the file…".to_owned())));
+        if let Err(error) = post(ToWorker::Import { file }) {
+            set_transfer.set(Some(Err(error)));
+        }
+    });
+    let on_backend = Callback::new(move |preference: BackendPreference| {
+        set_backend.set(None);
+        set_check.set(Check::Running);
+        if let Err(error) = post(ToWorker::CheckBackend {
+            preference,
+            steps: CHECK_STEPS,
+        }) {
+            set_check.set(Check::Failed(error));
+        }
+    });
     let on_sample = Callback::new(move |()| match sample_url() {
         Ok(url) => send(ToWorker::LoadSample { url }),
         Err(error) => set_load.update(|load| load.error = Some(error)),
@@ -199,11 +244,39 @@ fn App() -> impl IntoView {
             <ModelPanel view=training on_train=on_train on_stop=on_stop />
             <AgentPanel view=agent on_train=on_train_agent on_stop=on_stop_agent />
             <Replay results=replay explanation=explanation on_explain=on_explain />
+            <TransferPanel
+                available=available
+                status=transfer
+                on_export=on_export
+                on_metrics=on_metrics
+                on_import=on_import
+            />
             <section class="panel" aria-labelledby="check-title">
-                <h2 id="check-title">"Backend check"</h2>
+                <h2 id="check-title">"Backend"</h2>
                 <p class="explain">
-                    "Before training anything, the worker runs a few Adam steps of a tiny network on the chosen backend and reads the loss back."
+                    "Where the models train. Before training anything, the worker runs a few Adam steps of a tiny network there and reads the loss back. A software GPU (such as SwiftShader) is slower than the CPU, so the automatic choice skips it."
                 </p>
+                <label>
+                    "Train on "
+                    <select
+                        data-testid="backend-choice"
+                        prop:disabled=move || check.get() == Check::Running
+                        on:change=move |event| {
+                            let preference = match event_target_value(&event).as_str() {
+                                "cpu" => BackendPreference::Cpu,
+                                "gpu" => BackendPreference::Gpu,
+                                _ => BackendPreference::Auto,
+                            };
+                            on_backend.run(preference);
+                        }
+                    >
+                        <option value="auto" selected=true>
+                            "Automatic (a hardware GPU, else the CPU)"
+                        </option>
+                        <option value="gpu">"WebGPU, even a software adapter"</option>
+                        <option value="cpu">"CPU"</option>
+                    </select>
+                </label>
                 <p data-testid="backend-check" role="status">{move || describe(&check.get())}</p>
             </section>
         </main>
@@ -213,6 +286,26 @@ fn App() -> impl IntoView {
             </p>
         </footer>
     }
+}
+
+/// The figures the page shows, as JSON: the model's evaluation and, once trained, the agent's
+/// comparison and per-episode history.
+fn metrics_json(training: &TrainView, agent: &AgentView) -> Result<String, String> {
+    let results = training
+        .results
+        .as_ref()
+        .ok_or("train or import a model first")?;
+    let agent = agent.results.as_ref().map(|results| {
+        serde_json::json!({
+            "algorithm": results.algorithm.name(),
+            "episodes": results.episodes,
+            "comparison": results.comparison,
+            "cost_ratio": results.comparison.cost_ratio(),
+            "history": agent.episodes,
+        })
+    });
+    let metrics = serde_json::json!({ "model": results.evaluation, "agent": agent });
+    serde_json::to_string_pretty(&metrics).map_err(|error| error.to_string())
 }
 
 /// The bundled sample's absolute URL: the worker runs from a Blob URL, so relative URLs would

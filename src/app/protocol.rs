@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::agent_job::AgentRequest;
 use super::files::FileProgress;
+use super::transfer::Export;
 use crate::data::ingest::IngestOptions;
 use crate::data::report::IngestReport;
 use crate::metrics::evaluation::Evaluation;
@@ -56,6 +57,14 @@ pub enum ToWorker {
     /// Stop training (the autoencoder or the agent) after the current step; what was learnt so
     /// far is kept and evaluated.
     Stop,
+    /// Build a file for the user to download.
+    Export(Export),
+    /// Read a model or agent file and keep it in place of the trained one.
+    Import {
+        /// A JavaScript `File`, passed through untouched.
+        #[serde(with = "serde_wasm_bindgen::preserve")]
+        file: wasm_bindgen::JsValue,
+    },
     /// Explain why a flow of the loaded data scored as it did.
     Explain {
         /// The flow's row in the loaded data.
@@ -93,6 +102,8 @@ pub enum FromWorker {
     AgentCompared(AgentResults),
     /// The agent could not train; the text is for the user.
     AgentFailed(String),
+    /// How an export or import went; the text is for the user.
+    Transfer(Result<String, String>),
     /// Why a flow scored as it did, or why that cannot be said.
     Explained(Result<Explanation, String>),
 }

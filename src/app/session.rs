@@ -45,9 +45,11 @@ pub async fn device() -> Device {
     }
 }
 
-/// Keeps the model trained (or imported) last; the agent and the explanations use it.
+/// Keeps the model trained (or imported) last; the agent and the explanations use it. An agent
+/// kept before learnt from another model's view of the flows, so it is dropped.
 pub fn keep_model(model: SavedModel) {
     MODEL.with(|held| *held.borrow_mut() = Some(Rc::new(model)));
+    AGENT.with(|held| *held.borrow_mut() = None);
 }
 
 /// The model trained or imported last, or a message saying to train one.

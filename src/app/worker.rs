@@ -58,7 +58,20 @@ impl TrainingWorker {
             let worker = worker.clone();
             let mut on_message = on_message;
             Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-                let bytes = js_sys::Uint8Array::new(&event.data()).to_vec();
+                let data = event.data();
+                // A file to download comes as `[name, Blob]`; everything else as CBOR bytes.
+                if let Some(file) = data.dyn_ref::<js_sys::Array>() {
+                    let name = file.get(0).as_string().unwrap_or_default();
+                    let offered = match file.get(1).dyn_into::<Blob>() {
+                        Ok(blob) => super::download::offer(&name, &blob),
+                        Err(_) => Err(format!("the worker sent {name} without its contents")),
+                    };
+                    if let Err(error) = offered {
+                        on_message(FromWorker::Transfer(Err(error)));
+                    }
+                    return;
+                }
+                let bytes = js_sys::Uint8Array::new(&data).to_vec();
                 let message = ciborium::from_reader::<FromWorker, _>(bytes.as_slice())
                     .unwrap_or_else(|error| {
                         FromWorker::Failed(format!("unreadable message from the worker: {error}"))
@@ -180,6 +193,8 @@ async fn load(files: Vec<web_sys::File>, options: crate::data::ingest::IngestOpt
         Ok((dataset, report)) => {
             super::session::keep_dataset(dataset);
             reply(&FromWorker::Loaded(report));
+            // A kept (trained or imported) model scores the new flows at once.
+            super::transfer::score_kept(&reply).await;
         }
         Err(error) => reply(&FromWorker::LoadFailed(error.to_string())),
     }
@@ -242,6 +257,11 @@ async fn handle(request: ToWorker) {
         ToWorker::Train { options } => super::training::train(options, reply).await,
         ToWorker::TrainAgent(request) => super::agent_job::train(request, reply).await,
         ToWorker::Stop => super::session::stop(),
+        ToWorker::Export(export) => super::transfer::export(export, reply).await,
+        ToWorker::Import { file } => match file.dyn_into::<web_sys::File>() {
+            Ok(file) => super::transfer::import(file, reply).await,
+            Err(_) => reply(&FromWorker::Transfer(Err("no file was given".to_owned()))),
+        },
         ToWorker::Explain { row } => {
             reply(&FromWorker::Explained(super::training::explain(row).await));
         }
@@ -253,6 +273,9 @@ async fn handle(request: ToWorker) {
             let selected = backend::select(preference).await;
             reply(&FromWorker::Backend(selected.info.clone()));
             super::session::keep_device(selected.device.clone());
+            if let Err(error) = super::transfer::move_kept(&selected.device).await {
+                reply(&FromWorker::Failed(error));
+            }
             match probe::run(&selected.device, steps, 42).await {
                 Ok(report) => reply(&FromWorker::Checked(report)),
                 Err(error) => reply(&FromWorker::Failed(format!(

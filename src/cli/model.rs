@@ -12,7 +12,7 @@ use crate::model::backend::{self, BackendPreference};
 use crate::model::fit::{self, FitOptions};
 use crate::model::held_out::{evaluate_rows, rows_to_evaluate};
 use crate::model::saved::SavedModel;
-use crate::model::score::{SCORE_BATCH, reconstruct};
+use crate::model::scored_csv::write_scored;
 use crate::model::train::{Finish, TrainProgress};
 
 /// Batches trained between progress updates.
@@ -187,69 +187,13 @@ pub fn score_files(
     let device = device(preference);
     let model = read_model(model_path, &device)?;
     let dataset = load(paths, true)?;
-    let scaler = &model.meta.scaler;
-    let columns = scaler
-        .columns_in(&dataset)
-        .map_err(|missing| missing.to_string())?;
-    let width = scaler.features.len();
     let file = std::fs::File::create(out)
         .map_err(|error| format!("cannot write {}: {error}", out.display()))?;
     let mut writer = std::io::BufWriter::new(file);
-    let write_error = |error: std::io::Error| format!("cannot write {}: {error}", out.display());
-    let mut header = String::from("row,label,score,flagged");
-    for rank in 1..=top {
-        header.push_str(&format!(
-            ",feature_{rank},observed_{rank},reconstructed_{rank}"
-        ));
-    }
-    writeln!(writer, "{header}").map_err(write_error)?;
-    let mut flagged = 0u64;
-    for start in (0..dataset.rows()).step_by(SCORE_BATCH) {
-        let rows: Vec<u32> = (start..(start + SCORE_BATCH).min(dataset.rows()))
-            .map(|row| row as u32)
-            .collect();
-        let matrix = scaler
-            .transform(&dataset, &rows)
-            .map_err(|missing| missing.to_string())?;
-        let rebuilt = pollster::block_on(reconstruct(&model.network, &device, &matrix, width))
-            .map_err(|error| error.to_string())?;
-        for (index, &row) in rows.iter().enumerate() {
-            let input = &matrix[index * width..(index + 1) * width];
-            let output = &rebuilt[index * width..(index + 1) * width];
-            let errors: Vec<f32> = input
-                .iter()
-                .zip(output)
-                .zip(&model.meta.error_weights)
-                .map(|((a, b), weight)| (a - b).powi(2) * weight)
-                .collect();
-            let score = errors.iter().sum::<f32>() / width as f32;
-            let is_flagged = score >= model.meta.threshold;
-            flagged += u64::from(is_flagged);
-            let mut order: Vec<usize> = (0..width).collect();
-            order.sort_by(|&a, &b| errors[b].total_cmp(&errors[a]));
-            let mut line = format!(
-                "{},{},{score},{}",
-                row + 1,
-                csv_field(dataset.label(row as usize)),
-                u8::from(is_flagged)
-            );
-            for &feature in order.iter().take(top) {
-                let observed = dataset.columns[columns[feature]][row as usize];
-                line.push_str(&format!(
-                    ",{},{},{}",
-                    csv_field(&scaler.features[feature]),
-                    if observed.is_finite() {
-                        observed.to_string()
-                    } else {
-                        String::new()
-                    },
-                    scaler.unscale(feature, output[feature])
-                ));
-            }
-            writeln!(writer, "{line}").map_err(write_error)?;
-        }
-    }
-    writer.flush().map_err(write_error)?;
+    let flagged = pollster::block_on(write_scored(&model, &dataset, &device, top, &mut writer))?;
+    writer
+        .flush()
+        .map_err(|error| format!("cannot write {}: {error}", out.display()))?;
     println!(
         "wrote {} flows to {} ({flagged} flagged at threshold {:.6})",
         dataset.rows(),
@@ -257,15 +201,6 @@ pub fn score_files(
         model.meta.threshold
     );
     Ok(())
-}
-
-/// A CSV field, quoted when it holds a comma, quote or line break.
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
 }
 
 /// A one-line progress bar on stderr when it is a terminal; a line per epoch otherwise.

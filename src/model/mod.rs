@@ -9,6 +9,7 @@ pub mod network;
 pub mod probe;
 pub mod saved;
 pub mod score;
+pub mod scored_csv;
 pub mod train;
 pub mod vae;
 pub mod weights;

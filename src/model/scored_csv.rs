@@ -1,0 +1,106 @@
+//! Scored flows as CSV: each flow of a dataset with its anomaly score, the model's decision and
+//! the features that deviated most (observed vs rebuilt, original units). Written by
+//! `netsentry score` to a file and by the page as a download, so both give the same columns.
+
+use std::io::Write;
+
+use burn::prelude::Device;
+
+use super::saved::SavedModel;
+use super::score::{SCORE_BATCH, reconstruct};
+use crate::data::dataset::Dataset;
+
+/// Writes every flow of `dataset` (1-based `row` as loaded) with its score, flag and `top`
+/// deviating features to `out`; returns how many were flagged at the model's threshold.
+pub async fn write_scored(
+    model: &SavedModel,
+    dataset: &Dataset,
+    device: &Device,
+    top: usize,
+    out: &mut impl Write,
+) -> Result<u64, String> {
+    let scaler = &model.meta.scaler;
+    let columns = scaler
+        .columns_in(dataset)
+        .map_err(|missing| missing.to_string())?;
+    let width = scaler.features.len();
+    let write_error = |error: std::io::Error| format!("could not write the scored flows: {error}");
+    let mut header = String::from("row,label,score,flagged");
+    for rank in 1..=top {
+        header.push_str(&format!(
+            ",feature_{rank},observed_{rank},reconstructed_{rank}"
+        ));
+    }
+    writeln!(out, "{header}").map_err(write_error)?;
+    let mut flagged = 0u64;
+    for start in (0..dataset.rows()).step_by(SCORE_BATCH) {
+        let rows: Vec<u32> = (start..(start + SCORE_BATCH).min(dataset.rows()))
+            .map(|row| row as u32)
+            .collect();
+        let matrix = scaler
+            .transform(dataset, &rows)
+            .map_err(|missing| missing.to_string())?;
+        let rebuilt = reconstruct(&model.network, device, &matrix, width)
+            .await
+            .map_err(|error| error.to_string())?;
+        for (index, &row) in rows.iter().enumerate() {
+            let input = &matrix[index * width..(index + 1) * width];
+            let output = &rebuilt[index * width..(index + 1) * width];
+            // The score as `score::score` computes it: the mean weighted squared error.
+            let errors: Vec<f32> = input
+                .iter()
+                .zip(output)
+                .zip(&model.meta.error_weights)
+                .map(|((a, b), weight)| (a - b).powi(2) * weight)
+                .collect();
+            let score = errors.iter().sum::<f32>() / width as f32;
+            let is_flagged = score >= model.meta.threshold;
+            flagged += u64::from(is_flagged);
+            let mut order: Vec<usize> = (0..width).collect();
+            order.sort_by(|&a, &b| errors[b].total_cmp(&errors[a]));
+            let mut line = format!(
+                "{},{},{score},{}",
+                row + 1,
+                csv_field(dataset.label(row as usize)),
+                u8::from(is_flagged)
+            );
+            for &feature in order.iter().take(top) {
+                let observed = dataset.columns[columns[feature]][row as usize];
+                line.push_str(&format!(
+                    ",{},{},{}",
+                    csv_field(&scaler.features[feature]),
+                    if observed.is_finite() {
+                        observed.to_string()
+                    } else {
+                        String::new()
+                    },
+                    scaler.unscale(feature, output[feature])
+                ));
+            }
+            writeln!(out, "{line}").map_err(write_error)?;
+        }
+    }
+    Ok(flagged)
+}
+
+/// A CSV field, quoted when it holds a comma, quote or line break.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn fields_with_separators_are_quoted() {
+        assert_eq!(csv_field("BENIGN"), "BENIGN");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+}
