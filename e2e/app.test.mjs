@@ -287,3 +287,30 @@ test("Stop ends training within a second; model, agent, scores and metrics expor
   assert.deepEqual(fresh.problems, []);
   await fresh.page.close();
 });
+
+test("once opened, the page works offline: it reloads, loads the sample and trains", async () => {
+  const { page, problems } = await open({ width: 1280, height: 800 });
+  // The service worker controls the page and the page has cached its files (page, styles, icon,
+  // script, wasm, sample).
+  const ready = () =>
+    page.evaluate(async () => {
+      const cache = await caches.open("netsentry");
+      return navigator.serviceWorker.controller !== null && (await cache.keys()).length >= 6;
+    });
+  for (let tries = 0; !(await ready()); tries++) {
+    assert.ok(tries < 120, "the page did not become ready for offline use in 30 s");
+    await page.waitForTimeout(250);
+  }
+  await page.context().setOffline(true);
+  await page.reload();
+  await page.getByRole("heading", { name: "NetSentry" }).waitFor({ timeout: 30_000 });
+  await page.getByTestId("load-sample").click();
+  await page.getByTestId("ingest-summary").waitFor({ timeout: 60_000 });
+  await page.getByLabel("Epochs").fill("3");
+  await page.getByLabel("Epochs").dispatchEvent("change");
+  await page.getByTestId("train-ae").click();
+  await page.getByTestId("roc-auc").waitFor({ timeout: 60_000 });
+  await page.context().setOffline(false);
+  assert.deepEqual(problems, []);
+  await page.close();
+});

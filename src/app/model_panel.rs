@@ -7,8 +7,10 @@ use leptos::prelude::*;
 use super::charts::{Scale, Series, histogram_chart, line_chart, range_of};
 use super::controls::{NumberField, RunButton};
 use super::protocol::ModelResults;
+use crate::metrics::confusion::CostMatrix;
 use crate::metrics::histogram::ScoreHistogram;
 use crate::metrics::ranking::CurvePoint;
+use crate::metrics::threshold::ThresholdRule;
 use crate::model::config::ModelKind;
 use crate::model::fit::FitOptions;
 use crate::model::train::{Finish, TrainProgress};
@@ -86,6 +88,26 @@ fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoVie
                 >
                     <option value="ae" selected=true>"Autoencoder"</option>
                     <option value="vae">"Variational autoencoder"</option>
+                </select>
+            </label>
+            <label>
+                "Threshold "
+                <select
+                    data-testid="threshold-rule"
+                    on:change=move |event| {
+                        let rule = match event_target_value(&event).as_str() {
+                            "cost" => ThresholdRule::MinCost(CostMatrix::default()),
+                            "f1" => ThresholdRule::MaxF1,
+                            _ => ThresholdRule::default(),
+                        };
+                        options.update(|options| options.threshold_rule = rule);
+                    }
+                >
+                    <option value="p99" selected=true>
+                        "Benign 99th percentile (needs no attack labels)"
+                    </option>
+                    <option value="cost">"Least cost on validation flows (1 × FP + 4 × FN)"</option>
+                    <option value="f1">"Best F1 on validation flows"</option>
                 </select>
             </label>
             <NumberField
@@ -180,6 +202,7 @@ fn Results(results: ModelResults) -> impl IntoView {
     let ModelResults {
         evaluation,
         histogram,
+        threshold_rule,
     } = results;
     let number =
         |value: Option<f64>| value.map_or_else(|| "n/a".to_owned(), |value| format!("{value:.4}"));
@@ -221,9 +244,9 @@ fn Results(results: ModelResults) -> impl IntoView {
                     (unit, Scale::Linear),
                 )}
             </div>
-            <ThresholdExplorer histogram=histogram />
+            <ThresholdExplorer histogram=histogram rule=threshold_rule.clone() />
             <table>
-                <caption>"Flagged at the model's threshold (benign 99th percentile), per family"</caption>
+                <caption>{format!("Flagged at the model's threshold ({threshold_rule}), per family")}</caption>
                 <thead>
                     <tr>
                         <th scope="col">"Family"</th>
@@ -240,19 +263,20 @@ fn Results(results: ModelResults) -> impl IntoView {
 /// The histogram with a slider over its bin edges: the confusion matrix, precision, recall and
 /// false-positive rate follow the threshold as it moves (exact, since it sits on an edge).
 #[component]
-fn ThresholdExplorer(histogram: ScoreHistogram) -> impl IntoView {
+fn ThresholdExplorer(histogram: ScoreHistogram, rule: String) -> impl IntoView {
     let edge = RwSignal::new(histogram.anchor);
     let bins = histogram.benign.len();
     let histogram = StoredValue::new(histogram);
+    let rule = StoredValue::new(rule);
     let readout = move || {
         histogram.with_value(|histogram| {
             let at = edge.get();
             let confusion = histogram.confusion_at(at);
             let threshold = histogram.edges.get(at).copied().unwrap_or(f32::INFINITY);
             let which = if at == histogram.anchor {
-                " (the model's: benign 99th percentile)"
+                format!(" (the model's: {})", rule.get_value())
             } else {
-                ""
+                String::new()
             };
             (
                 format!(

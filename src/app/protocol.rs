@@ -115,6 +115,8 @@ pub struct ModelResults {
     pub evaluation: Evaluation,
     /// The scores by class, for the histogram and the threshold slider.
     pub histogram: ScoreHistogram,
+    /// How the model's threshold was chosen, in words.
+    pub threshold_rule: String,
 }
 
 /// A trained agent against the thresholds, and what the page replays.

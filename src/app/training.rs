@@ -68,6 +68,7 @@ pub async fn evaluate_model() -> Result<ModelResults, String> {
     Ok(ModelResults {
         evaluation: evaluate(&scores, &labels, &dataset.label_names, model.meta.threshold),
         histogram: ScoreHistogram::new(&scores, &is_attack, model.meta.threshold),
+        threshold_rule: model.meta.threshold_rule.describe(),
     })
 }
 
