@@ -5,7 +5,8 @@ SHELL := /bin/bash
 # One target directory for native, wasm32 and trunk builds. Set CARGO_TARGET_DIR to share a cache
 # between clones (CI points it outside the checkout).
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
-export PATH := $(HOME)/.cargo/bin:$(PATH)
+# node_modules/.bin first: trunk takes binaryen's wasm-opt 132 from npm, not Debian's broken 108.
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 # SwiftShader (headless Chromium's software WebGPU) is slow; the browser tests need more than 20 s.
 export WASM_BINDGEN_TEST_TIMEOUT ?= 300
@@ -24,6 +25,7 @@ serve: setup
 ## Build the static site into dist/ (relative URLs: host it under any path)
 dist: setup
 	$(TRUNK) build --release
+	@scripts/bundle-size.sh
 
 ## Every check: formatting, lints, native tests, browser tests, end-to-end
 test: setup

@@ -159,9 +159,13 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   const readout = page.getByTestId("threshold-readout");
   const atModel = await readout.textContent();
   assert.match(atModel, /the model's: benign 99th percentile/);
-  await page.getByTestId("threshold").fill("0");
+  const slider = page.getByTestId("threshold");
+  const modelEdge = await slider.inputValue();
+  await slider.fill("0");
   const atLowest = await readout.textContent();
   assert.match(atLowest, /recall 1\.000, false-positive rate 1\.0000/);
+  await slider.fill(modelEdge);
+  assert.equal(await readout.textContent(), atModel);
 
   await page.getByTestId("train-agent").click();
   const status = page.getByTestId("agent-status");

@@ -26,6 +26,7 @@ cargo test "${WASM[@]}" --release --locked --test browser 2>&1 | tee -a "$log"
 
 stage "end-to-end (release build served from a sub-path, driven in Chromium)"
 trunk --config trunk.toml build --release
+scripts/bundle-size.sh
 node --test e2e/ 2>&1 | tee -a "$log"
 
 stage "summary"

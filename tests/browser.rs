@@ -290,3 +290,104 @@ async fn a2c_agent_trains_on_webgpu() {
     // SwiftShader reads back slowly: one short episode and its update.
     agent_trains_on_the_sample(&selected.device, netsentry::rl::agent::Algorithm::A2c, 1, 8).await;
 }
+
+/// Resolves after `ms` milliseconds of the page's event loop.
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .expect("a page")
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .expect("setTimeout");
+    });
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .expect("a timer");
+}
+
+#[wasm_bindgen_test]
+async fn replay_streams_decisions_counts_them_and_asks_for_explanations() {
+    use std::sync::{Arc, Mutex};
+
+    use leptos::prelude::*;
+    use netsentry::app::protocol::{AgentResults, ReplayFlow};
+    use netsentry::app::replay::{ExplainView, Replay};
+    use netsentry::data::label::Family;
+    use netsentry::metrics::confusion::CostMatrix;
+    use netsentry::rl::agent::Algorithm;
+    use netsentry::rl::compare::compare;
+    use netsentry::rl::env::FlowPool;
+    use wasm_bindgen::JsCast;
+
+    // Six held-out flows: the agent misses flow 11 (an attack) and flags flow 12 (benign).
+    let attack = [true, false, true, true, false, false];
+    let flagged = [true, false, false, true, true, false];
+    let pool = FlowPool {
+        observations: vec![0.0; attack.len()],
+        width: 1,
+        attack: attack.to_vec(),
+        families: attack
+            .iter()
+            .map(|&is_attack| {
+                if is_attack {
+                    Family::Ddos
+                } else {
+                    Family::Benign
+                }
+            })
+            .collect(),
+    };
+    let results = AgentResults {
+        algorithm: Algorithm::Dqn,
+        episodes: 1,
+        comparison: compare(&flagged, &pool, &pool, 1.0, CostMatrix::default(), None),
+        threshold: 1.0,
+        replay: (0..attack.len())
+            .map(|index| ReplayFlow {
+                row: 10 + index as u32,
+                label: if attack[index] { "DDoS" } else { "BENIGN" }.to_owned(),
+                score: if attack[index] { 5.0 } else { 0.2 },
+                flagged: flagged[index],
+                attack: attack[index],
+            })
+            .collect(),
+    };
+    let document = web_sys::window().unwrap().document().unwrap();
+    let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    document.body().unwrap().append_child(&host).unwrap();
+    let asked = Arc::new(Mutex::new(None::<u32>));
+    let on_explain = {
+        let asked = Arc::clone(&asked);
+        move |row: u32| *asked.lock().unwrap() = Some(row)
+    };
+    let _mounted = leptos::mount::mount_to(host.clone(), move || {
+        let results = Memo::new(move |_| Some(results.clone()));
+        let (explanation, _) = signal(ExplainView::Nothing);
+        view! { <Replay results=results explanation=explanation on_explain=Callback::new(on_explain.clone()) /> }
+    });
+    let decisions = || host.query_selector_all("[data-testid=decision]").unwrap();
+    assert_eq!(
+        decisions().length(),
+        0,
+        "nothing is shown before the first tick"
+    );
+    // At 1× five flows a second: all six within 1.5 s.
+    sleep(1500).await;
+    assert_eq!(decisions().length(), 6);
+    let counters = host
+        .query_selector("[data-testid=replay-counters]")
+        .unwrap()
+        .unwrap()
+        .text_content()
+        .unwrap();
+    assert_eq!(
+        counters,
+        "6 of 6 flows: 4 right, 1 false alarms, 1 missed attacks, cost 5.0"
+    );
+    // Newest first: the top row is flow 15, benign and allowed.
+    let first: web_sys::HtmlElement = decisions().get(0).unwrap().unchecked_into();
+    assert_eq!(first.text_content().unwrap(), "BENIGNallow✓ right");
+    first.click();
+    assert_eq!(*asked.lock().unwrap(), Some(15));
+    let wrong = host.query_selector_all(".decision.wrong").unwrap().length();
+    assert_eq!(wrong, 2);
+}
