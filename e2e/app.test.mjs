@@ -197,6 +197,23 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   const longTasks = await page.evaluate(() => window.longTasks);
   await page.screenshot({ path: `${SCREENSHOTS}trained-1280.png`, fullPage: true });
 
+  // Every control has a name, and the keyboard reaches the main ones.
+  const unnamed = await page.evaluate(() =>
+    [...document.querySelectorAll("input, select, button")]
+      .filter((control) => !(control.labels?.length || control.getAttribute("aria-label") || control.textContent.trim()))
+      .map((control) => control.outerHTML),
+  );
+  assert.deepEqual(unnamed, []);
+  await page.locator("body").focus();
+  const reached = new Set();
+  for (let press = 0; press < 80; press++) {
+    await page.keyboard.press("Tab");
+    reached.add(await page.evaluate(() => document.activeElement?.dataset.testid ?? ""));
+  }
+  for (const testid of ["load-sample", "file-input", "train-ae", "threshold", "train-agent", "decision", "export-model"]) {
+    assert.ok(reached.has(testid), `Tab never reaches ${testid}`);
+  }
+
   // A malformed file: the banner names it, and the results already shown stay.
   await page.getByTestId("file-input").setInputFiles({
     name: "junk.csv",
@@ -215,7 +232,7 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   await page.close();
 });
 
-test("Stop ends training within a second; model, agent, scores and metrics export, and an agent file imports", async () => {
+test("Pause holds training and Stop ends it within a second; model, agent, scores and metrics export, and an agent file imports", async () => {
   const { page, problems } = await open({ width: 1280, height: 800 });
   await page.getByTestId("load-sample").click();
   await page.getByTestId("ingest-summary").waitFor({ timeout: 60_000 });
@@ -225,6 +242,20 @@ test("Stop ends training within a second; model, agent, scores and metrics expor
   await page.getByLabel("Epochs").dispatchEvent("change");
   await page.getByTestId("train-ae").click();
   await page.waitForFunction(() => /epoch [3-9]|epoch \d\d/.test(document.querySelector('[data-testid="train-status"]')?.textContent ?? ""));
+  // Pause holds training where it is; Resume goes on.
+  await page.getByTestId("pause-ae").click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]')?.textContent.startsWith("paused"));
+  const pausedAt = await page.getByTestId("train-status").textContent();
+  await page.waitForTimeout(600);
+  assert.equal(await page.getByTestId("train-status").textContent(), pausedAt);
+  await page.getByTestId("pause-ae").click();
+  await page.waitForFunction(
+    (before) => {
+      const now = document.querySelector('[data-testid="train-status"]')?.textContent ?? "";
+      return now.startsWith("training") && now !== before.replace(/^paused: /, "");
+    },
+    pausedAt,
+  );
   const stopClicked = Date.now();
   await page.getByTestId("train-ae").click();
   await page.waitForFunction(() => document.querySelector('[data-testid="train-ae"]')?.textContent.trim() === "Train", null, {

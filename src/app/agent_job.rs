@@ -105,6 +105,7 @@ async fn run(request: &AgentRequest, reply: &impl Fn(&FromWorker)) -> Result<(),
             break;
         }
         session::next_tick().await;
+        session::wait_while_paused().await;
     }
     let meta = AgentMeta {
         format_version: AGENT_FORMAT_VERSION,

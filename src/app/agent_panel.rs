@@ -23,6 +23,8 @@ const DEFAULT_EPISODES: usize = 60;
 pub struct AgentView {
     /// Whether an agent is training.
     pub running: bool,
+    /// Whether its training is paused.
+    pub paused: bool,
     /// Episodes asked for.
     pub planned: usize,
     /// Each finished episode's figures.
@@ -34,12 +36,13 @@ pub struct AgentView {
 }
 
 /// The panel. `on_train` starts training as asked; `on_stop` asks the worker to stop (the agent
-/// so far is kept and compared).
+/// so far is kept and compared); `on_pause` pauses or resumes it.
 #[component]
 pub fn AgentPanel(
     view: ReadSignal<AgentView>,
     on_train: Callback<AgentRequest>,
     on_stop: Callback<()>,
+    on_pause: Callback<bool>,
 ) -> impl IntoView {
     let request = RwSignal::new(AgentRequest {
         algorithm: Algorithm::Dqn,
@@ -48,6 +51,7 @@ pub fn AgentPanel(
         settings: Settings::default(),
     });
     let running = Memo::new(move |_| view.get().running);
+    let paused = Memo::new(move |_| view.get().paused);
     let episodes = Memo::new(move |_| view.get().episodes);
     let results = Memo::new(move |_| view.get().results);
     view! {
@@ -59,9 +63,12 @@ pub fn AgentPanel(
             <AgentSettings request=request disabled=running />
             <RunButton
                 running=running
+                paused=paused
                 testid="train-agent"
+                pause_testid="pause-agent"
                 on_start=Callback::new(move |()| on_train.run(request.get_untracked()))
                 on_stop=on_stop
+                on_pause=on_pause
             />
             <p role="status" data-testid="agent-status">{move || status(&view.get())}</p>
             {move || {
@@ -153,6 +160,11 @@ fn status(view: &AgentView) -> String {
         (None, true) if last.is_none() => {
             "preparing: scoring the flows the agent will see…".to_owned()
         }
+        (None, true) if view.paused => format!(
+            "paused: episode {} of {}{figures}",
+            view.episodes.len(),
+            view.planned
+        ),
         (None, true) => format!(
             "training: episode {} of {}{figures}",
             view.episodes.len(),

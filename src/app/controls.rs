@@ -3,25 +3,43 @@
 
 use leptos::prelude::*;
 
-/// A button reading "Train", or "Stop" while `running`; `on_start` and `on_stop` act on a click.
+/// A button reading "Train", or "Stop" while `running`, and while running a second one reading
+/// "Pause" or "Resume"; `on_start`, `on_stop` and `on_pause` (with the new paused state) act on
+/// clicks. Test ids: `testid` and `pause_testid`.
 #[component]
 pub fn RunButton(
     running: Memo<bool>,
+    paused: Memo<bool>,
     testid: &'static str,
+    pause_testid: &'static str,
     on_start: Callback<()>,
     on_stop: Callback<()>,
+    on_pause: Callback<bool>,
 ) -> impl IntoView {
     view! {
-        <button
-            type="button"
-            class="action"
-            data-testid=testid
-            on:click=move |_| {
-                if running.get_untracked() { on_stop.run(()) } else { on_start.run(()) }
-            }
-        >
-            {move || if running.get() { "Stop" } else { "Train" }}
-        </button>
+        <div class="buttons">
+            <button
+                type="button"
+                class="action"
+                data-testid=testid
+                on:click=move |_| {
+                    if running.get_untracked() { on_stop.run(()) } else { on_start.run(()) }
+                }
+            >
+                {move || if running.get() { "Stop" } else { "Train" }}
+            </button>
+            <Show when=move || running.get()>
+                <button
+                    type="button"
+                    class="speed"
+                    data-testid=pause_testid
+                    aria-pressed=move || paused.get().to_string()
+                    on:click=move |_| on_pause.run(!paused.get_untracked())
+                >
+                    {move || if paused.get() { "Resume" } else { "Pause" }}
+                </button>
+            </Show>
+        </div>
     }
 }
 

@@ -164,6 +164,18 @@ fn App() -> impl IntoView {
             set_training.update(|training| training.error = Some(error));
         }
     });
+    let on_pause = Callback::new(move |paused: bool| {
+        set_training.update(|training| training.paused = paused);
+        if let Err(error) = post(ToWorker::Pause(paused)) {
+            set_training.update(|training| training.error = Some(error));
+        }
+    });
+    let on_pause_agent = Callback::new(move |paused: bool| {
+        set_agent.update(|agent| agent.paused = paused);
+        if let Err(error) = post(ToWorker::Pause(paused)) {
+            set_agent.update(|agent| agent.error = Some(error));
+        }
+    });
     let on_train_agent = Callback::new(move |request: AgentRequest| {
         set_agent.set(AgentView {
             running: true,
@@ -241,8 +253,13 @@ fn App() -> impl IntoView {
         </header>
         <main>
             <DataPanel view=load on_files=on_files on_sample=on_sample />
-            <ModelPanel view=training on_train=on_train on_stop=on_stop />
-            <AgentPanel view=agent on_train=on_train_agent on_stop=on_stop_agent />
+            <ModelPanel view=training on_train=on_train on_stop=on_stop on_pause=on_pause />
+            <AgentPanel
+                view=agent
+                on_train=on_train_agent
+                on_stop=on_stop_agent
+                on_pause=on_pause_agent
+            />
             <Replay results=replay explanation=explanation on_explain=on_explain />
             <TransferPanel
                 available=available

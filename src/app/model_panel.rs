@@ -26,18 +26,22 @@ pub struct TrainView {
     pub error: Option<String>,
     /// Whether training runs.
     pub running: bool,
+    /// Whether it is paused.
+    pub paused: bool,
 }
 
 /// The panel. `on_train` starts training with the chosen options; `on_stop` asks the worker to
-/// stop (the best weights so far are kept and evaluated).
+/// stop (the best weights so far are kept and evaluated); `on_pause` pauses or resumes it.
 #[component]
 pub fn ModelPanel(
     view: ReadSignal<TrainView>,
     on_train: Callback<FitOptions>,
     on_stop: Callback<()>,
+    on_pause: Callback<bool>,
 ) -> impl IntoView {
     let options = RwSignal::new(FitOptions::default());
     let running = Memo::new(move |_| view.get().running);
+    let paused = Memo::new(move |_| view.get().paused);
     let progress = Memo::new(move |_| view.get().progress);
     let results = Memo::new(move |_| view.get().results);
     view! {
@@ -49,12 +53,18 @@ pub fn ModelPanel(
             <Settings options=options disabled=running />
             <RunButton
                 running=running
+                paused=paused
                 testid="train-ae"
+                pause_testid="pause-ae"
                 on_start=Callback::new(move |()| on_train.run(options.get_untracked()))
                 on_stop=on_stop
+                on_pause=on_pause
             />
             <p role="status" data-testid="train-status">
-                {move || progress.get().map(|progress| status(&progress)).unwrap_or_default()}
+                {move || {
+                    let status = progress.get().map(|progress| status(&progress)).unwrap_or_default();
+                    if paused.get() && running.get() { format!("paused: {status}") } else { status }
+                }}
             </p>
             {move || progress.get().filter(|progress| !progress.history.is_empty()).map(loss_chart)}
             {move || {

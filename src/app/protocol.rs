@@ -57,6 +57,8 @@ pub enum ToWorker {
     /// Stop training (the autoencoder or the agent) after the current step; what was learnt so
     /// far is kept and evaluated.
     Stop,
+    /// Pause (true) or resume (false) training between steps.
+    Pause(bool),
     /// Build a file for the user to download.
     Export(Export),
     /// Read a model or agent file and keep it in place of the trained one.

@@ -18,6 +18,7 @@ thread_local! {
     static DEVICE: RefCell<Option<Device>> = const { RefCell::new(None) };
     static MODEL: RefCell<Option<Rc<SavedModel>>> = const { RefCell::new(None) };
     static STOP: Cell<bool> = const { Cell::new(false) };
+    static PAUSED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Keeps the flows of a load that worked.
@@ -64,9 +65,22 @@ pub fn stop() {
     STOP.with(|stop| stop.set(true));
 }
 
-/// Clears the Stop flag as a job starts.
+/// Clears the Stop and Pause flags as a job starts.
 pub fn clear_stop() {
     STOP.with(|stop| stop.set(false));
+    PAUSED.with(|paused| paused.set(false));
+}
+
+/// Pauses (or resumes) the running job between its steps.
+pub fn pause(paused: bool) {
+    PAUSED.with(|flag| flag.set(paused));
+}
+
+/// Waits while the job is paused and not stopped, checking a few times a second.
+pub async fn wait_while_paused() {
+    while PAUSED.with(Cell::get) && !stopping() {
+        sleep(100).await;
+    }
 }
 
 /// Whether Stop was asked for since the job started.
@@ -76,13 +90,18 @@ pub fn stopping() -> bool {
 
 /// Gives the worker's event loop a turn (so messages such as Stop are handled).
 pub async fn next_tick() {
+    sleep(0).await;
+}
+
+/// Resolves after `ms` milliseconds of the worker's event loop.
+async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         let set_timeout = js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into())
             .ok()
             .and_then(|function| function.dyn_into::<js_sys::Function>().ok());
         match set_timeout {
             Some(set_timeout) => {
-                let _ = set_timeout.call2(&JsValue::NULL, &resolve, &JsValue::from(0));
+                let _ = set_timeout.call2(&JsValue::NULL, &resolve, &JsValue::from(ms));
             }
             None => {
                 let _ = resolve.call0(&JsValue::NULL);

@@ -45,6 +45,7 @@ async fn run(options: FitOptions, reply: &impl Fn(&FromWorker)) -> Result<(), St
             break;
         }
         session::next_tick().await;
+        session::wait_while_paused().await;
     }
     let (model, _) = fit::finish(&plan, &trainer, &dataset, &options, &device).await?;
     session::keep_model(model);

@@ -257,6 +257,7 @@ async fn handle(request: ToWorker) {
         ToWorker::Train { options } => super::training::train(options, reply).await,
         ToWorker::TrainAgent(request) => super::agent_job::train(request, reply).await,
         ToWorker::Stop => super::session::stop(),
+        ToWorker::Pause(paused) => super::session::pause(paused),
         ToWorker::Export(export) => super::transfer::export(export, reply).await,
         ToWorker::Import { file } => match file.dyn_into::<web_sys::File>() {
             Ok(file) => super::transfer::import(file, reply).await,
