@@ -291,3 +291,44 @@ fn a_trained_autoencoder_ranks_attacks_above_held_out_benign_flows() {
     );
     assert_eq!(evaluation.attacks, 7500);
 }
+
+#[test]
+fn a_run_goes_on_from_its_checkpoint_on_another_device() {
+    let _turn = CPU_RNG.lock().unwrap_or_else(|poison| poison.into_inner());
+    let dataset = improved(&["BENIGN_2500.csv"]);
+    let mut options = quick(ModelKind::Autoencoder);
+    options.train.epochs = 6;
+    let device = Device::flex();
+    let (_, mut trainer) = fit::start(&device, &dataset, &options).unwrap();
+    let epoch = |trainer: &mut Trainer| loop {
+        let progress = block_on(trainer.step(1)).unwrap();
+        if progress.batch == 0 {
+            break progress;
+        }
+    };
+    let first = epoch(&mut trainer);
+    epoch(&mut trainer);
+    let checkpoint = block_on(trainer.checkpoint()).unwrap();
+    assert_eq!(checkpoint.epochs(), 2);
+    // Training goes on past the checkpoint, then the device is "lost".
+    epoch(&mut trainer);
+    trainer.resume_on(&Device::flex(), &checkpoint).unwrap();
+    let resumed = trainer.progress();
+    assert_eq!(
+        (resumed.epoch, resumed.batch, resumed.history.len()),
+        (2, 0, 2)
+    );
+    assert!(
+        resumed.best.unwrap().epoch < 2,
+        "the lost epoch is not the best"
+    );
+    assert_eq!(
+        block_on(trainer.checkpoint()).unwrap(),
+        checkpoint,
+        "the weights are the checkpoint's, bit for bit"
+    );
+    // It goes on learning from there, not from scratch.
+    let next = epoch(&mut trainer);
+    assert_eq!(next.history.len(), 3);
+    assert!(next.history[2].validation < first.history[0].validation);
+}

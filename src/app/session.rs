@@ -9,13 +9,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::data::dataset::Dataset;
-use crate::model::backend::{self, BackendPreference};
+use crate::model::backend::{self, BackendPreference, Selected};
 use crate::model::saved::SavedModel;
 use crate::rl::saved::SavedAgent;
 
 thread_local! {
     static DATASET: RefCell<Option<Rc<Dataset>>> = const { RefCell::new(None) };
-    static DEVICE: RefCell<Option<Device>> = const { RefCell::new(None) };
+    static BACKEND: RefCell<Option<Selected>> = const { RefCell::new(None) };
     static MODEL: RefCell<Option<Rc<SavedModel>>> = const { RefCell::new(None) };
     static STOP: Cell<bool> = const { Cell::new(false) };
     static PAUSED: Cell<bool> = const { Cell::new(false) };
@@ -33,17 +33,22 @@ pub fn dataset() -> Result<Rc<Dataset>, String> {
         .ok_or_else(|| "load flows first (your CSV files or the sample)".to_owned())
 }
 
-/// Keeps the device the backend check chose.
-pub fn keep_device(device: Device) {
-    DEVICE.with(|held| *held.borrow_mut() = Some(device));
+/// Keeps the backend the check (or a fallback) chose.
+pub fn keep_backend(selected: Selected) {
+    BACKEND.with(|held| *held.borrow_mut() = Some(selected));
 }
 
-/// The device to train on: the one the backend check chose, else the automatic choice.
-pub async fn device() -> Device {
-    match DEVICE.with(|held| held.borrow().clone()) {
-        Some(device) => device,
-        None => backend::select(BackendPreference::Auto).await.device,
+/// The backend to train on: the one kept, else the automatic choice.
+pub async fn backend() -> Selected {
+    match BACKEND.with(|held| held.borrow().clone()) {
+        Some(selected) => selected,
+        None => backend::select(BackendPreference::Auto).await,
     }
+}
+
+/// The device to train on (see [`backend`]).
+pub async fn device() -> Device {
+    backend().await.device
 }
 
 /// Keeps the model trained (or imported) last; the agent and the explanations use it. An agent

@@ -1,15 +1,18 @@
 //! The worker's training job: the autoencoder trained on the loaded flows a few batches at a
 //! time, with progress posted after each step and the event loop given a turn between steps so a
-//! Stop request is read within one step; then the model is kept for the agent and evaluated on
+//! Stop or Pause request is read within one step; if the GPU device is lost, training goes on on
+//! the CPU from the last epoch's weights; then the model is kept for the agent and evaluated on
 //! the flows it did not train or tune on.
 
 use super::protocol::{Explanation, FromWorker, ModelResults};
 use super::session;
 use crate::metrics::evaluation::evaluate;
 use crate::metrics::histogram::ScoreHistogram;
+use crate::model::backend::{self, BackendInfo, BackendPreference, Selected};
 use crate::model::fit::{self, FitOptions};
 use crate::model::held_out::{rows_to_evaluate, score_rows};
 use crate::model::score::explain as explain_row;
+use crate::model::train::{Checkpoint, TrainError};
 
 /// Mini-batches per training step: about 10 ms on the CPU backend, so Stop is read quickly.
 const BATCHES_PER_STEP: usize = 4;
@@ -25,32 +28,76 @@ pub async fn train(options: FitOptions, reply: impl Fn(&FromWorker)) {
 
 async fn run(options: FitOptions, reply: &impl Fn(&FromWorker)) -> Result<(), String> {
     let dataset = session::dataset()?;
-    let device = session::device().await;
+    let mut backend = session::backend().await;
     session::clear_stop();
     let (plan, mut trainer) =
-        fit::start(&device, &dataset, &options).map_err(|error| error.to_string())?;
+        fit::start(&backend.device, &dataset, &options).map_err(|error| error.to_string())?;
+    // On a GPU, the weights are copied to host memory after each epoch, to go on from on the CPU
+    // if the device is lost.
+    let mut checkpoint: Option<Checkpoint> = None;
     let mut last_sent = None;
     loop {
-        let progress = trainer
-            .step(BATCHES_PER_STEP)
-            .await
-            .map_err(|error| error.to_string())?;
+        let progress = match trainer.step(BATCHES_PER_STEP).await {
+            Ok(progress) => progress,
+            Err(TrainError::Read(lost)) if backend.info.is_gpu() => {
+                backend = on_the_cpu(&lost, checkpoint.as_ref(), reply).await;
+                match &checkpoint {
+                    Some(checkpoint) => trainer
+                        .resume_on(&backend.device, checkpoint)
+                        .map_err(|error| error.to_string())?,
+                    None => {
+                        trainer = fit::start(&backend.device, &dataset, &options)
+                            .map_err(|error| error.to_string())?
+                            .1;
+                    }
+                }
+                continue;
+            }
+            Err(error) => return Err(error.to_string()),
+        };
         let done = progress.finished.is_some();
         let stopping = session::stopping();
         if done || stopping || session::due(last_sent, PROGRESS_EVERY_MS) {
-            reply(&FromWorker::Training(progress));
+            reply(&FromWorker::Training(progress.clone()));
             last_sent = Some(web_time::Instant::now());
         }
         if done || stopping {
             break;
         }
+        let epochs = progress.history.len();
+        if backend.info.is_gpu() && checkpoint.as_ref().is_none_or(|c| c.epochs() < epochs) {
+            // A failed copy is no reason to stop training; the next epoch tries again.
+            checkpoint = trainer.checkpoint().await.ok().or(checkpoint);
+        }
         session::next_tick().await;
         session::wait_while_paused().await;
     }
-    let (model, _) = fit::finish(&plan, &trainer, &dataset, &options, &device).await?;
+    let (model, _) = fit::finish(&plan, &trainer, &dataset, &options, &backend.device).await?;
     session::keep_model(model);
     reply(&FromWorker::Evaluated(evaluate_model().await?));
     Ok(())
+}
+
+/// Switches the worker to the CPU after the GPU device was lost, and tells the user where
+/// training goes on from.
+async fn on_the_cpu(
+    lost: &str,
+    checkpoint: Option<&Checkpoint>,
+    reply: &impl Fn(&FromWorker),
+) -> Selected {
+    let from = match checkpoint {
+        Some(checkpoint) => format!("from the weights after epoch {}", checkpoint.epochs()),
+        None => "from the start (no epoch had ended)".to_owned(),
+    };
+    let selected = Selected {
+        device: backend::select(BackendPreference::Cpu).await.device,
+        info: BackendInfo::Cpu {
+            reason: format!("the GPU device was lost ({lost}); training went on {from}"),
+        },
+    };
+    session::keep_backend(selected.clone());
+    reply(&FromWorker::Backend(selected.info.clone()));
+    selected
 }
 
 /// The kept model measured on the kept flows it did not train or tune on.

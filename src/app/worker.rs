@@ -273,7 +273,7 @@ async fn handle(request: ToWorker) {
         ToWorker::CheckBackend { preference, steps } => {
             let selected = backend::select(preference).await;
             reply(&FromWorker::Backend(selected.info.clone()));
-            super::session::keep_device(selected.device.clone());
+            super::session::keep_backend(selected.clone());
             if let Err(error) = super::transfer::move_kept(&selected.device).await {
                 reply(&FromWorker::Failed(error));
             }

@@ -20,6 +20,7 @@ use web_time::Instant;
 
 use super::config::ModelConfig;
 use super::network::Network;
+use super::weights::NamedWeights;
 
 /// How a run trains. Defaults chosen by measurement (README, "Models").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -151,6 +152,35 @@ impl std::fmt::Display for TrainError {
 
 impl std::error::Error for TrainError {}
 
+/// Adam with the run's gradient clipping and weight decay.
+fn optimiser(config: &TrainConfig) -> ModuleOptimizer {
+    let mut adam = AdamConfig::new()
+        .with_grad_clipping(Some(GradientClippingConfig::Norm(config.gradient_clip)));
+    if config.weight_decay > 0.0 {
+        adam = adam.with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay)));
+    }
+    adam.init()
+}
+
+/// A run's weights copied to host memory at the end of an epoch: what training goes on from on
+/// another device when its own is lost (a GPU reset, a browser reclaiming the adapter).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint {
+    /// Epochs finished when it was taken.
+    epochs: usize,
+    /// The weights then.
+    current: NamedWeights,
+    /// The best epoch so far and its weights.
+    best: Option<(EpochLoss, NamedWeights)>,
+}
+
+impl Checkpoint {
+    /// Epochs finished when it was taken.
+    pub fn epochs(&self) -> usize {
+        self.epochs
+    }
+}
+
 /// A training run in progress.
 pub struct Trainer {
     device: Device,
@@ -196,11 +226,7 @@ impl Trainer {
         let device = device.clone().autodiff();
         device.seed(config.seed);
         let network = Network::new(width, &model, &device);
-        let mut adam = AdamConfig::new()
-            .with_grad_clipping(Some(GradientClippingConfig::Norm(config.gradient_clip)));
-        if config.weight_decay > 0.0 {
-            adam = adam.with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay)));
-        }
+        let optimiser = optimiser(&config);
         let rows = train.len() / width;
         Ok(Self {
             device,
@@ -210,7 +236,7 @@ impl Trainer {
             width,
             network,
             last_finite: None,
-            optimiser: adam.init(),
+            optimiser,
             train,
             validation,
             order: (0..rows).collect(),
@@ -360,6 +386,53 @@ impl Trainer {
             total += f64::from(loss) * (end - start) as f64;
         }
         Ok((total / rows as f64) as f32)
+    }
+
+    /// Copies the weights to host memory (asynchronous reads, as WebGPU requires). Take it
+    /// between steps, after an epoch ends.
+    pub async fn checkpoint(&self) -> Result<Checkpoint, TrainError> {
+        let read = |error: super::weights::WeightError| TrainError::Read(error.to_string());
+        let current = self.network.weights().await.map_err(read)?;
+        let best = match &self.best {
+            Some((record, network)) => Some((*record, network.weights().await.map_err(read)?)),
+            None => None,
+        };
+        Ok(Checkpoint {
+            epochs: self.history.len(),
+            current,
+            best,
+        })
+    }
+
+    /// Goes on from `checkpoint` on `device`: its weights, its best epoch, the same batch order
+    /// and schedule, and a fresh optimiser (Adam's moments stayed on the old device). Epochs after
+    /// the checkpoint are trained again.
+    pub fn resume_on(
+        &mut self,
+        device: &Device,
+        checkpoint: &Checkpoint,
+    ) -> Result<(), TrainError> {
+        let device = device.clone().autodiff();
+        let network = |weights: &NamedWeights| {
+            Network::from_weights(self.width, &self.model, weights, &device)
+                .map_err(|error| TrainError::Read(error.to_string()))
+        };
+        let current = network(&checkpoint.current)?;
+        let best = match &checkpoint.best {
+            Some((record, weights)) => Some((*record, network(weights)?)),
+            None => None,
+        };
+        self.network = current;
+        self.best = best;
+        self.device = device;
+        self.optimiser = optimiser(&self.config);
+        self.last_finite = None;
+        self.history.truncate(checkpoint.epochs);
+        self.epoch = checkpoint.epochs;
+        self.batch = 0;
+        self.loss_sum = 0.0;
+        self.finished = None;
+        Ok(())
     }
 
     /// Where the run stands.
