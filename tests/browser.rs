@@ -391,3 +391,74 @@ async fn replay_streams_decisions_counts_them_and_asks_for_explanations() {
     let wrong = host.query_selector_all(".decision.wrong").unwrap().length();
     assert_eq!(wrong, 2);
 }
+
+#[wasm_bindgen_test]
+async fn the_threshold_slider_updates_the_decisions_it_reads_from_the_histogram() {
+    use leptos::prelude::*;
+    use netsentry::app::model_panel::{ModelPanel, TrainView};
+    use netsentry::app::protocol::ModelResults;
+    use netsentry::metrics::evaluation::evaluate;
+    use netsentry::metrics::histogram::ScoreHistogram;
+    use wasm_bindgen::JsCast;
+
+    // Four benign flows scoring 1–4 and four attacks scoring 3–6; the model's threshold is 4.5.
+    let scores = [1.0, 2.0, 3.0, 4.0, 3.0, 5.0, 5.5, 6.0];
+    let labels = [0u16, 0, 0, 0, 1, 1, 1, 1];
+    let names = vec!["BENIGN".to_owned(), "DDoS".to_owned()];
+    let attack: Vec<bool> = labels.iter().map(|&label| label == 1).collect();
+    let results = ModelResults {
+        evaluation: evaluate(&scores, &labels, &names, 4.5),
+        histogram: ScoreHistogram::new(&scores, &attack, 4.5),
+        threshold_rule: "benign 99th percentile of validation scores".to_owned(),
+    };
+    let document = web_sys::window().unwrap().document().unwrap();
+    let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    document.body().unwrap().append_child(&host).unwrap();
+    let _mounted = leptos::mount::mount_to(host.clone(), move || {
+        let (view, _) = signal(TrainView {
+            results: Some(results.clone()),
+            ..TrainView::default()
+        });
+        view! {
+            <ModelPanel
+                view=view
+                on_train=Callback::new(|_| {})
+                on_stop=Callback::new(|()| {})
+                on_pause=Callback::new(|_| {})
+            />
+        }
+    });
+    let text = |selector: &str| {
+        host.query_selector(selector)
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap()
+    };
+    assert_eq!(text("[data-testid=roc-auc]"), "0.9062");
+    // At the model's threshold: attacks 5, 5.5, 6 flagged, none of the benign flows.
+    assert_eq!(
+        text("[data-testid=threshold-readout]"),
+        "Threshold 4.5000 (the model's: benign 99th percentile of validation scores): precision 1.000, recall 0.750, false-positive rate 0.0000"
+    );
+    // Moved to the lowest edge, everything is flagged.
+    let slider: web_sys::HtmlInputElement = host
+        .query_selector("[data-testid=threshold]")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    slider.set_value("0");
+    slider
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    sleep(0).await;
+    assert_eq!(
+        text("[data-testid=threshold-readout]"),
+        "Threshold 1.0000: precision 0.500, recall 1.000, false-positive rate 1.0000"
+    );
+    assert!(
+        text(".confusion").contains("Attack40Benign40"),
+        "{}",
+        text(".confusion")
+    );
+}
