@@ -242,6 +242,8 @@ test("Pause holds training and Stop ends it within a second; model, agent, score
   await page.getByLabel("Epochs").dispatchEvent("change");
   await page.getByTestId("train-ae").click();
   await page.waitForFunction(() => /epoch [3-9]|epoch \d\d/.test(document.querySelector('[data-testid="train-status"]')?.textContent ?? ""));
+  // One job at a time: the agent cannot start while the autoencoder trains.
+  assert.ok(await page.getByTestId("train-agent").isDisabled());
   // Pause holds training where it is; Resume goes on.
   await page.getByTestId("pause-ae").click();
   await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]')?.textContent.startsWith("paused"));

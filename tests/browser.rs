@@ -425,6 +425,7 @@ async fn the_threshold_slider_updates_the_decisions_it_reads_from_the_histogram(
                 on_train=Callback::new(|_| {})
                 on_stop=Callback::new(|()| {})
                 on_pause=Callback::new(|_| {})
+                busy=Signal::derive(|| false)
             />
         }
     });

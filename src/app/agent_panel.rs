@@ -43,6 +43,8 @@ pub fn AgentPanel(
     on_train: Callback<AgentRequest>,
     on_stop: Callback<()>,
     on_pause: Callback<bool>,
+    /// Whether another job (the model's training) runs in the worker.
+    busy: Signal<bool>,
 ) -> impl IntoView {
     let request = RwSignal::new(AgentRequest {
         algorithm: Algorithm::Dqn,
@@ -69,6 +71,7 @@ pub fn AgentPanel(
                 on_start=Callback::new(move |()| on_train.run(request.get_untracked()))
                 on_stop=on_stop
                 on_pause=on_pause
+                busy=busy
             />
             <p role="status" data-testid="agent-status">{move || status(&view.get())}</p>
             {move || {

@@ -5,7 +5,8 @@ use leptos::prelude::*;
 
 /// A button reading "Train", or "Stop" while `running`, and while running a second one reading
 /// "Pause" or "Resume"; `on_start`, `on_stop` and `on_pause` (with the new paused state) act on
-/// clicks. Test ids: `testid` and `pause_testid`.
+/// clicks. Train is disabled while `busy` (another job runs in the worker). Test ids: `testid` and
+/// `pause_testid`.
 #[component]
 pub fn RunButton(
     running: Memo<bool>,
@@ -15,6 +16,7 @@ pub fn RunButton(
     on_start: Callback<()>,
     on_stop: Callback<()>,
     on_pause: Callback<bool>,
+    busy: Signal<bool>,
 ) -> impl IntoView {
     view! {
         <div class="buttons">
@@ -22,6 +24,7 @@ pub fn RunButton(
                 type="button"
                 class="action"
                 data-testid=testid
+                prop:disabled=move || busy.get() && !running.get()
                 on:click=move |_| {
                     if running.get_untracked() { on_stop.run(()) } else { on_start.run(()) }
                 }

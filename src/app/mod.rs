@@ -253,12 +253,19 @@ fn App() -> impl IntoView {
         </header>
         <main>
             <DataPanel view=load on_files=on_files on_sample=on_sample />
-            <ModelPanel view=training on_train=on_train on_stop=on_stop on_pause=on_pause />
+            <ModelPanel
+                view=training
+                on_train=on_train
+                on_stop=on_stop
+                on_pause=on_pause
+                busy=Signal::derive(move || agent.with(|agent| agent.running))
+            />
             <AgentPanel
                 view=agent
                 on_train=on_train_agent
                 on_stop=on_stop_agent
                 on_pause=on_pause_agent
+                busy=Signal::derive(move || training.with(|training| training.running))
             />
             <Replay results=replay explanation=explanation on_explain=on_explain />
             <TransferPanel

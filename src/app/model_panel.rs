@@ -38,6 +38,8 @@ pub fn ModelPanel(
     on_train: Callback<FitOptions>,
     on_stop: Callback<()>,
     on_pause: Callback<bool>,
+    /// Whether another job (the agent's training) runs in the worker.
+    busy: Signal<bool>,
 ) -> impl IntoView {
     let options = RwSignal::new(FitOptions::default());
     let running = Memo::new(move |_| view.get().running);
@@ -59,6 +61,7 @@ pub fn ModelPanel(
                 on_start=Callback::new(move |()| on_train.run(options.get_untracked()))
                 on_stop=on_stop
                 on_pause=on_pause
+                busy=busy
             />
             <p role="status" data-testid="train-status">
                 {move || {
