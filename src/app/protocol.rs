@@ -1,9 +1,8 @@
-//! The typed messages between the page and its training worker. Requests to the worker go through
-//! serde-wasm-bindgen (they carry `File`s, which it passes through untouched). Replies come back
-//! as CBOR bytes (ciborium): decoding them with serde-wasm-bindgen on the page's main thread took
-//! 654 ms for an ingest report, 45–240 ms for a training progress message and 1.4 s for an
-//! evaluation in headless Chromium on the 2-core test machine (a main-thread freeze); CBOR takes
-//! 2–7 ms and, unlike JSON, keeps NaN and infinite floats.
+//! The typed messages between the page and its training worker, both ways through
+//! serde-wasm-bindgen (requests carry `File`s, which it passes through untouched; NaN and
+//! infinite floats survive, unlike JSON). Decoding replies once took up to 1.4 s on the page's
+//! main thread; that was the static constructors re-run on every call into the module (see
+//! `model::backend::run_static_constructors`), not serde-wasm-bindgen.
 
 use serde::{Deserialize, Serialize};
 

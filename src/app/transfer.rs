@@ -1,7 +1,8 @@
 //! The worker's export and import jobs: the kept model or agent as a safetensors file (tensors
 //! under PyTorch names, with everything needed to score a new CSV identically), the loaded flows
 //! scored as CSV, and a model or agent file read back so new files are scored without retraining.
-//! Files go to the page as `[name, Blob]` arrays (not through CBOR), which it offers as downloads.
+//! Files go to the page as `[name, Blob]` arrays, the Blob passed as it is, which the page offers
+//! as downloads.
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;

@@ -59,7 +59,8 @@ impl TrainingWorker {
             let mut on_message = on_message;
             Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
                 let data = event.data();
-                // A file to download comes as `[name, Blob]`; everything else as CBOR bytes.
+                // A file to download comes as `[name, Blob]`; messages as serde-wasm-bindgen
+                // values (an enum: a string or an object, never an array).
                 if let Some(file) = data.dyn_ref::<js_sys::Array>() {
                     let name = file.get(0).as_string().unwrap_or_default();
                     let offered = match file.get(1).dyn_into::<Blob>() {
@@ -71,8 +72,7 @@ impl TrainingWorker {
                     }
                     return;
                 }
-                let bytes = js_sys::Uint8Array::new(&data).to_vec();
-                let message = ciborium::from_reader::<FromWorker, _>(bytes.as_slice())
+                let message = serde_wasm_bindgen::from_value::<FromWorker>(data)
                     .unwrap_or_else(|error| {
                         FromWorker::Failed(format!("unreadable message from the worker: {error}"))
                     });
@@ -288,14 +288,12 @@ async fn handle(request: ToWorker) {
     }
 }
 
-/// Posts `message` to the page as CBOR bytes (see [`super::protocol`] for why not
-/// serde-wasm-bindgen in this direction).
+/// Posts `message` to the page.
 fn reply(message: &FromWorker) {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    let mut bytes = Vec::new();
-    let sent = ciborium::into_writer(message, &mut bytes)
+    let sent = serde_wasm_bindgen::to_value(message)
         .map_err(|error| JsValue::from_str(&error.to_string()))
-        .and_then(|()| scope.post_message(&js_sys::Uint8Array::from(bytes.as_slice())));
+        .and_then(|value| scope.post_message(&value));
     if let Err(error) = sent {
         web_sys::console::error_2(&"netsentry worker could not reply:".into(), &error);
     }
