@@ -72,8 +72,8 @@ impl TrainingWorker {
                     }
                     return;
                 }
-                let message = serde_wasm_bindgen::from_value::<FromWorker>(data)
-                    .unwrap_or_else(|error| {
+                let message =
+                    serde_wasm_bindgen::from_value::<FromWorker>(data).unwrap_or_else(|error| {
                         FromWorker::Failed(format!("unreadable message from the worker: {error}"))
                     });
                 if message == FromWorker::Ready {
