@@ -178,7 +178,7 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   assert.match(await status.textContent(), /^done: 60 episodes/);
   const comparison = await page.getByTestId("comparison").textContent();
   assert.match(comparison, /The DQN agent cost [\d.]+ against [\d.]+ for the best fixed threshold/);
-  assert.match(comparison, /Benign 99th-percentile threshold/);
+  assert.match(comparison, /The model's threshold \(benign 99th percentile of validation scores\)/);
 
   // Decisions stream in the replay; clicking one explains it.
   const decisions = page.getByTestId("decision");

@@ -341,6 +341,7 @@ async fn replay_streams_decisions_counts_them_and_asks_for_explanations() {
         episodes: 1,
         comparison: compare(&flagged, &pool, &pool, 1.0, CostMatrix::default(), None),
         threshold: 1.0,
+        threshold_rule: "benign 99th percentile of validation scores".to_owned(),
         replay: (0..attack.len())
             .map(|index| ReplayFlow {
                 row: 10 + index as u32,

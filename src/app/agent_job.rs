@@ -172,6 +172,7 @@ async fn assess(
         episodes: agent.meta.episodes,
         comparison,
         threshold: model.meta.threshold,
+        threshold_rule: model.meta.threshold_rule.describe(),
         replay,
     })
 }

@@ -261,7 +261,7 @@ fn comparison_card(results: &AgentResults) -> impl IntoView + use<> {
                 <tbody>
                     {row(format!("Agent ({})", results.algorithm.name()), &comparison.agent)}
                     {row("Best fixed threshold (chosen on the agent's training flows)".to_owned(), &comparison.best_threshold)}
-                    {row("Benign 99th-percentile threshold".to_owned(), &comparison.benign_p99)}
+                    {row(format!("The model's threshold ({})", results.threshold_rule), &comparison.benign_p99)}
                 </tbody>
             </table>
         </div>

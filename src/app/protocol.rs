@@ -131,6 +131,8 @@ pub struct AgentResults {
     pub comparison: Comparison,
     /// The model's threshold, for drawing scores against it.
     pub threshold: f32,
+    /// How the model's threshold was chosen, in words.
+    pub threshold_rule: String,
     /// A random sample of the held-out flows, in random order.
     pub replay: Vec<ReplayFlow>,
 }
