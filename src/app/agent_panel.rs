@@ -149,9 +149,14 @@ fn AgentSettings(request: RwSignal<AgentRequest>, disabled: Memo<bool>) -> impl 
 fn status(view: &AgentView) -> String {
     let last = view.episodes.last();
     let figures = last.map_or_else(String::new, |last| {
+        let exploration = match (last.epsilon, last.entropy) {
+            (Some(epsilon), _) => format!(", ε {epsilon:.3}"),
+            (_, Some(entropy)) => format!(", entropy {entropy:.3}"),
+            _ => String::new(),
+        };
         format!(
-            ", reward {:.1}, false-positive rate {:.3}, recall {:.3}",
-            last.reward, last.fpr, last.recall
+            ", reward {:.1}, false-positive rate {:.3}, recall {:.3}, loss {:.4}{exploration}",
+            last.reward, last.fpr, last.recall, last.loss
         )
     });
     match (&view.results, view.running) {

@@ -304,6 +304,9 @@ fn ThresholdExplorer(histogram: ScoreHistogram, rule: String) -> impl IntoView {
     };
     view! {
         <div class="threshold">
+            <p class="explain">
+                "The score ranks flows (that is what the AUCs measure); a threshold turns it into decisions. Move it to trade false alarms for missed attacks."
+            </p>
             {move || histogram.with_value(|histogram| histogram_chart(histogram, edge.get()))}
             <label>
                 "Threshold "
