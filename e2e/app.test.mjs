@@ -247,6 +247,8 @@ test("Pause holds training and Stop ends it within a second; model, agent, score
   // Pause holds training where it is; Resume goes on.
   await page.getByTestId("pause-ae").click();
   await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]')?.textContent.startsWith("paused"));
+  // The step under way when Pause arrived may still report; then nothing moves.
+  await page.waitForTimeout(300);
   const pausedAt = await page.getByTestId("train-status").textContent();
   await page.waitForTimeout(600);
   assert.equal(await page.getByTestId("train-status").textContent(), pausedAt);
