@@ -134,6 +134,21 @@ test("a bad file gets an error naming its line, labels render as text, and a pho
   await page.close();
 });
 
+test("one click runs the demo: sample, autoencoder, agent, and decisions streaming", async () => {
+  const { page, problems } = await open({ width: 1280, height: 800 });
+  const started = Date.now();
+  await page.getByTestId("run-demo").click();
+  await page.getByTestId("decision").first().waitFor({ timeout: 60_000 });
+  const seconds = (Date.now() - started) / 1000;
+  assert.match(await page.getByTestId("ingest-summary").textContent(), /2998 kept/);
+  assert.ok(Number(await page.getByTestId("roc-auc").textContent()) > 0.9);
+  assert.match(await page.getByTestId("agent-status").textContent(), /^done: 60 episodes/);
+  assert.ok(seconds < 60, `the demo took ${seconds} s`);
+  console.log(`one-click demo: decisions streaming ${seconds.toFixed(1)} s after the click`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test("sample → autoencoder → agent → replayed decisions → explanation, with errors that keep results", async () => {
   const { page, problems } = await open({ width: 1280, height: 800 });
   const started = Date.now();

@@ -8,15 +8,10 @@ use super::agent_job::AgentRequest;
 use super::charts::{Scale, Series, line_chart, range_of};
 use super::controls::{NumberField, RunButton};
 use super::protocol::AgentResults;
-use crate::rl::actor_critic::Settings;
 use crate::rl::agent::Algorithm;
 use crate::rl::compare::{Comparison, Decisions};
 use crate::rl::env::RewardMatrix;
 use crate::rl::history::EpisodeReport;
-
-/// Episodes the page trains for by default: on the sample, DQN beats the best threshold after 30
-/// (`netsentry agent --episodes 30`: cost 35 against 45) and 60 take about a second natively.
-const DEFAULT_EPISODES: usize = 60;
 
 /// Where agent training stands.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -46,12 +41,7 @@ pub fn AgentPanel(
     /// Whether another job (the model's training) runs in the worker.
     busy: Signal<bool>,
 ) -> impl IntoView {
-    let request = RwSignal::new(AgentRequest {
-        algorithm: Algorithm::Dqn,
-        rewards: RewardMatrix::default(),
-        episodes: DEFAULT_EPISODES,
-        settings: Settings::default(),
-    });
+    let request = RwSignal::new(AgentRequest::default());
     let running = Memo::new(move |_| view.get().running);
     let paused = Memo::new(move |_| view.get().paused);
     let episodes = Memo::new(move |_| view.get().episodes);

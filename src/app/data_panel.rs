@@ -20,12 +20,14 @@ pub struct LoadView {
     pub loading: bool,
 }
 
-/// The panel. `on_files` gets a JavaScript array of `File`s; `on_sample` asks for the sample.
+/// The panel. `on_files` gets a JavaScript array of `File`s; `on_sample` asks for the sample;
+/// `on_demo` runs the whole demo on it (load, autoencoder, agent) with the defaults.
 #[component]
 pub fn DataPanel(
     view: ReadSignal<LoadView>,
     on_files: Callback<wasm_bindgen::JsValue>,
     on_sample: Callback<()>,
+    on_demo: Callback<()>,
 ) -> impl IntoView {
     let files_of = move |list: Option<web_sys::FileList>| {
         if let Some(list) = list.filter(|list| list.length() > 0) {
@@ -76,6 +78,15 @@ pub fn DataPanel(
                     prop:disabled=move || view.get().loading
                 >
                     "Load sample"
+                </button>
+                <button
+                    type="button"
+                    data-testid="run-demo"
+                    title="Load the sample, train the autoencoder, then the agent, with the defaults"
+                    on:click=move |_| on_demo.run(())
+                    prop:disabled=move || view.get().loading
+                >
+                    "Run the demo"
                 </button>
             </div>
             {move || view.get().progress.filter(|_| view.get().loading).map(progress_view)}

@@ -47,6 +47,19 @@ pub fn start() {
     leptos::mount::mount_to_body(App);
 }
 
+/// Where a "Run the demo" stands: the step it waits on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Demo {
+    /// No demo runs.
+    Idle,
+    /// The sample is loading.
+    Loading,
+    /// The autoencoder trains.
+    Training,
+    /// The agent was started; the demo has done its part.
+    Agent,
+}
+
 /// Where the start-up backend check stands.
 #[derive(Clone, Debug, PartialEq)]
 enum Check {
@@ -241,6 +254,43 @@ fn App() -> impl IntoView {
         Err(error) => set_load.update(|load| load.error = Some(error)),
     });
 
+    // "Run the demo": load the sample, then train the autoencoder, then the agent, each step
+    // started when the one before has reported; any failure ends the run where it is.
+    let demo = RwSignal::new(Demo::Idle);
+    let on_demo = Callback::new(move |()| {
+        demo.set(Demo::Loading);
+        on_sample.run(());
+    });
+    Effect::new(move |_| {
+        let next = match demo.get() {
+            Demo::Loading => load.with(|load| match (&load.report, &load.error, load.loading) {
+                (_, Some(_), false) => Some(Demo::Idle),
+                (Some(_), None, false) => Some(Demo::Training),
+                _ => None,
+            }),
+            Demo::Training => {
+                training.with(|training| match (&training.results, &training.error) {
+                    (_, Some(_)) => Some(Demo::Idle),
+                    (Some(_), None) if !training.running => Some(Demo::Agent),
+                    _ => None,
+                })
+            }
+            Demo::Agent | Demo::Idle => None,
+        };
+        match next {
+            Some(Demo::Training) => {
+                demo.set(Demo::Training);
+                on_train.run(FitOptions::default());
+            }
+            Some(Demo::Agent) => {
+                demo.set(Demo::Agent);
+                on_train_agent.run(AgentRequest::default());
+            }
+            Some(stage) => demo.set(stage),
+            None => {}
+        }
+    });
+
     view! {
         <header class="masthead">
             <h1>"NetSentry"</h1>
@@ -252,7 +302,7 @@ fn App() -> impl IntoView {
             </span>
         </header>
         <main>
-            <DataPanel view=load on_files=on_files on_sample=on_sample />
+            <DataPanel view=load on_files=on_files on_sample=on_sample on_demo=on_demo />
             <ModelPanel
                 view=training
                 on_train=on_train
