@@ -170,6 +170,8 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   assert.match(await page.getByTestId("train-status").textContent(), /^done/);
   assert.equal((await page.getByTestId("train-ae").textContent()).trim(), "Train");
 
+  // On the sample the benign-p99 threshold sits above most attacks; the page says so.
+  assert.match(await page.getByTestId("threshold-hint").textContent(), /lets \d+ % of them through/);
   // The threshold slider starts at the model's threshold and moving it changes the decisions.
   const readout = page.getByTestId("threshold-readout");
   const atModel = await readout.textContent();

@@ -8,6 +8,7 @@ use super::charts::{Scale, Series, histogram_chart, line_chart, range_of};
 use super::controls::{NumberField, RunButton};
 use super::protocol::ModelResults;
 use crate::metrics::confusion::CostMatrix;
+use crate::metrics::evaluation::Evaluation;
 use crate::metrics::histogram::ScoreHistogram;
 use crate::metrics::ranking::CurvePoint;
 use crate::metrics::threshold::ThresholdRule;
@@ -241,6 +242,7 @@ fn Results(results: ModelResults) -> impl IntoView {
                 <strong data-testid="roc-auc">{number(evaluation.roc_auc)}</strong> ", PR-AUC "
                 {number(evaluation.pr_auc)} "."
             </p>
+            {threshold_hint(&evaluation)}
             <div class="curves">
                 {line_chart(
                     "ROC curve".to_owned(),
@@ -271,6 +273,23 @@ fn Results(results: ModelResults) -> impl IntoView {
             </table>
         </div>
     }
+}
+
+/// A sentence for the case a class will meet: attacks ranked well above benign flows, yet the
+/// model's threshold lets most of them through (a long tail of odd benign validation flows pushes
+/// the benign percentile above the attacks).
+fn threshold_hint(evaluation: &Evaluation) -> Option<impl IntoView + use<>> {
+    let ranks_well = evaluation.roc_auc.is_some_and(|auc| auc >= 0.9);
+    (ranks_well && evaluation.attacks > 0 && evaluation.recall < 0.5).then(|| {
+        view! {
+            <p class="hint" data-testid="threshold-hint">
+                {format!(
+                    "The score ranks attacks well, but the model's threshold lets {:.0} % of them through: a few unusual benign flows set it high. Try the slider below, or the least-cost threshold rule.",
+                    (1.0 - evaluation.recall) * 100.0
+                )}
+            </p>
+        }
+    })
 }
 
 /// The histogram with a slider over its bin edges: the confusion matrix, precision, recall and
