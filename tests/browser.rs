@@ -475,3 +475,51 @@ async fn the_threshold_slider_updates_the_decisions_it_reads_from_the_histogram(
         text(".confusion")
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_loss_that_is_not_finite_stops_the_worker_and_its_last_good_weights_are_evaluated() {
+    use netsentry::model::fit::FitOptions;
+
+    let (sender, mut messages) = mpsc::unbounded();
+    let worker = TrainingWorker::spawn(move |message| {
+        sender.unbounded_send(message).expect("the test listens");
+    })
+    .unwrap();
+    let files = js_sys::Array::of1(&file(
+        "cicids2017-sample.csv",
+        include_bytes!("../static/cicids2017-sample.csv"),
+    ));
+    worker
+        .send(&ToWorker::Load {
+            files: files.into(),
+            options: IngestOptions::default(),
+        })
+        .unwrap();
+    // Requests run concurrently in the worker: train once the flows are in.
+    loop {
+        match messages.next().await.expect("the worker answers") {
+            FromWorker::Loaded(_) => break,
+            FromWorker::LoadFailed(error) => panic!("{error}"),
+            _ => {}
+        }
+    }
+    let mut options = FitOptions::default();
+    options.train.learning_rate = 1e30;
+    options.train.gradient_clip = 1e30;
+    worker.send(&ToWorker::Train { options }).unwrap();
+    let mut failed = None;
+    loop {
+        match messages.next().await.expect("the worker answers") {
+            FromWorker::TrainFailed(error) => failed = Some(error),
+            FromWorker::Evaluated(results) => {
+                let error = failed.expect("the failure is reported before the evaluation");
+                assert!(error.contains("NaN or infinite"), "{error}");
+                assert!(results.evaluation.rows > 0);
+                assert!(results.evaluation.roc_auc.is_some_and(f64::is_finite));
+                break;
+            }
+            FromWorker::LoadFailed(error) | FromWorker::Failed(error) => panic!("{error}"),
+            _ => {}
+        }
+    }
+}

@@ -53,6 +53,12 @@ async fn run(options: FitOptions, reply: &impl Fn(&FromWorker)) -> Result<(), St
                 }
                 continue;
             }
+            Err(error @ TrainError::NotFinite { .. }) => {
+                // The trainer went back to the last weights with a finite loss: say why training
+                // stopped, and evaluate those.
+                reply(&FromWorker::TrainFailed(error.to_string()));
+                break;
+            }
             Err(error) => return Err(error.to_string()),
         };
         let done = progress.finished.is_some();
