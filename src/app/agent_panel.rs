@@ -42,10 +42,10 @@ pub fn AgentPanel(
     busy: Signal<bool>,
 ) -> impl IntoView {
     let request = RwSignal::new(AgentRequest::default());
-    let running = Memo::new(move |_| view.get().running);
-    let paused = Memo::new(move |_| view.get().paused);
-    let episodes = Memo::new(move |_| view.get().episodes);
-    let results = Memo::new(move |_| view.get().results);
+    let running = Memo::new(move |_| view.with(|view| view.running));
+    let paused = Memo::new(move |_| view.with(|view| view.paused));
+    let episodes = Memo::new(move |_| view.with(|view| view.episodes.clone()));
+    let results = Memo::new(move |_| view.with(|view| view.results.clone()));
     view! {
         <section class="panel" aria-labelledby="agent-title">
             <h2 id="agent-title">"Agent"</h2>
@@ -63,10 +63,9 @@ pub fn AgentPanel(
                 on_pause=on_pause
                 busy=busy
             />
-            <p role="status" data-testid="agent-status">{move || status(&view.get())}</p>
+            <p role="status" data-testid="agent-status">{move || view.with(status)}</p>
             {move || {
-                view.get()
-                    .error
+                view.with(|view| view.error.clone())
                     .map(|error| view! { <p class="error" role="alert">{error}</p> })
             }}
             {move || {

@@ -8,7 +8,11 @@ use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
 
 /// Offers `blob` as a download named `name`.
 pub fn offer(name: &str, blob: &Blob) -> Result<(), String> {
-    let describe = |error: JsValue| format!("could not offer {name} for download: {error:?}");
+    let describe = |error: JsValue| {
+        format!(
+            "could not offer {name} for download: {error:?}; allow downloads for this page and try again"
+        )
+    };
     let document = web_sys::window()
         .and_then(|window| window.document())
         .ok_or("the page has no document")?;

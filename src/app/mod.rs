@@ -213,7 +213,7 @@ fn App() -> impl IntoView {
             set_explanation.set(ExplainView::Failed(error));
         }
     });
-    let replay = Memo::new(move |_| agent.get().results);
+    let replay = Memo::new(move |_| agent.with(|agent| agent.results.clone()));
     let available = Memo::new(move |_| Available {
         model: training.with(|training| training.results.is_some()),
         agent: agent.with(|agent| agent.results.is_some()),

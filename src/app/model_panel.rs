@@ -43,10 +43,10 @@ pub fn ModelPanel(
     busy: Signal<bool>,
 ) -> impl IntoView {
     let options = RwSignal::new(FitOptions::default());
-    let running = Memo::new(move |_| view.get().running);
-    let paused = Memo::new(move |_| view.get().paused);
-    let progress = Memo::new(move |_| view.get().progress);
-    let results = Memo::new(move |_| view.get().results);
+    let running = Memo::new(move |_| view.with(|view| view.running));
+    let paused = Memo::new(move |_| view.with(|view| view.paused));
+    let progress = Memo::new(move |_| view.with(|view| view.progress.clone()));
+    let results = Memo::new(move |_| view.with(|view| view.results.clone()));
     view! {
         <section class="panel" aria-labelledby="model-title">
             <h2 id="model-title">"Autoencoder"</h2>
@@ -72,8 +72,7 @@ pub fn ModelPanel(
             </p>
             {move || progress.get().filter(|progress| !progress.history.is_empty()).map(loss_chart)}
             {move || {
-                view.get()
-                    .error
+                view.with(|view| view.error.clone())
                     .map(|error| view! { <p class="error" role="alert">{error}</p> })
             }}
             {move || results.get().map(|results| view! { <Results results=results /> })}

@@ -63,14 +63,14 @@ async fn run(options: FitOptions, reply: &impl Fn(&FromWorker)) -> Result<(), St
         };
         let done = progress.finished.is_some();
         let stopping = session::stopping();
+        let epochs = progress.history.len();
         if done || stopping || session::due(last_sent, PROGRESS_EVERY_MS) {
-            reply(&FromWorker::Training(progress.clone()));
+            reply(&FromWorker::Training(progress));
             last_sent = Some(web_time::Instant::now());
         }
         if done || stopping {
             break;
         }
-        let epochs = progress.history.len();
         if backend.info.is_gpu() && checkpoint.as_ref().is_none_or(|c| c.epochs() < epochs) {
             // A failed copy is no reason to stop training; the next epoch tries again.
             checkpoint = trainer.checkpoint().await.ok().or(checkpoint);
@@ -136,7 +136,7 @@ pub async fn explain(row: u32) -> Result<Explanation, String> {
     let device = session::device().await;
     if row as usize >= dataset.rows() {
         return Err(format!(
-            "flow {row} is not in the loaded data ({} flows); the data changed since the replay started",
+            "flow {row} is not in the loaded data ({} flows): other flows were loaded since this replay started; train the agent again to replay them",
             dataset.rows()
         ));
     }

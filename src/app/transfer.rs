@@ -169,7 +169,11 @@ async fn keep(bytes: &[u8]) -> Result<String, String> {
 /// Moves the kept model and agent onto `device` (after the user picked another backend), through
 /// their file bytes: the weights are read asynchronously, as WebGPU requires.
 pub async fn move_kept(device: &burn::prelude::Device) -> Result<(), String> {
-    let moved = |error: ModelFileError| format!("could not move the trained model: {error}");
+    let moved = |error: ModelFileError| {
+        format!(
+            "could not move the trained model to the new backend: {error}; train it again there"
+        )
+    };
     let agent = session::agent().ok();
     if let Some(agent) = agent {
         let bytes = agent.to_bytes().await.map_err(moved)?;
