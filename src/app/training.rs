@@ -6,11 +6,10 @@
 
 use super::protocol::{Explanation, FromWorker, ModelResults};
 use super::session;
-use crate::metrics::evaluation::evaluate;
 use crate::metrics::histogram::ScoreHistogram;
 use crate::model::backend::{self, BackendInfo, BackendPreference, Selected};
 use crate::model::fit::{self, FitOptions};
-use crate::model::held_out::{rows_to_evaluate, score_rows};
+use crate::model::held_out::{evaluate_rows, rows_to_evaluate, score_rows};
 use crate::model::score::explain as explain_row;
 use crate::model::train::{Checkpoint, TrainError};
 
@@ -112,15 +111,14 @@ pub async fn evaluate_model() -> Result<ModelResults, String> {
     let model = session::model()?;
     let device = session::device().await;
     let (rows, _) = rows_to_evaluate(&model, &dataset, false)?;
-    let scores = score_rows(&model, &dataset, &rows, &device).await?;
-    let labels: Vec<u16> = rows
+    let (evaluation, scores) = evaluate_rows(&model, &dataset, &rows, &device).await?;
+    let families = dataset.label_families();
+    let is_attack: Vec<bool> = rows
         .iter()
-        .map(|&row| dataset.labels[row as usize])
+        .map(|&row| families[dataset.labels[row as usize] as usize].is_attack())
         .collect();
-    let attack = dataset.attack_mask();
-    let is_attack: Vec<bool> = rows.iter().map(|&row| attack[row as usize]).collect();
     Ok(ModelResults {
-        evaluation: evaluate(&scores, &labels, &dataset.label_names, model.meta.threshold),
+        evaluation,
         histogram: ScoreHistogram::new(&scores, &is_attack, model.meta.threshold),
         threshold_rule: model.meta.threshold_rule.describe(),
     })

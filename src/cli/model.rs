@@ -117,7 +117,7 @@ pub fn eval(
             "left out {excluded} flows the model trained or was tuned on (matched by content; --all-rows keeps them)"
         );
     }
-    let evaluation = pollster::block_on(evaluate_rows(&model, &dataset, &rows, &device))?;
+    let (evaluation, _) = pollster::block_on(evaluate_rows(&model, &dataset, &rows, &device))?;
     if json {
         let mut value = serde_json::to_value(&evaluation).map_err(|error| error.to_string())?;
         value["excluded_rows"] = excluded.into();

@@ -59,22 +59,19 @@ pub async fn score_rows(
     .map_err(|error| error.to_string())
 }
 
-/// Scores `rows` of `dataset` with `model` and measures the scores at the model's threshold.
+/// Scores `rows` of `dataset` with `model` and measures the scores at the model's threshold;
+/// returns the scores too, for charts of them.
 pub async fn evaluate_rows(
     model: &SavedModel,
     dataset: &Dataset,
     rows: &[u32],
     device: &Device,
-) -> Result<Evaluation, String> {
+) -> Result<(Evaluation, Vec<f32>), String> {
     let scores = score_rows(model, dataset, rows, device).await?;
     let labels: Vec<u16> = rows
         .iter()
         .map(|&row| dataset.labels[row as usize])
         .collect();
-    Ok(evaluate(
-        &scores,
-        &labels,
-        &dataset.label_names,
-        model.meta.threshold,
-    ))
+    let evaluation = evaluate(&scores, &labels, &dataset.label_names, model.meta.threshold);
+    Ok((evaluation, scores))
 }
