@@ -7,10 +7,10 @@ use std::time::Instant;
 
 use burn::prelude::Device;
 use netsentry::model::fit::{self, FitOptions};
-use netsentry::rl::actor_critic::Settings;
-use netsentry::rl::agent::{AgentTrainer, Algorithm};
+use netsentry::rl::agent::AgentTrainer;
 use netsentry::rl::env::{Action, DetectionEnv, RewardMatrix};
 use netsentry::rl::observe;
+use netsentry::rl::plan::{Algorithm, Settings};
 
 /// Episodes timed per algorithm.
 const EPISODES: usize = 20;
@@ -55,14 +55,13 @@ fn main() {
 
     for algorithm in [Algorithm::Dqn, Algorithm::Ppo, Algorithm::A2c] {
         let settings = Settings::default();
-        let mut agent = AgentTrainer::new(
-            algorithm,
+        let env = DetectionEnv::new(
             &pool,
             RewardMatrix::default(),
-            settings,
-            EPISODES,
-            &device,
+            settings.episode_length,
+            settings.balanced,
         );
+        let mut agent = AgentTrainer::new(algorithm, env, settings, EPISODES, &device);
         let started = Instant::now();
         let mut updates = 0;
         for _ in 0..EPISODES {

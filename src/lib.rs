@@ -13,6 +13,8 @@ pub mod rl;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;
+#[cfg(target_arch = "wasm32")]
+pub mod platform;
 
 #[cfg(feature = "cli")]
 pub mod cli;

@@ -6,10 +6,10 @@ use std::sync::Mutex;
 
 use burn::prelude::Device;
 use netsentry::data::label::Family;
-use netsentry::rl::actor_critic::Settings;
-use netsentry::rl::agent::{AgentTrainer, Algorithm};
-use netsentry::rl::dqn::{DqnConfig, DqnTrainer, greedy};
-use netsentry::rl::env::{FlowPool, RewardMatrix};
+use netsentry::rl::agent::AgentTrainer;
+use netsentry::rl::dqn::{DqnConfig, DqnTrainer};
+use netsentry::rl::env::{DetectionEnv, FlowPool, RewardMatrix};
+use netsentry::rl::plan::{Algorithm, Settings};
 use pollster::block_on;
 
 /// The CPU backend has one seeded random generator per process: seeded runs take turns.
@@ -31,6 +31,7 @@ fn toy_pool(seed: u64) -> FlowPool {
         attack.push(is_attack);
     }
     FlowPool {
+        scores: observations.iter().step_by(2).copied().collect(),
         observations,
         width: 2,
         families: attack
@@ -64,15 +65,19 @@ fn dqn_learns_a_separable_task_reproducibly() {
     let device = Device::flex();
     let run = || {
         let config = DqnConfig {
-            episode_length: 100,
+            settings: Settings {
+                episode_length: 100,
+                ..Settings::default()
+            },
             learning_starts: 100,
             ..DqnConfig::default()
         };
-        let mut trainer = DqnTrainer::new(&train, RewardMatrix::default(), config, 30, &device);
+        let env = DetectionEnv::new(&train, RewardMatrix::default(), 100, false);
+        let mut trainer = DqnTrainer::new(env, config, 30, &device);
         let history: Vec<_> = (0..30)
             .map(|_| block_on(trainer.episode()).unwrap())
             .collect();
-        let flags = block_on(greedy(&trainer.policy(), &device, &test.observations, 2)).unwrap();
+        let flags = block_on(trainer.policy().greedy(&device, &test.observations, 2)).unwrap();
         (history, flags)
     };
     let (history, flags) = run();
@@ -107,18 +112,12 @@ fn ppo_and_a2c_learn_a_separable_task_reproducibly() {
                 ..Settings::default()
             };
             let episodes = 60;
-            let mut trainer = AgentTrainer::new(
-                algorithm,
-                &train,
-                RewardMatrix::default(),
-                settings,
-                episodes,
-                &device,
-            );
+            let env = DetectionEnv::new(&train, RewardMatrix::default(), 100, false);
+            let mut trainer = AgentTrainer::new(algorithm, env, settings, episodes, &device);
             let history: Vec<_> = (0..episodes)
                 .map(|_| block_on(trainer.episode()).unwrap())
                 .collect();
-            let flags = block_on(trainer.flags(&test, &device)).unwrap();
+            let flags = block_on(trainer.policy().flags(&test, &device)).unwrap();
             (history, flags)
         };
         let (history, flags) = run();
@@ -141,61 +140,68 @@ fn ppo_and_a2c_learn_a_separable_task_reproducibly() {
     }
 }
 
-#[test]
-fn agent_files_round_trip_with_their_model() {
+/// The improved BENIGN flows and `attacks`, with an autoencoder trained for two epochs on them.
+fn trained_model(
+    attacks: &[&str],
+) -> (
+    netsentry::data::dataset::Dataset,
+    netsentry::model::saved::SavedModel,
+) {
     use netsentry::data::ingest::{IngestOptions, ingest_paths};
     use netsentry::model::fit::{self, FitOptions};
-    use netsentry::model::saved::{ModelFileError, SavedModel};
-    use netsentry::rl::observe;
-    use netsentry::rl::saved::{AGENT_FORMAT_VERSION, AgentMeta, SavedAgent};
 
-    let _turn = CPU_RNG.lock().unwrap_or_else(|poison| poison.into_inner());
     let dir =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cicids2017/improved");
-    let (dataset, _) = ingest_paths(
-        &[dir.join("BENIGN_2500.csv"), dir.join("Portscan_2500.csv")],
-        IngestOptions::default(),
-    )
-    .unwrap();
+    let files: Vec<_> = std::iter::once("BENIGN_2500.csv")
+        .chain(attacks.iter().copied())
+        .map(|name| dir.join(name))
+        .collect();
+    let (dataset, _) = ingest_paths(&files, IngestOptions::default()).unwrap();
     let device = Device::flex();
     let mut options = FitOptions::default();
     options.train.epochs = 2;
     let (plan, mut trainer) = fit::start(&device, &dataset, &options).unwrap();
     while block_on(trainer.step(50)).unwrap().finished.is_none() {}
+    let (model, _) = block_on(fit::finish(&plan, &trainer, &dataset, &options, &device)).unwrap();
+    (dataset, model)
+}
+
+#[test]
+fn agent_files_round_trip_with_their_model() {
+    use netsentry::model::saved::{ModelFileError, SavedModel};
+    use netsentry::rl::observe;
+    use netsentry::rl::plan::AgentPlan;
+    use netsentry::rl::run::{AgentPools, AgentRun};
+    use netsentry::rl::saved::SavedAgent;
+
+    let _turn = CPU_RNG.lock().unwrap_or_else(|poison| poison.into_inner());
+    let (dataset, model) = trained_model(&["Portscan_2500.csv"]);
+    let device = Device::flex();
+    let model_bytes = block_on(model.to_bytes()).unwrap();
     let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
+    let pool = block_on(observe::pool(&model, &device, &dataset, &rows)).unwrap();
     for algorithm in [Algorithm::Dqn, Algorithm::Ppo] {
-        let (model, _) =
-            block_on(fit::finish(&plan, &trainer, &dataset, &options, &device)).unwrap();
-        let pool = block_on(observe::pool(&model, &device, &dataset, &rows)).unwrap();
-        let settings = Settings {
-            episode_length: 64,
-            ..Settings::default()
-        };
-        let mut agent = AgentTrainer::new(
+        let model = SavedModel::from_bytes(&model_bytes, &device).unwrap();
+        let pools = block_on(AgentPools::halves(&model, &dataset, 42, None, &device)).unwrap();
+        let plan = AgentPlan {
             algorithm,
-            &pool,
-            RewardMatrix::default(),
-            settings,
-            3,
-            &device,
-        );
-        for _ in 0..3 {
-            block_on(agent.episode()).unwrap();
-        }
-        let flags = block_on(agent.flags(&pool, &device)).unwrap();
-        let meta = AgentMeta {
-            format_version: AGENT_FORMAT_VERSION,
-            algorithm,
-            settings,
-            rewards: RewardMatrix::default(),
-            observation_width: pool.width,
             episodes: 3,
+            settings: Settings {
+                episode_length: 64,
+                ..Settings::default()
+            },
+            ..AgentPlan::default()
         };
-        let model_bytes = block_on(model.to_bytes()).unwrap();
-        let saved = SavedAgent::new(&agent, meta.clone(), model);
+        let mut run = AgentRun::start(plan, &pools, &device).unwrap();
+        while !run.finished() {
+            block_on(run.episode()).unwrap();
+        }
+        let saved = block_on(run.finish(model, &device)).unwrap().agent;
+        assert_eq!((saved.meta.plan, saved.meta.episodes_trained), (plan, 3));
+        let flags = block_on(saved.policy.flags(&pool, &device)).unwrap();
         let bytes = block_on(saved.to_bytes()).unwrap();
         let loaded = SavedAgent::from_bytes(&bytes, &device).unwrap();
-        assert_eq!(loaded.meta, meta);
+        assert_eq!(loaded.meta, saved.meta);
         // The loaded model rebuilds the same observations, and the policy decides the same.
         let again = block_on(observe::pool(&loaded.model, &device, &dataset, &rows)).unwrap();
         assert_eq!(again, pool);
@@ -212,4 +218,50 @@ fn agent_files_round_trip_with_their_model() {
         assert_eq!(error, ModelFileError::NoAgent);
         assert!(error.to_string().contains("without an agent"), "{error}");
     }
+}
+
+#[test]
+fn a_run_refuses_flows_without_attacks_and_stops_when_told() {
+    use netsentry::rl::error::AgentError;
+    use netsentry::rl::plan::AgentPlan;
+    use netsentry::rl::run::{AgentPools, AgentRun};
+
+    let _turn = CPU_RNG.lock().unwrap_or_else(|poison| poison.into_inner());
+    let device = Device::flex();
+    let (benign, model) = trained_model(&[]);
+    let pools = block_on(AgentPools::halves(&model, &benign, 42, None, &device)).unwrap();
+    let refused = AgentRun::start(AgentPlan::default(), &pools, &device).err();
+    assert!(
+        matches!(refused, Some(AgentError::NoAttacks)),
+        "{refused:?}"
+    );
+    assert!(
+        refused
+            .unwrap()
+            .to_string()
+            .contains("nothing to learn to flag"),
+        "the message says why"
+    );
+    // Stopped after 2 of 60 planned episodes: the agent so far is saved and assessed.
+    let (dataset, model) = trained_model(&["DDoS_2500.csv"]);
+    let pools = block_on(AgentPools::halves(&model, &dataset, 42, None, &device)).unwrap();
+    let mut run = AgentRun::start(AgentPlan::default(), &pools, &device).unwrap();
+    for _ in 0..2 {
+        block_on(run.episode()).unwrap();
+    }
+    assert!(!run.finished());
+    let outcome = block_on(run.finish(model, &device)).unwrap();
+    assert_eq!(outcome.agent.meta.episodes_trained, 2);
+    assert_eq!(outcome.assessment.episodes, 2);
+    assert_eq!(outcome.history.len(), 2);
+    let comparison = &outcome.assessment.comparison;
+    assert_eq!(comparison.test_flows, pools.test.len());
+    assert_eq!(
+        comparison.model_threshold.rule,
+        "benign 99th percentile of validation scores"
+    );
+    // The replay holds test flows with their own scores and the agent's decisions.
+    let replay = &outcome.assessment.replay;
+    assert_eq!(replay.len(), pools.test.len().min(2000));
+    assert!(replay.iter().all(|flow| flow.score.is_finite()));
 }

@@ -6,9 +6,9 @@
 
 use futures::StreamExt;
 use futures::channel::mpsc;
-use netsentry::app::files::{SLICE_BYTES, ingest_files};
+use netsentry::app::page::client::TrainingWorker;
 use netsentry::app::protocol::{FromWorker, ToWorker};
-use netsentry::app::worker::TrainingWorker;
+use netsentry::app::worker::files::{SLICE_BYTES, ingest_files};
 use netsentry::data::error::ErrorKind;
 use netsentry::data::ingest::IngestOptions;
 use netsentry::model::backend::{self, BackendPreference};
@@ -204,20 +204,17 @@ async fn autoencoder_trains_saves_and_scores_on_webgpu() {
     train_save_load_score(&selected.device, 50, GPU_STEPS).await;
 }
 
-/// Trains `algorithm` for a few short episodes on the bundled sample's flows (as the autoencoder
-/// sees them) and compares it with the thresholds.
+/// Trains `algorithm` for a few short episodes on half the bundled sample's flows (as the
+/// autoencoder sees them) and compares it with the thresholds on the other half.
 async fn agent_trains_on_the_sample(
     device: &burn::prelude::Device,
-    algorithm: netsentry::rl::agent::Algorithm,
+    algorithm: netsentry::rl::plan::Algorithm,
     episodes: usize,
     episode_length: usize,
 ) {
     use netsentry::model::fit::{self, FitOptions};
-    use netsentry::rl::actor_critic::Settings;
-    use netsentry::rl::agent::AgentTrainer;
-    use netsentry::rl::compare::compare;
-    use netsentry::rl::env::RewardMatrix;
-    use netsentry::rl::observe;
+    use netsentry::rl::plan::{AgentPlan, Settings};
+    use netsentry::rl::run::{AgentPools, AgentRun};
 
     let dataset = bundled_sample().await;
     let mut options = FitOptions::default();
@@ -228,43 +225,27 @@ async fn agent_trains_on_the_sample(
     let (model, _) = fit::finish(&plan, &trainer, &dataset, &options, &cpu)
         .await
         .unwrap();
-    let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
-    let (train_rows, test_rows): (Vec<u32>, Vec<u32>) = rows.iter().partition(|&&row| row % 2 == 0);
-    let train = observe::pool(&model, &cpu, &dataset, &train_rows)
+    let pools = AgentPools::halves(&model, &dataset, 42, None, &cpu)
         .await
         .unwrap();
-    let test = observe::pool(&model, &cpu, &dataset, &test_rows)
-        .await
-        .unwrap();
-    let settings = Settings {
-        episode_length,
-        ..Settings::default()
-    };
-    let mut agent = AgentTrainer::new(
+    let plan = AgentPlan {
         algorithm,
-        &train,
-        RewardMatrix::default(),
-        settings,
         episodes,
-        device,
-    );
+        settings: Settings {
+            episode_length,
+            ..Settings::default()
+        },
+        ..AgentPlan::default()
+    };
+    let mut run = AgentRun::start(plan, &pools, device).unwrap();
     for episode in 0..episodes {
-        let report = agent.episode().await.unwrap();
+        let report = run.episode().await.unwrap();
         assert_eq!(report.episode, episode);
         assert!(report.reward.is_finite());
     }
-    let flags = agent.flags(&test, device).await.unwrap();
-    assert_eq!(flags.len(), test.len());
-    let comparison = compare(
-        &flags,
-        &train,
-        &test,
-        model.meta.threshold,
-        RewardMatrix::default().costs(),
-        None,
-    );
-    let counted = comparison.agent.confusion.total() as usize;
-    assert_eq!(counted, test.len());
+    let outcome = run.finish(model, device).await.unwrap();
+    let counted = outcome.assessment.comparison.agent.confusion.total() as usize;
+    assert_eq!(counted, pools.test.len());
 }
 
 #[wasm_bindgen_test]
@@ -272,7 +253,7 @@ async fn ppo_agent_trains_in_the_browser_on_the_cpu() {
     let selected = backend::select(BackendPreference::Cpu).await;
     agent_trains_on_the_sample(
         &selected.device,
-        netsentry::rl::agent::Algorithm::Ppo,
+        netsentry::rl::plan::Algorithm::Ppo,
         5,
         128,
     )
@@ -288,7 +269,7 @@ async fn a2c_agent_trains_on_webgpu() {
         selected.info.label()
     );
     // SwiftShader reads back slowly: one short episode and its update.
-    agent_trains_on_the_sample(&selected.device, netsentry::rl::agent::Algorithm::A2c, 1, 8).await;
+    agent_trains_on_the_sample(&selected.device, netsentry::rl::plan::Algorithm::A2c, 1, 8).await;
 }
 
 /// Resolves after `ms` milliseconds of the page's event loop.
@@ -309,20 +290,27 @@ async fn replay_streams_decisions_counts_them_and_asks_for_explanations() {
     use std::sync::{Arc, Mutex};
 
     use leptos::prelude::*;
-    use netsentry::app::protocol::{AgentResults, ReplayFlow};
-    use netsentry::app::replay::{ExplainView, Replay};
+    use netsentry::app::page::client::{Event, WorkerClient};
+    use netsentry::app::page::replay::Replay;
+    use netsentry::app::protocol::{FromWorker, ToWorker};
     use netsentry::data::label::Family;
     use netsentry::metrics::confusion::CostMatrix;
-    use netsentry::rl::agent::Algorithm;
-    use netsentry::rl::compare::compare;
+    use netsentry::rl::compare::{Threshold, compare};
     use netsentry::rl::env::FlowPool;
+    use netsentry::rl::plan::Algorithm;
+    use netsentry::rl::run::{Assessment, ReplayFlow};
     use wasm_bindgen::JsCast;
 
     // Six held-out flows: the agent misses flow 11 (an attack) and flags flow 12 (benign).
     let attack = [true, false, true, true, false, false];
     let flagged = [true, false, false, true, true, false];
+    let scores: Vec<f32> = attack
+        .iter()
+        .map(|&is_attack| if is_attack { 5.0 } else { 0.2 })
+        .collect();
     let pool = FlowPool {
         observations: vec![0.0; attack.len()],
+        scores: scores.clone(),
         width: 1,
         attack: attack.to_vec(),
         families: attack
@@ -336,17 +324,26 @@ async fn replay_streams_decisions_counts_them_and_asks_for_explanations() {
             })
             .collect(),
     };
-    let results = AgentResults {
+    let threshold = Threshold {
+        value: 1.0,
+        rule: "benign 99th percentile of validation scores".to_owned(),
+    };
+    let results = Assessment {
         algorithm: Algorithm::Dqn,
         episodes: 1,
-        comparison: compare(&flagged, &pool, &pool, 1.0, CostMatrix::default(), None),
-        threshold: 1.0,
-        threshold_rule: "benign 99th percentile of validation scores".to_owned(),
+        comparison: compare(
+            &flagged,
+            &pool,
+            &pool,
+            threshold,
+            CostMatrix::default(),
+            None,
+        ),
         replay: (0..attack.len())
             .map(|index| ReplayFlow {
                 row: 10 + index as u32,
                 label: if attack[index] { "DDoS" } else { "BENIGN" }.to_owned(),
-                score: if attack[index] { 5.0 } else { 0.2 },
+                score: scores[index],
                 flagged: flagged[index],
                 attack: attack[index],
             })
@@ -355,15 +352,21 @@ async fn replay_streams_decisions_counts_them_and_asks_for_explanations() {
     let document = web_sys::window().unwrap().document().unwrap();
     let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
     document.body().unwrap().append_child(&host).unwrap();
+    // The panel hears the agent's assessment from the worker client; the test plays the worker.
     let asked = Arc::new(Mutex::new(None::<u32>));
-    let on_explain = {
+    let _mounted = leptos::mount::mount_to(host.clone(), {
         let asked = Arc::clone(&asked);
-        move |row: u32| *asked.lock().unwrap() = Some(row)
-    };
-    let _mounted = leptos::mount::mount_to(host.clone(), move || {
-        let results = Memo::new(move |_| Some(results.clone()));
-        let (explanation, _) = signal(ExplainView::Nothing);
-        view! { <Replay results=results explanation=explanation on_explain=Callback::new(on_explain.clone()) /> }
+        move || {
+            let client = WorkerClient::provide_detached("the test plays the worker");
+            client.listen(move |event| {
+                if let Event::Sent(ToWorker::Explain { row }) = event {
+                    *asked.lock().unwrap() = Some(*row);
+                }
+            });
+            let panel = view! { <Replay /> };
+            client.deliver(&FromWorker::AgentCompared(results.clone()));
+            panel
+        }
     });
     let decisions = || host.query_selector_all("[data-testid=decision]").unwrap();
     assert_eq!(
@@ -407,8 +410,9 @@ async fn replay_streams_decisions_counts_them_and_asks_for_explanations() {
 #[wasm_bindgen_test]
 async fn the_threshold_slider_updates_the_decisions_it_reads_from_the_histogram() {
     use leptos::prelude::*;
-    use netsentry::app::model_panel::{ModelPanel, TrainView};
-    use netsentry::app::protocol::ModelResults;
+    use netsentry::app::page::client::WorkerClient;
+    use netsentry::app::page::model_panel::ModelPanel;
+    use netsentry::app::protocol::{FromWorker, ModelResults};
     use netsentry::metrics::evaluation::evaluate;
     use netsentry::metrics::histogram::ScoreHistogram;
     use wasm_bindgen::JsCast;
@@ -426,21 +430,14 @@ async fn the_threshold_slider_updates_the_decisions_it_reads_from_the_histogram(
     let document = web_sys::window().unwrap().document().unwrap();
     let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
     document.body().unwrap().append_child(&host).unwrap();
+    // The panel hears the evaluation from the worker client; the test plays the worker.
     let _mounted = leptos::mount::mount_to(host.clone(), move || {
-        let (view, _) = signal(TrainView {
-            results: Some(results.clone()),
-            ..TrainView::default()
-        });
-        view! {
-            <ModelPanel
-                view=view
-                on_train=Callback::new(|_| {})
-                on_stop=Callback::new(|()| {})
-                on_pause=Callback::new(|_| {})
-                busy=Signal::derive(|| false)
-            />
-        }
+        let client = WorkerClient::provide_detached("the test plays the worker");
+        let panel = view! { <ModelPanel /> };
+        client.deliver(&FromWorker::Evaluated(results.clone()));
+        panel
     });
+    sleep(0).await;
     let text = |selector: &str| {
         host.query_selector(selector)
             .unwrap()

@@ -6,7 +6,7 @@
 //! everything the module allocated), against the dataset's columnar size.
 #![cfg(target_arch = "wasm32")]
 
-use netsentry::app::files::{SLICE_BYTES, ingest_files};
+use netsentry::app::worker::files::{SLICE_BYTES, ingest_files};
 use netsentry::data::ingest::IngestOptions;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -162,10 +162,10 @@ async fn autoencoder_throughput() {
 async fn agent_throughput() {
     use netsentry::model::backend::{self, BackendPreference};
     use netsentry::model::fit::{self, FitOptions};
-    use netsentry::rl::actor_critic::Settings;
-    use netsentry::rl::agent::{AgentTrainer, Algorithm};
+    use netsentry::rl::agent::AgentTrainer;
     use netsentry::rl::env::{Action, DetectionEnv, RewardMatrix};
     use netsentry::rl::observe;
+    use netsentry::rl::plan::{Algorithm, Settings};
 
     let dataset = benign_and(
         "Portscan_2500.csv",
@@ -199,14 +199,13 @@ async fn agent_throughput() {
     let episodes = 5;
     for algorithm in [Algorithm::Dqn, Algorithm::Ppo, Algorithm::A2c] {
         let settings = Settings::default();
-        let mut agent = AgentTrainer::new(
-            algorithm,
+        let env = DetectionEnv::new(
             &pool,
             RewardMatrix::default(),
-            settings,
-            episodes,
-            &device,
+            settings.episode_length,
+            settings.balanced,
         );
+        let mut agent = AgentTrainer::new(algorithm, env, settings, episodes, &device);
         let started = Instant::now();
         let mut updates = 0;
         for _ in 0..episodes {

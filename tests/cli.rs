@@ -20,6 +20,25 @@ fn help_lists_the_subcommands() {
 }
 
 #[test]
+fn agent_defaults_are_the_pages() {
+    // The page trains DQN for 60 episodes under +2 / -1 / -4 with seed 42 (`AgentPlan::default`).
+    let output = netsentry(&["agent", "--help"]);
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for default in [
+        "[default: dqn]",
+        "[default: 60]",
+        "[default: 42]",
+        "[default: 256]",
+        "[default: 1]",
+        "[default: 4]",
+        "[default: 2]",
+    ] {
+        assert!(help.contains(default), "no {default} in {help}");
+    }
+}
+
+#[test]
 fn cpu_backend_check_trains_and_says_so() {
     let output = netsentry(&["backends", "--backend", "cpu", "--steps", "5"]);
     let stdout = String::from_utf8(output.stdout).unwrap();
@@ -251,7 +270,7 @@ fn agent_compares_with_the_best_threshold_and_reports_an_unseen_family() {
             String::from_utf8_lossy(&output.stderr)
         );
         let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        for detector in ["agent", "best_threshold", "benign_p99"] {
+        for detector in ["agent", "best_threshold", "model_threshold"] {
             for key in ["cost", "fpr", "recall", "precision", "f1", "confusion"] {
                 assert!(
                     json[detector].get(key).is_some(),
@@ -259,6 +278,10 @@ fn agent_compares_with_the_best_threshold_and_reports_an_unseen_family() {
                 );
             }
         }
+        assert_eq!(
+            json["model_threshold"]["rule"],
+            "benign 99th percentile of validation scores"
+        );
         assert_eq!(json["history"].as_array().unwrap().len(), 8);
         assert_eq!(json["unseen"]["family"], "PortScan");
         // The halves: every test flow is counted once by each detector.

@@ -2,14 +2,12 @@
 //! serde-wasm-bindgen (requests carry `File`s, which it passes through untouched; NaN and
 //! infinite floats survive, unlike JSON). Decoding replies once took up to 1.4 s on the page's
 //! main thread; that was the static constructors re-run on every call into the module (see
-//! `model::backend::run_static_constructors`), not serde-wasm-bindgen.
+//! `platform::run_static_constructors`), not serde-wasm-bindgen. Both sides import this file;
+//! it imports neither.
 
 use serde::{Deserialize, Serialize};
 
-use super::agent_job::AgentRequest;
-use super::files::FileProgress;
-use super::transfer::Export;
-use crate::data::ingest::IngestOptions;
+use crate::data::ingest::{IngestOptions, Progress};
 use crate::data::report::IngestReport;
 use crate::metrics::evaluation::Evaluation;
 use crate::metrics::histogram::ScoreHistogram;
@@ -18,9 +16,9 @@ use crate::model::fit::FitOptions;
 use crate::model::probe::ProbeReport;
 use crate::model::score::Deviation;
 use crate::model::train::TrainProgress;
-use crate::rl::agent::Algorithm;
-use crate::rl::compare::Comparison;
 use crate::rl::history::EpisodeReport;
+use crate::rl::plan::AgentPlan;
+use crate::rl::run::Assessment;
 
 /// What the page asks the worker to do.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,8 +49,8 @@ pub enum ToWorker {
         /// The user's settings.
         options: FitOptions,
     },
-    /// Train an agent on the kept model's view of the loaded flows, then compare it.
-    TrainAgent(AgentRequest),
+    /// Train an agent as planned on the kept model's view of the loaded flows, then compare it.
+    TrainAgent(AgentPlan),
     /// Stop training (the autoencoder or the agent) after the current step; what was learnt so
     /// far is kept and evaluated.
     Stop,
@@ -71,6 +69,43 @@ pub enum ToWorker {
         /// The flow's row in the loaded data.
         row: u32,
     },
+}
+
+impl ToWorker {
+    /// The reply the page acts on when this request could not even be sent (`error` says why),
+    /// so a failed send shows where the worker's own failure would.
+    pub fn unsent(&self, error: String) -> FromWorker {
+        match self {
+            Self::Load { .. } | Self::LoadSample { .. } => FromWorker::LoadFailed(error),
+            Self::Train { .. } => FromWorker::TrainFailed(error),
+            Self::TrainAgent(_) => FromWorker::AgentFailed(error),
+            Self::Export(_) | Self::Import { .. } => FromWorker::Transfer(Err(error)),
+            Self::Explain { .. } => FromWorker::Explained(Err(error)),
+            Self::CheckBackend { .. } | Self::Stop | Self::Pause(_) => FromWorker::Failed(error),
+        }
+    }
+}
+
+/// What the user asked to download.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Export {
+    /// The autoencoder with its scaler, features and threshold.
+    Model,
+    /// The agent with the model it depends on.
+    Agent,
+    /// Every loaded flow with its score, flag and top deviating features.
+    ScoredFlows,
+}
+
+/// Where a browser load stands, for the progress bars.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FileProgress {
+    /// The file being read.
+    pub file: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Bytes and rows so far.
+    pub progress: Progress,
 }
 
 /// What the worker tells the page.
@@ -100,7 +135,7 @@ pub enum FromWorker {
     /// Episodes of agent training finished since the last message.
     AgentTraining(Vec<EpisodeReport>),
     /// The agent's comparison with the thresholds, and held-out flows to replay.
-    AgentCompared(AgentResults),
+    AgentCompared(Assessment),
     /// The agent could not train; the text is for the user.
     AgentFailed(String),
     /// How an export or import went; the text is for the user.
@@ -118,38 +153,6 @@ pub struct ModelResults {
     pub histogram: ScoreHistogram,
     /// How the model's threshold was chosen, in words.
     pub threshold_rule: String,
-}
-
-/// A trained agent against the thresholds, and what the page replays.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AgentResults {
-    /// Which algorithm learnt.
-    pub algorithm: Algorithm,
-    /// Episodes it trained for (fewer than asked if stopped).
-    pub episodes: usize,
-    /// Agent, best fixed threshold and benign-p99 threshold on the same held-out flows.
-    pub comparison: Comparison,
-    /// The model's threshold, for drawing scores against it.
-    pub threshold: f32,
-    /// How the model's threshold was chosen, in words.
-    pub threshold_rule: String,
-    /// A random sample of the held-out flows, in random order.
-    pub replay: Vec<ReplayFlow>,
-}
-
-/// One held-out flow of the replay.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ReplayFlow {
-    /// Its row in the loaded data (to ask for its explanation).
-    pub row: u32,
-    /// Its published label.
-    pub label: String,
-    /// Its anomaly score.
-    pub score: f32,
-    /// The agent's decision.
-    pub flagged: bool,
-    /// Whether it is an attack.
-    pub attack: bool,
 }
 
 /// The features that deviated most in one flow.

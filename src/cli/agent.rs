@@ -1,162 +1,197 @@
 //! `netsentry agent`: train an agent on the autoencoder's view of labelled flows and compare it,
-//! on flows it did not train on, with the best fixed threshold under the same costs.
+//! on flows it did not train on, with the best fixed threshold under the same costs. The run is
+//! `rl::run`'s; this file reads the flags and prints.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use burn::prelude::Device;
-
-use super::model::{device, load, read_model};
+use super::error::Failure;
+use super::inputs::{BackendArg, device, load, read_model, write};
 use crate::data::label::Family;
-use crate::model::backend::BackendPreference;
-use crate::model::held_out::rows_to_evaluate;
-use crate::model::saved::SavedModel;
-use crate::rl::actor_critic::Settings;
-use crate::rl::agent::{AgentTrainer, Algorithm};
-use crate::rl::compare::{Comparison, Decisions, compare};
-use crate::rl::env::{FlowPool, RewardMatrix};
-use crate::rl::history::EpisodeReport;
-use crate::rl::observe;
-use crate::rl::saved::{AGENT_FORMAT_VERSION, AgentMeta, SavedAgent};
-use crate::rl::split::{halves, without};
+use crate::rl::compare::{Comparison, Decisions};
+use crate::rl::env::RewardMatrix;
+use crate::rl::plan::{AgentPlan, Algorithm, Settings};
+use crate::rl::run::{AgentOutcome, AgentPools, AgentRun};
 
-/// What the user chose.
-pub struct AgentRun<'a> {
-    /// The model file.
-    pub model: &'a Path,
-    /// Files to train on.
-    pub train: &'a [PathBuf],
-    /// Files to test on; empty to split the training files' flows in half by content.
-    pub test: &'a [PathBuf],
-    /// Episodes of training.
-    pub episodes: usize,
+/// `netsentry agent`; every default is [`AgentPlan::default`]'s, as on the page.
+#[derive(Debug, clap::Args)]
+pub struct AgentArgs {
+    /// Print JSON (agent, best_threshold, model_threshold, history) instead of a table.
+    #[arg(long)]
+    json: bool,
     /// The algorithm.
-    pub algorithm: Algorithm,
-    /// Network size, episode length, balance and seed.
-    pub settings: Settings,
-    /// The rewards and costs.
-    pub rewards: RewardMatrix,
-    /// An attack family kept out of the agent's training flows and reported on separately.
-    pub withhold: Option<Family>,
-    /// Where to save the agent with its model, if anywhere.
-    pub out: Option<&'a Path>,
-    /// Print JSON.
-    pub json: bool,
+    #[arg(long, value_enum, default_value_t = AlgoArg::Dqn)]
+    algo: AlgoArg,
+    /// Seed for the agent, its play and the train/test halving.
+    #[arg(long, default_value_t = Settings::default().seed)]
+    seed: u64,
+    /// Episodes of training.
+    #[arg(long, default_value_t = AgentPlan::default().episodes)]
+    episodes: usize,
+    /// Flows per episode.
+    #[arg(long, default_value_t = Settings::default().episode_length)]
+    episode_length: usize,
+    /// Cost (negative reward) of flagging a benign flow.
+    #[arg(long, default_value_t = RewardMatrix::default().false_positive)]
+    cost_fp: f32,
+    /// Cost (negative reward) of allowing an attack.
+    #[arg(long, default_value_t = RewardMatrix::default().false_negative)]
+    cost_fn: f32,
+    /// Reward for a correct decision.
+    #[arg(long, default_value_t = RewardMatrix::default().correct)]
+    reward_correct: f32,
+    /// Deal benign and attack flows with equal odds in training.
+    #[arg(long)]
+    balanced: bool,
+    /// Keep one attack family (e.g. DoS, DDoS, PortScan) out of the agent's training flows and
+    /// report how each detector does on it.
+    #[arg(long, value_name = "FAMILY", value_parser = attack_family)]
+    withhold: Option<Family>,
     /// Where to train.
-    pub backend: BackendPreference,
+    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
+    backend: BackendArg,
+    /// Save the agent, with the model it depends on, to this file (safetensors).
+    #[arg(long, value_name = "AGENT")]
+    out: Option<PathBuf>,
+    /// CSV files whose labelled flows the agent trains on.
+    #[arg(long, num_args = 1.., required = true, value_name = "CSV")]
+    train: Vec<PathBuf>,
+    /// CSV files it is tested on; without them, the training files' flows are halved by content.
+    #[arg(long, num_args = 1.., value_name = "CSV")]
+    test: Vec<PathBuf>,
+    /// The autoencoder's model file.
+    #[arg(value_name = "MODEL")]
+    model: PathBuf,
 }
 
-async fn pools(
-    run: &AgentRun<'_>,
-    model: &SavedModel,
-    device: &Device,
-) -> Result<(FlowPool, FlowPool), String> {
-    let train = load(run.train, true)?;
-    if let Some(family) = run.withhold {
-        eprintln!("withheld {} from the agent's training flows", family.name());
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum AlgoArg {
+    Dqn,
+    Ppo,
+    A2c,
+}
+
+impl AgentArgs {
+    /// The plan the flags ask for.
+    fn plan(&self) -> AgentPlan {
+        AgentPlan {
+            algorithm: match self.algo {
+                AlgoArg::Dqn => Algorithm::Dqn,
+                AlgoArg::Ppo => Algorithm::Ppo,
+                AlgoArg::A2c => Algorithm::A2c,
+            },
+            rewards: RewardMatrix {
+                correct: self.reward_correct,
+                false_positive: self.cost_fp,
+                false_negative: self.cost_fn,
+            },
+            episodes: self.episodes,
+            settings: Settings {
+                seed: self.seed,
+                episode_length: self.episode_length,
+                balanced: self.balanced,
+                ..Settings::default()
+            },
+        }
     }
-    if run.test.is_empty() {
-        // One load, halved by content: the agent trains on one half, is tested on the other.
-        let rows = halves(model, &train, run.settings.seed, run.withhold)?;
-        eprintln!(
-            "split the flows by content: {} to train the agent on, {} to test on (flows the model trained on are not tested on)",
-            rows.train.len(),
-            rows.test.len()
-        );
-        let train_pool = observe::pool(model, device, &train, &rows.train).await?;
-        let test_pool = observe::pool(model, device, &train, &rows.test).await?;
-        return Ok((train_pool, test_pool));
+}
+
+/// Not one of the attack families `--withhold` takes.
+#[derive(Debug, thiserror::Error)]
+#[error("not an attack family: {given} (one of {known})")]
+struct NotAnAttackFamily {
+    given: String,
+    known: String,
+}
+
+/// An attack family by name, as `--withhold` takes it.
+fn attack_family(text: &str) -> Result<Family, NotAnAttackFamily> {
+    match Family::of(text) {
+        Family::Benign | Family::Other => Err(NotAnAttackFamily {
+            given: text.to_owned(),
+            known: Family::ALL
+                .iter()
+                .filter(|family| family.is_attack() && **family != Family::Other)
+                .map(|family| family.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+        family => Ok(family),
     }
-    let all = without(&train, (0..train.rows() as u32).collect(), run.withhold);
-    let train_pool = observe::pool(model, device, &train, &all).await?;
-    let test = load(run.test, true)?;
-    let (rows, _) = rows_to_evaluate(model, &test, false)?;
-    let test_pool = observe::pool(model, device, &test, &rows).await?;
-    Ok((train_pool, test_pool))
 }
 
 /// Runs `netsentry agent`.
-pub fn agent(run: &AgentRun<'_>) -> Result<(), String> {
-    let device = device(run.backend);
-    let model = read_model(run.model, &device)?;
-    let (train, test) = pollster::block_on(pools(run, &model, &device))?;
-    if train.is_empty() || test.is_empty() {
-        return Err(
-            "the agent needs flows to train on and flows to test on: give --train files with labelled flows, and --test files (or none, to halve the training flows)"
-                .to_owned(),
-        );
+pub fn agent(args: &AgentArgs) -> Result<(), Failure> {
+    let plan = args.plan();
+    let device = device(args.backend);
+    let model = read_model(&args.model, &device)?;
+    let train = load(&args.train, true)?;
+    let test = if args.test.is_empty() {
+        None
+    } else {
+        Some(load(&args.test, true)?)
+    };
+    if let Some(family) = args.withhold {
+        eprintln!("withheld {} from the agent's training flows", family.name());
     }
-    if !train.attack.contains(&true) {
-        return Err(
-            "the training flows have no attacks, so the agent has nothing to learn to flag: add files with attack rows to --train".to_owned(),
-        );
-    }
-    let mut trainer = AgentTrainer::new(
-        run.algorithm,
-        &train,
-        run.rewards,
-        run.settings,
-        run.episodes,
-        &device,
+    let pools = match &test {
+        None => pollster::block_on(AgentPools::halves(
+            &model,
+            &train,
+            plan.settings.seed,
+            args.withhold,
+            &device,
+        )),
+        Some(test) => pollster::block_on(AgentPools::apart(
+            &model,
+            &train,
+            test,
+            args.withhold,
+            &device,
+        )),
+    }?;
+    eprintln!(
+        "{} flows to train the agent on, {} to test on (flows the model trained on are not tested on)",
+        pools.train.len(),
+        pools.test.len()
     );
-    let mut history: Vec<EpisodeReport> = Vec::with_capacity(run.episodes);
-    let report_every = (run.episodes / 10).max(1);
-    for _ in 0..run.episodes {
-        let report = pollster::block_on(trainer.episode())?;
+    let mut run = AgentRun::start(plan, &pools, &device)?;
+    let report_every = (plan.episodes / 10).max(1);
+    while !run.finished() {
+        let report = pollster::block_on(run.episode())?;
         if (report.episode + 1) % report_every == 0 {
-            let exploration = match (report.epsilon, report.entropy) {
-                (Some(epsilon), _) => format!("ε {epsilon:.3}"),
-                (_, Some(entropy)) => format!("entropy {entropy:.3}"),
-                _ => String::new(),
-            };
             eprintln!(
-                "episode {:>4}/{}: reward {:>8.1}  FPR {:.3}  recall {:.3}  loss {:.4}  {exploration}",
+                "episode {:>4}/{}: {}",
                 report.episode + 1,
-                run.episodes,
-                report.reward,
-                report.fpr,
-                report.recall,
-                report.loss,
+                plan.episodes,
+                report.summary()
             );
         }
-        history.push(report);
     }
-    let flags = pollster::block_on(trainer.flags(&test, &device))?;
-    let comparison = compare(
-        &flags,
-        &train,
-        &test,
-        model.meta.threshold,
-        run.rewards.costs(),
-        run.withhold,
-    );
-    if let Some(out) = run.out {
-        let meta = AgentMeta {
-            format_version: AGENT_FORMAT_VERSION,
-            algorithm: run.algorithm,
-            settings: run.settings,
-            rewards: run.rewards,
-            observation_width: train.width,
-            episodes: run.episodes,
-        };
-        let saved = SavedAgent::new(&trainer, meta, model);
-        let bytes = pollster::block_on(saved.to_bytes()).map_err(|error| error.to_string())?;
-        std::fs::write(out, bytes)
-            .map_err(|error| format!("cannot write {}: {error}", out.display()))?;
+    let outcome = pollster::block_on(run.finish(model, &device))?;
+    if let Some(out) = &args.out {
+        write(out, &pollster::block_on(outcome.agent.to_bytes())?)?;
         eprintln!("saved the agent with its model to {}", out.display());
     }
-    if run.json {
-        let mut value = serde_json::to_value(&comparison).map_err(|error| error.to_string())?;
-        value["algo"] = run.algorithm.name().into();
-        value["cost_ratio"] = comparison.cost_ratio().into();
-        value["history"] = serde_json::to_value(&history).map_err(|error| error.to_string())?;
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).map_err(|error| error.to_string())?
-        );
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report_json(&outcome)?)?);
     } else {
-        print!("{}", comparison_text(&comparison, run.algorithm));
+        let assessment = &outcome.assessment;
+        print!(
+            "{}",
+            comparison_text(&assessment.comparison, assessment.algorithm)
+        );
     }
     Ok(())
+}
+
+/// The comparison as JSON, with the algorithm, the cost ratio and the history.
+fn report_json(outcome: &AgentOutcome) -> Result<serde_json::Value, serde_json::Error> {
+    let comparison = &outcome.assessment.comparison;
+    let mut value = serde_json::to_value(comparison)?;
+    value["algo"] = outcome.assessment.algorithm.name().into();
+    value["cost_ratio"] = comparison.cost_ratio().into();
+    value["history"] = serde_json::to_value(&outcome.history)?;
+    Ok(value)
 }
 
 fn comparison_text(comparison: &Comparison, algorithm: Algorithm) -> String {
@@ -170,25 +205,23 @@ fn comparison_text(comparison: &Comparison, algorithm: Algorithm) -> String {
         comparison.costs.false_positive,
         comparison.costs.false_negative
     );
+    let model_threshold = format!("model's threshold ({})", comparison.model_threshold.rule);
+    let width = model_threshold.len().max(40);
     let _ = writeln!(
         out,
-        "{:<36} {:>10} {:>7} {:>7} {:>9} {:>7}   TP/FP/TN/FN",
+        "{:<width$} {:>10} {:>7} {:>7} {:>9} {:>7}   TP/FP/TN/FN",
         "detector", "cost", "FPR", "recall", "precision", "F1"
     );
     let mut row = |name: &str, decisions: &Decisions| {
-        let c = &decisions.confusion;
         let _ = writeln!(
             out,
-            "{name:<36} {:>10.0} {:>7.4} {:>7.4} {:>9.4} {:>7.4}   {}/{}/{}/{}",
+            "{name:<width$} {:>10.0} {:>7.4} {:>7.4} {:>9.4} {:>7.4}   {}",
             decisions.cost,
             decisions.fpr,
             decisions.recall,
             decisions.precision,
             decisions.f1,
-            c.true_positives,
-            c.false_positives,
-            c.true_negatives,
-            c.false_negatives
+            decisions.confusion.counts()
         );
     };
     row(&format!("agent ({})", algorithm.name()), &comparison.agent);
@@ -196,29 +229,22 @@ fn comparison_text(comparison: &Comparison, algorithm: Algorithm) -> String {
         "best fixed threshold (on training flows)",
         &comparison.best_threshold,
     );
-    row("benign 99th-percentile threshold", &comparison.benign_p99);
-    let ratio = comparison.cost_ratio();
-    let verdict = if ratio < 1.0 {
-        format!(
-            "the agent costs {:.0} % less than the best fixed threshold",
-            (1.0 - ratio) * 100.0
-        )
-    } else {
-        format!(
-            "the agent costs {:.0} % more than the best fixed threshold",
-            (ratio - 1.0) * 100.0
-        )
-    };
-    let _ = writeln!(out, "{verdict} (ratio {ratio:.3})");
+    row(&model_threshold, &comparison.model_threshold.decisions);
+    let _ = writeln!(
+        out,
+        "{} (cost ratio {:.3})",
+        comparison.verdict(algorithm),
+        comparison.cost_ratio()
+    );
     if let Some(unseen) = &comparison.unseen {
         let _ = writeln!(
             out,
-            "unseen attack {} ({} test flows, withheld from the agent's training): flagged by the agent {:.4}, the best threshold {:.4}, the benign-p99 threshold {:.4}",
+            "unseen attack {} ({} test flows, withheld from the agent's training): flagged by the agent {:.4}, the best threshold {:.4}, the model's threshold {:.4}",
             unseen.family,
             unseen.flows,
             unseen.agent_recall,
             unseen.best_threshold_recall,
-            unseen.benign_p99_recall
+            unseen.model_threshold_recall
         );
     }
     out

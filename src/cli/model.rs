@@ -1,65 +1,183 @@
 //! `netsentry train`, `eval` and `score`: the autoencoder from the command line.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use burn::prelude::Device;
-
-use crate::data::dataset::Dataset;
-use crate::data::ingest::{IngestOptions, ingest_paths};
+use super::error::{CliError, Failure};
+use super::inputs::{BackendArg, device, load, read_model, write};
+use crate::metrics::confusion::CostMatrix;
 use crate::metrics::evaluation::Evaluation;
-use crate::model::backend::{self, BackendPreference};
+use crate::metrics::threshold::ThresholdRule;
+use crate::model::config::{Activation, ModelConfig, ModelKind};
 use crate::model::fit::{self, FitOptions};
 use crate::model::held_out::{evaluate_rows, rows_to_evaluate};
-use crate::model::saved::SavedModel;
-use crate::model::scored_csv::write_scored;
-use crate::model::train::{Finish, TrainProgress};
+use crate::model::scored_csv::{DEFAULT_TOP, write_scored};
+use crate::model::train::{Finish, TrainConfig, TrainProgress};
 
 /// Batches trained between progress updates.
 const BATCHES_PER_STEP: usize = 8;
 
-/// Loads CSVs for training or scoring, printing the ingest summary to stderr.
-pub(super) fn load(paths: &[PathBuf], ports: bool) -> Result<Dataset, String> {
-    let (dataset, report) = ingest_paths(
-        paths,
-        IngestOptions {
-            ports_as_features: ports,
-            keep_duplicates: false,
-        },
-    )
-    .map_err(|error| error.to_string())?;
-    eprintln!(
-        "loaded {} flows ({} read, {} dropped) with {} features from {} file(s)",
-        report.rows,
-        report.rows_read,
-        report.dropped_total(),
-        report.features.len(),
-        report.files.len()
-    );
-    for warning in &report.warnings {
-        eprintln!("warning: {warning}");
-    }
-    Ok(dataset)
-}
-
-pub(super) fn device(preference: BackendPreference) -> Device {
-    let selected = pollster::block_on(backend::select(preference));
-    eprintln!("backend: {}", selected.info.label());
-    selected.device
-}
-
-/// Trains a model on the benign flows of `paths` and writes it to `out`.
-pub fn train(
-    paths: &[PathBuf],
-    options: &FitOptions,
+/// `netsentry train`; every default is [`FitOptions::default`]'s, as on the page.
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    /// Which model.
+    #[arg(long, value_enum, default_value_t = ModelArg::Ae)]
+    model: ModelArg,
+    /// Passes over the training flows at most (early stopping may end sooner).
+    #[arg(long, default_value_t = TrainConfig::default().epochs)]
+    epochs: usize,
+    /// Seed for the split, the initial weights and the batch order.
+    #[arg(long, default_value_t = TrainConfig::default().seed)]
+    seed: u64,
+    /// Where to train.
+    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
+    backend: BackendArg,
+    /// Widths of the encoder's hidden layers, comma-separated (the decoder mirrors them).
+    #[arg(long, value_delimiter = ',', default_values_t = ModelConfig::default().hidden)]
+    hidden: Vec<usize>,
+    /// Width of the bottleneck code.
+    #[arg(long, default_value_t = ModelConfig::default().bottleneck)]
+    bottleneck: usize,
+    /// Non-linearity between layers.
+    #[arg(long, value_enum, default_value_t = ActivationArg::Tanh)]
+    activation: ActivationArg,
+    /// Share of hidden units dropped in training (0: none).
+    #[arg(long, default_value_t = ModelConfig::default().dropout)]
+    dropout: f64,
+    /// Weight of the VAE's KL term (the autoencoder ignores it).
+    #[arg(long, default_value_t = ModelConfig::default().kl_weight)]
+    kl_weight: f32,
+    /// Adam's initial learning rate (it decays along a half cosine to 5 % of this).
+    #[arg(long, default_value_t = TrainConfig::default().learning_rate)]
+    learning_rate: f64,
+    /// Rows per mini-batch.
+    #[arg(long, default_value_t = TrainConfig::default().batch_size)]
+    batch_size: usize,
+    /// How the threshold is chosen on the validation flows: a benign percentile (needs no
+    /// attacks), the least cost (1 per false alarm, 4 per missed attack) or the best F1.
+    #[arg(long, value_enum, default_value_t = ThresholdArg::Percentile)]
+    threshold: ThresholdArg,
+    /// The benign percentile for `--threshold percentile`.
+    #[arg(long, default_value_t = 99.0)]
+    percentile: f64,
+    /// Use ports and the protocol number as features.
+    #[arg(long)]
     ports: bool,
-    preference: BackendPreference,
-    out: &Path,
-) -> Result<(), String> {
-    let dataset = load(paths, ports)?;
-    let device = device(preference);
-    let (plan, mut trainer) =
-        fit::start(&device, &dataset, options).map_err(|error| error.to_string())?;
+    /// Score by the plain mean squared error instead of weighing each feature's error by how
+    /// well the model rebuilds it on benign validation flows.
+    #[arg(long)]
+    plain_mse: bool,
+    /// The model file to write (safetensors; PyTorch loads its weights).
+    #[arg(long, value_name = "MODEL")]
+    out: PathBuf,
+    /// The CSV files; their BENIGN flows are trained on.
+    #[arg(required = true, value_name = "CSV")]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ModelArg {
+    Ae,
+    Vae,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ActivationArg {
+    Relu,
+    Tanh,
+    Gelu,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ThresholdArg {
+    Percentile,
+    Cost,
+    F1,
+}
+
+impl TrainArgs {
+    /// The run the flags ask for.
+    fn options(&self) -> FitOptions {
+        FitOptions {
+            model: ModelConfig {
+                kind: match self.model {
+                    ModelArg::Ae => ModelKind::Autoencoder,
+                    ModelArg::Vae => ModelKind::Vae,
+                },
+                hidden: self.hidden.clone(),
+                bottleneck: self.bottleneck,
+                activation: match self.activation {
+                    ActivationArg::Relu => Activation::Relu,
+                    ActivationArg::Tanh => Activation::Tanh,
+                    ActivationArg::Gelu => Activation::Gelu,
+                },
+                dropout: self.dropout,
+                kl_weight: self.kl_weight,
+            },
+            train: TrainConfig {
+                epochs: self.epochs,
+                seed: self.seed,
+                learning_rate: self.learning_rate,
+                batch_size: self.batch_size,
+                ..TrainConfig::default()
+            },
+            threshold_rule: match self.threshold {
+                ThresholdArg::Percentile => ThresholdRule::BenignPercentile(self.percentile),
+                ThresholdArg::Cost => ThresholdRule::MinCost(CostMatrix::default()),
+                ThresholdArg::F1 => ThresholdRule::MaxF1,
+            },
+            normalise_errors: !self.plain_mse,
+            ..FitOptions::default()
+        }
+    }
+}
+
+/// `netsentry eval`.
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Keep the flows the model trained or was tuned on.
+    #[arg(long)]
+    all_rows: bool,
+    /// Where to score.
+    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
+    backend: BackendArg,
+    /// The model file written by `train`.
+    #[arg(value_name = "MODEL")]
+    model: PathBuf,
+    /// The CSV files to score.
+    #[arg(required = true, value_name = "CSV")]
+    files: Vec<PathBuf>,
+}
+
+/// `netsentry score`.
+#[derive(Debug, clap::Args)]
+pub struct ScoreArgs {
+    /// Where to score.
+    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
+    backend: BackendArg,
+    /// Features listed per flow, those the model rebuilt worst first.
+    #[arg(long, default_value_t = DEFAULT_TOP)]
+    top: usize,
+    /// The CSV file to write.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// The model file written by `train`.
+    #[arg(value_name = "MODEL")]
+    model: PathBuf,
+    /// The CSV files to score.
+    #[arg(required = true, value_name = "CSV")]
+    files: Vec<PathBuf>,
+}
+
+/// Trains a model on the benign flows of the files and writes it.
+pub fn train(args: &TrainArgs) -> Result<(), Failure> {
+    let options = args.options();
+    let dataset = load(&args.files, args.ports)?;
+    let device = device(args.backend);
+    let (plan, mut trainer) = fit::start(&device, &dataset, &options)?;
     eprintln!(
         "training a {} on {} benign flows, validating on {}",
         options.model.kind.short_name(),
@@ -68,8 +186,7 @@ pub fn train(
     );
     let mut bar = ProgressBar::new();
     loop {
-        let progress = pollster::block_on(trainer.step(BATCHES_PER_STEP))
-            .map_err(|error| error.to_string())?;
+        let progress = pollster::block_on(trainer.step(BATCHES_PER_STEP))?;
         bar.draw(&progress);
         if progress.finished.is_some() {
             bar.end(&progress);
@@ -77,55 +194,37 @@ pub fn train(
         }
     }
     let (model, note) =
-        pollster::block_on(fit::finish(&plan, &trainer, &dataset, options, &device))?;
+        pollster::block_on(fit::finish(&plan, &trainer, &dataset, &options, &device))?;
     if let Some(note) = note {
         eprintln!("note: {note}");
     }
-    let bytes = pollster::block_on(model.to_bytes()).map_err(|error| error.to_string())?;
-    std::fs::write(out, bytes)
-        .map_err(|error| format!("cannot write {}: {error}", out.display()))?;
+    write(&args.out, &pollster::block_on(model.to_bytes())?)?;
     println!(
         "saved {} (threshold {:.6}, {})",
-        out.display(),
+        args.out.display(),
         model.meta.threshold,
         model.meta.threshold_rule.describe()
     );
     Ok(())
 }
 
-/// Reads a model file.
-pub(super) fn read_model(path: &Path, device: &Device) -> Result<SavedModel, String> {
-    let bytes =
-        std::fs::read(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-    SavedModel::from_bytes(&bytes, device).map_err(|error| format!("{}: {error}", path.display()))
-}
-
-/// Scores every flow of `paths` with the model at `model_path` and prints the metrics.
-pub fn eval(
-    model_path: &Path,
-    paths: &[PathBuf],
-    all_rows: bool,
-    json: bool,
-    preference: BackendPreference,
-) -> Result<(), String> {
-    let device = device(preference);
-    let model = read_model(model_path, &device)?;
-    let dataset = load(paths, true)?;
-    let (rows, excluded) = rows_to_evaluate(&model, &dataset, all_rows)?;
+/// Scores every flow of the files with the model and prints the metrics.
+pub fn eval(args: &EvalArgs) -> Result<(), Failure> {
+    let device = device(args.backend);
+    let model = read_model(&args.model, &device)?;
+    let dataset = load(&args.files, true)?;
+    let (rows, excluded) = rows_to_evaluate(&model, &dataset, args.all_rows)?;
     if excluded > 0 {
         eprintln!(
             "left out {excluded} flows the model trained or was tuned on (matched by content; --all-rows keeps them)"
         );
     }
     let (evaluation, _) = pollster::block_on(evaluate_rows(&model, &dataset, &rows, &device))?;
-    if json {
-        let mut value = serde_json::to_value(&evaluation).map_err(|error| error.to_string())?;
+    if args.json {
+        let mut value = serde_json::to_value(&evaluation)?;
         value["excluded_rows"] = excluded.into();
         value["threshold_rule"] = model.meta.threshold_rule.describe().into();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).map_err(|error| error.to_string())?
-        );
+        println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         print!("{}", evaluation_text(&evaluation, excluded));
     }
@@ -176,28 +275,29 @@ fn evaluation_text(evaluation: &Evaluation, excluded: u64) -> String {
     out
 }
 
-/// Writes every flow of `paths` with its score, flag and the features that deviated most.
-pub fn score_files(
-    model_path: &Path,
-    paths: &[PathBuf],
-    out: &Path,
-    top: usize,
-    preference: BackendPreference,
-) -> Result<(), String> {
-    let device = device(preference);
-    let model = read_model(model_path, &device)?;
-    let dataset = load(paths, true)?;
-    let file = std::fs::File::create(out)
-        .map_err(|error| format!("cannot write {}: {error}", out.display()))?;
+/// Writes every flow of the files with its score, flag and the features that deviated most.
+pub fn score(args: &ScoreArgs) -> Result<(), Failure> {
+    let device = device(args.backend);
+    let model = read_model(&args.model, &device)?;
+    let dataset = load(&args.files, true)?;
+    let cannot_write = |source| CliError::Write {
+        path: args.out.clone(),
+        source,
+    };
+    let file = std::fs::File::create(&args.out).map_err(cannot_write)?;
     let mut writer = std::io::BufWriter::new(file);
-    let flagged = pollster::block_on(write_scored(&model, &dataset, &device, top, &mut writer))?;
-    writer
-        .flush()
-        .map_err(|error| format!("cannot write {}: {error}", out.display()))?;
+    let flagged = pollster::block_on(write_scored(
+        &model,
+        &dataset,
+        &device,
+        args.top,
+        &mut writer,
+    ))?;
+    writer.flush().map_err(cannot_write)?;
     println!(
         "wrote {} flows to {} ({flagged} flagged at threshold {:.6})",
         dataset.rows(),
-        out.display(),
+        args.out.display(),
         model.meta.threshold
     );
     Ok(())

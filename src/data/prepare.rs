@@ -1,4 +1,4 @@
-//! From a dataset to model inputs: a seeded stratified split, then imputation and scaling fitted
+//! From a dataset to model inputs: a seeded split by content, then imputation and scaling fitted
 //! on the benign rows of the training split only, so nothing about attacks or held-out flows
 //! leaks into the model.
 //!
@@ -8,9 +8,6 @@
 //! standard deviation (a constant feature maps to 0). The [`Scaler`] is serialisable so a saved
 //! model scores new files identically.
 
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use super::dataset::Dataset;
@@ -25,10 +22,12 @@ pub struct SplitFractions {
 }
 
 impl Default for SplitFractions {
+    /// 60 % to fit on, 15 % to validate on (early stopping, the threshold, the error weights),
+    /// 25 % held out: the autoencoder's split.
     fn default() -> Self {
         Self {
             train: 0.6,
-            validation: 0.2,
+            validation: 0.15,
         }
     }
 }
@@ -42,36 +41,6 @@ pub struct Split {
     pub validation: Vec<u32>,
     /// Held-out rows for the reported metrics.
     pub test: Vec<u32>,
-}
-
-/// Splits rows so each label keeps its share in every split; the same seed gives the same split.
-pub fn stratified_split(labels: &[u16], fractions: SplitFractions, seed: u64) -> Split {
-    let classes = labels
-        .iter()
-        .map(|&label| label as usize + 1)
-        .max()
-        .unwrap_or(0);
-    let mut by_label: Vec<Vec<u32>> = vec![Vec::new(); classes];
-    for (row, &label) in labels.iter().enumerate() {
-        by_label[label as usize].push(row as u32);
-    }
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut split = Split::default();
-    for mut rows in by_label {
-        rows.shuffle(&mut rng);
-        let count = rows.len() as f64;
-        let train = (count * fractions.train).round() as usize;
-        let validation = ((count * fractions.validation).round() as usize).min(rows.len() - train);
-        split.train.extend_from_slice(&rows[..train]);
-        split
-            .validation
-            .extend_from_slice(&rows[train..train + validation]);
-        split.test.extend_from_slice(&rows[train + validation..]);
-    }
-    split.train.sort_unstable();
-    split.validation.sort_unstable();
-    split.test.sort_unstable();
-    split
 }
 
 /// Where a row falls in a split made from its content (the values of `columns`, in that order):
@@ -299,34 +268,6 @@ mod tests {
             labels,
             label_names: vec!["BENIGN".into(), "DDoS".into()],
         }
-    }
-
-    #[test]
-    fn split_is_stratified_seeded_and_disjoint() {
-        let labels: Vec<u16> = (0..1000).map(|row| u16::from(row % 10 == 0)).collect();
-        let split = stratified_split(&labels, SplitFractions::default(), 3);
-        assert_eq!(
-            split,
-            stratified_split(&labels, SplitFractions::default(), 3)
-        );
-        assert_ne!(
-            split,
-            stratified_split(&labels, SplitFractions::default(), 4)
-        );
-        let attacks = |rows: &[u32]| {
-            rows.iter()
-                .filter(|&&row| labels[row as usize] == 1)
-                .count()
-        };
-        assert_eq!((split.train.len(), attacks(&split.train)), (600, 60));
-        assert_eq!(
-            (split.validation.len(), attacks(&split.validation)),
-            (200, 20)
-        );
-        assert_eq!((split.test.len(), attacks(&split.test)), (200, 20));
-        let mut all: Vec<u32> = [split.train, split.validation, split.test].concat();
-        all.sort_unstable();
-        assert_eq!(all, (0..1000).collect::<Vec<u32>>());
     }
 
     #[test]

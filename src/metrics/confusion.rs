@@ -83,6 +83,14 @@ impl Confusion {
         self.true_positives + self.false_positives + self.true_negatives + self.false_negatives
     }
 
+    /// The four counts as tables show them: `TP/FP/TN/FN`.
+    pub fn counts(&self) -> String {
+        format!(
+            "{}/{}/{}/{}",
+            self.true_positives, self.false_positives, self.true_negatives, self.false_negatives
+        )
+    }
+
     /// The cost of these decisions under `costs`.
     pub fn cost(&self, costs: &CostMatrix) -> f64 {
         costs.false_positive * self.false_positives as f64

@@ -73,28 +73,18 @@ struct GpuAdapter {
     software: bool,
 }
 
-static GPU: OnceLock<Result<GpuAdapter, String>> = OnceLock::new();
+static GPU: OnceLock<Result<GpuAdapter, GpuUnavailable>> = OnceLock::new();
 
-/// Runs the wasm module's static constructors (cubecl registers its IR types with `inventory`)
-/// once, before any device exists. Without an explicit call, wasm-ld treats the module as a
-/// "command" and wraps *every* export in a call to the constructors, so each call from JavaScript
-/// into the module (every DOM node or value handed to Rust) re-ran them: the page's results panel
-/// took 650 ms to render on the main thread. Every device comes from [`select`], which calls this.
-#[cfg(target_arch = "wasm32")]
-fn run_static_constructors() {
-    unsafe extern "C" {
-        fn __wasm_call_ctors();
-    }
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    // SAFETY: the constructors run once, before the code that reads what they register.
-    ONCE.call_once(|| unsafe { __wasm_call_ctors() });
-}
+/// Why there is no GPU to train on: wgpu's own words, or the browser's lack of WebGPU.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{0}")]
+struct GpuUnavailable(String);
 
 /// Picks the device for `preference`, initialising the GPU at most once (asynchronously, as a
 /// browser requires) and falling back to the CPU with the reason when it is missing.
 pub async fn select(preference: BackendPreference) -> Selected {
     #[cfg(target_arch = "wasm32")]
-    run_static_constructors();
+    crate::platform::run_static_constructors();
     if preference == BackendPreference::Cpu {
         return cpu("chosen in settings".to_owned());
     }
@@ -135,23 +125,25 @@ async fn gpu() -> Result<&'static GpuAdapter, &'static str> {
     }
     match GPU.get().expect("set above") {
         Ok(gpu) => Ok(gpu),
-        Err(error) => Err(error.as_str()),
+        Err(error) => Err(error.0.as_str()),
     }
 }
 
-async fn init_gpu() -> Result<GpuAdapter, String> {
+async fn init_gpu() -> Result<GpuAdapter, GpuUnavailable> {
     #[cfg(target_arch = "wasm32")]
-    if !browser_has_webgpu() {
-        return Err("this browser has no navigator.gpu".to_owned());
+    if !crate::platform::has_webgpu() {
+        return Err(GpuUnavailable(
+            "this browser has no navigator.gpu".to_owned(),
+        ));
     }
     let (device, setup) = Device::wgpu_options()
         .init_with_setup_async()
         .await
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| GpuUnavailable(error.to_string()))?;
     let info = setup.adapter.get_info();
     #[cfg(target_arch = "wasm32")]
     let name = match info.name.trim() {
-        "" => browser_adapter_name().await,
+        "" => crate::platform::webgpu_adapter_name().await,
         name => name.to_owned(),
     };
     #[cfg(not(target_arch = "wasm32"))]
@@ -166,52 +158,6 @@ async fn init_gpu() -> Result<GpuAdapter, String> {
         },
         software: info.device_type == wgpu::DeviceType::Cpu,
     })
-}
-
-/// Browsers often leave `GPUAdapterInfo.description` empty (Chromium does for SwiftShader), and
-/// wgpu passes on only that; the vendor and architecture still name the adapter.
-#[cfg(target_arch = "wasm32")]
-async fn browser_adapter_name() -> String {
-    use js_sys::{Function, Promise, Reflect};
-    use wasm_bindgen::JsCast;
-
-    let field = |object: &wasm_bindgen::JsValue, name: &str| {
-        Reflect::get(object, &name.into())
-            .ok()
-            .and_then(|value| value.as_string())
-            .unwrap_or_default()
-    };
-    let adapter = async {
-        let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
-        let gpu = Reflect::get(&navigator, &"gpu".into()).ok()?;
-        let request: Function = Reflect::get(&gpu, &"requestAdapter".into())
-            .ok()?
-            .dyn_into()
-            .ok()?;
-        let promise: Promise = request.call0(&gpu).ok()?.dyn_into().ok()?;
-        let adapter = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
-        Reflect::get(&adapter, &"info".into()).ok()
-    };
-    let Some(info) = adapter.await else {
-        return String::new();
-    };
-    match field(&info, "description") {
-        description if !description.is_empty() => description,
-        _ => [field(&info, "vendor"), field(&info, "architecture")]
-            .into_iter()
-            .filter(|part| !part.is_empty())
-            .collect::<Vec<_>>()
-            .join(" "),
-    }
-}
-
-/// wgpu panics rather than failing when `navigator.gpu` is absent, so look before asking.
-#[cfg(target_arch = "wasm32")]
-fn browser_has_webgpu() -> bool {
-    let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into());
-    navigator
-        .and_then(|navigator| js_sys::Reflect::get(&navigator, &"gpu".into()))
-        .is_ok_and(|gpu| !gpu.is_undefined() && !gpu.is_null())
 }
 
 fn gpu_api_name() -> &'static str {

@@ -7,13 +7,27 @@ use serde::{Deserialize, Serialize};
 
 use super::config::ModelConfig;
 use super::saved::{FORMAT_VERSION, ModelMeta, SavedModel};
-use super::score::{ScoreOptions, score};
+use super::score::{ScoreError, ScoreOptions, score};
 use super::train::{TrainConfig, TrainError, Trainer};
 use crate::data::dataset::Dataset;
 use crate::data::prepare::{
     Scaler, Share, SplitFractions, benign_rows, content_share, content_split,
 };
 use crate::metrics::threshold::ThresholdRule;
+
+/// Why a trained network could not become a model.
+#[derive(Debug, thiserror::Error)]
+pub enum FitError {
+    /// The validation flows could not be scored to set the threshold and error weights.
+    #[error(transparent)]
+    Score(#[from] ScoreError),
+    /// The flows given hold no benign validation flow to set a threshold on (not those the
+    /// run was planned on).
+    #[error(
+        "no benign validation flows to set the threshold on: finish a run on the flows it started on"
+    )]
+    NoBenignValidation,
+}
 
 /// Everything a user can choose about a training run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -37,10 +51,7 @@ impl Default for FitOptions {
         Self {
             model: ModelConfig::default(),
             train: TrainConfig::default(),
-            split: SplitFractions {
-                train: 0.6,
-                validation: 0.15,
-            },
+            split: SplitFractions::default(),
             threshold_rule: ThresholdRule::default(),
             normalise_errors: true,
         }
@@ -100,13 +111,13 @@ pub async fn finish(
     dataset: &Dataset,
     options: &FitOptions,
     device: &Device,
-) -> Result<(SavedModel, Option<String>), String> {
+) -> Result<(SavedModel, Option<String>), FitError> {
     let network = trainer.network();
     let width = plan.scaler.features.len();
     let matrix = plan
         .scaler
         .transform(dataset, &plan.validation)
-        .map_err(|missing| missing.to_string())?;
+        .map_err(ScoreError::from)?;
     let attack = dataset.attack_mask();
     let attack: Vec<bool> = plan
         .validation
@@ -124,7 +135,7 @@ pub async fn finish(
         },
     )
     .await
-    .map_err(|error| error.to_string())?;
+    .map_err(ScoreError::from)?;
     let error_weights = if options.normalise_errors {
         normalising_weights(&unweighted.errors, &attack, width)
     } else {
@@ -157,7 +168,7 @@ pub async fn finish(
     };
     let threshold = rule
         .choose(&scores, &attack)
-        .ok_or("no benign validation flows to set a threshold on")?;
+        .ok_or(FitError::NoBenignValidation)?;
     let meta = ModelMeta {
         format_version: FORMAT_VERSION,
         model: options.model.clone(),

@@ -6,8 +6,9 @@ use burn::prelude::Device;
 
 use super::fit::used_by_model;
 use super::saved::SavedModel;
-use super::score::{ScoreOptions, score};
+use super::score::{ScoreError, ScoreOptions, score};
 use crate::data::dataset::Dataset;
+use crate::data::prepare::MissingFeatures;
 use crate::metrics::evaluation::{Evaluation, evaluate};
 
 /// The rows of `dataset` to evaluate on: all of them with `all_rows`, else all but those the
@@ -16,12 +17,8 @@ pub fn rows_to_evaluate(
     model: &SavedModel,
     dataset: &Dataset,
     all_rows: bool,
-) -> Result<(Vec<u32>, u64), String> {
-    let columns = model
-        .meta
-        .scaler
-        .columns_in(dataset)
-        .map_err(|missing| missing.to_string())?;
+) -> Result<(Vec<u32>, u64), MissingFeatures> {
+    let columns = model.meta.scaler.columns_in(dataset)?;
     let attack = dataset.attack_mask();
     let mut rows = Vec::with_capacity(dataset.rows());
     let mut excluded = 0;
@@ -41,22 +38,17 @@ pub async fn score_rows(
     dataset: &Dataset,
     rows: &[u32],
     device: &Device,
-) -> Result<Vec<f32>, String> {
-    let matrix = model
-        .meta
-        .scaler
-        .transform(dataset, rows)
-        .map_err(|missing| missing.to_string())?;
-    score(
+) -> Result<Vec<f32>, ScoreError> {
+    let matrix = model.meta.scaler.transform(dataset, rows)?;
+    let scored = score(
         &model.network,
         device,
         &matrix,
         &model.meta.error_weights,
         ScoreOptions::default(),
     )
-    .await
-    .map(|scored| scored.scores)
-    .map_err(|error| error.to_string())
+    .await?;
+    Ok(scored.scores)
 }
 
 /// Scores `rows` of `dataset` with `model` and measures the scores at the model's threshold;
@@ -66,7 +58,7 @@ pub async fn evaluate_rows(
     dataset: &Dataset,
     rows: &[u32],
     device: &Device,
-) -> Result<(Evaluation, Vec<f32>), String> {
+) -> Result<(Evaluation, Vec<f32>), ScoreError> {
     let scores = score_rows(model, dataset, rows, device).await?;
     let labels: Vec<u16> = rows
         .iter()

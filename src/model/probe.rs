@@ -12,6 +12,12 @@ use burn::tensor::activation::relu;
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
+/// Adam steps the page and `netsentry backends` run unless told otherwise: enough to see the
+/// loss fall, few enough to take milliseconds.
+pub const DEFAULT_STEPS: usize = 5;
+/// The seed of the check's data and weights, so its losses are the same on every run.
+pub const SEED: u64 = 42;
+
 /// Rows in the synthetic regression problem.
 const ROWS: usize = 64;
 /// Inputs per row.

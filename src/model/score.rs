@@ -8,7 +8,18 @@ use serde::{Deserialize, Serialize};
 use super::network::Network;
 use super::weights::{WeightError, read};
 use crate::data::dataset::Dataset;
-use crate::data::prepare::Scaler;
+use crate::data::prepare::{MissingFeatures, Scaler};
+
+/// Why flows could not be scored.
+#[derive(Debug, thiserror::Error)]
+pub enum ScoreError {
+    /// The flows lack features the model was trained on.
+    #[error(transparent)]
+    MissingFeatures(#[from] MissingFeatures),
+    /// The device would not give the scores back.
+    #[error(transparent)]
+    Read(#[from] WeightError),
+}
 
 /// Rows per inference batch: large enough to keep a GPU busy, small enough for a phone's memory.
 pub const SCORE_BATCH: usize = 4096;
@@ -112,16 +123,10 @@ pub async fn explain(
     dataset: &Dataset,
     row: usize,
     top: usize,
-) -> Result<Vec<Deviation>, String> {
-    let scaled = scaler
-        .transform(dataset, &[row as u32])
-        .map_err(|missing| missing.to_string())?;
-    let columns = scaler
-        .columns_in(dataset)
-        .map_err(|missing| missing.to_string())?;
-    let rebuilt = reconstruct(network, device, &scaled, scaled.len())
-        .await
-        .map_err(|error| error.to_string())?;
+) -> Result<Vec<Deviation>, ScoreError> {
+    let scaled = scaler.transform(dataset, &[row as u32])?;
+    let columns = scaler.columns_in(dataset)?;
+    let rebuilt = reconstruct(network, device, &scaled, scaled.len()).await?;
     let mut deviations: Vec<Deviation> = scaler
         .features
         .iter()

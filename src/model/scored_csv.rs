@@ -7,8 +7,23 @@ use std::io::Write;
 use burn::prelude::Device;
 
 use super::saved::SavedModel;
-use super::score::{SCORE_BATCH, reconstruct};
+use super::score::{SCORE_BATCH, ScoreError, reconstruct};
 use crate::data::dataset::Dataset;
+
+/// Deviating features listed per flow unless the user asks for another number (`netsentry score
+/// --top`): the few a reader checks first.
+pub const DEFAULT_TOP: usize = 3;
+
+/// Why the scored flows could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ScoredCsvError {
+    /// The flows could not be scored.
+    #[error(transparent)]
+    Score(#[from] ScoreError),
+    /// The output would not take the lines.
+    #[error("could not write the scored flows: {0}")]
+    Write(#[from] std::io::Error),
+}
 
 /// Writes every flow of `dataset` (1-based `row` as loaded) with its score, flag and `top`
 /// deviating features to `out`; returns how many were flagged at the model's threshold.
@@ -18,31 +33,26 @@ pub async fn write_scored(
     device: &Device,
     top: usize,
     out: &mut impl Write,
-) -> Result<u64, String> {
+) -> Result<u64, ScoredCsvError> {
     let scaler = &model.meta.scaler;
-    let columns = scaler
-        .columns_in(dataset)
-        .map_err(|missing| missing.to_string())?;
+    let columns = scaler.columns_in(dataset).map_err(ScoreError::from)?;
     let width = scaler.features.len();
-    let write_error = |error: std::io::Error| format!("could not write the scored flows: {error}");
     let mut header = String::from("row,label,score,flagged");
     for rank in 1..=top {
         header.push_str(&format!(
             ",feature_{rank},observed_{rank},reconstructed_{rank}"
         ));
     }
-    writeln!(out, "{header}").map_err(write_error)?;
+    writeln!(out, "{header}")?;
     let mut flagged = 0u64;
     for start in (0..dataset.rows()).step_by(SCORE_BATCH) {
         let rows: Vec<u32> = (start..(start + SCORE_BATCH).min(dataset.rows()))
             .map(|row| row as u32)
             .collect();
-        let matrix = scaler
-            .transform(dataset, &rows)
-            .map_err(|missing| missing.to_string())?;
+        let matrix = scaler.transform(dataset, &rows).map_err(ScoreError::from)?;
         let rebuilt = reconstruct(&model.network, device, &matrix, width)
             .await
-            .map_err(|error| error.to_string())?;
+            .map_err(ScoreError::from)?;
         for (index, &row) in rows.iter().enumerate() {
             let input = &matrix[index * width..(index + 1) * width];
             let output = &rebuilt[index * width..(index + 1) * width];
@@ -77,7 +87,7 @@ pub async fn write_scored(
                     scaler.unscale(feature, output[feature])
                 ));
             }
-            writeln!(out, "{line}").map_err(write_error)?;
+            writeln!(out, "{line}")?;
         }
     }
     Ok(flagged)

@@ -9,11 +9,15 @@
 //! - λ = 1 (plain n-step advantages, as A2C uses) and γ = 0: a decision does not change the
 //!   next flow (see [`super::env`]); a rollout is one episode.
 
+use burn::prelude::Tensor;
 use serde::{Deserialize, Serialize};
 
-use super::actor_critic::{Objective, OnPolicy, Settings, targets};
-use super::env::{FlowPool, RewardMatrix};
+use super::env::DetectionEnv;
+use super::error::AgentError;
 use super::history::EpisodeReport;
+use super::network::AgentNetwork;
+use super::on_policy::{Minibatch, OnPolicy, targets, with_critic};
+use super::plan::Settings;
 
 /// A2C's settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -49,46 +53,53 @@ pub struct A2cTrainer<'a> {
 }
 
 impl<'a> A2cTrainer<'a> {
-    /// Sets up training on `pool`.
-    pub fn new(
-        pool: &'a FlowPool,
-        rewards: RewardMatrix,
-        config: A2cConfig,
-        device: &burn::prelude::Device,
-    ) -> Self {
+    /// Sets up training in `env`.
+    pub fn new(env: DetectionEnv<'a>, config: A2cConfig, device: &burn::prelude::Device) -> Self {
         Self {
-            inner: OnPolicy::new(pool, rewards, config.settings, device),
+            inner: OnPolicy::new(env, config.settings, device),
             config,
         }
     }
 
-    /// Plays one episode, then takes one gradient step on it.
-    pub async fn episode(&mut self) -> Result<EpisodeReport, String> {
+    /// Plays one episode, then takes one gradient step on all of it.
+    pub async fn episode(&mut self) -> Result<EpisodeReport, AgentError> {
+        // Plumbing: play with the current policy and compute the advantages (λ = 1).
         let (rollout, last_value) = self.inner.rollout().await?;
-        let (advantage, returns) = targets(&rollout, last_value, self.config.gamma, 1.0);
-        let objective = Objective {
-            clip: None,
-            value_weight: self.config.value_weight,
-            entropy_weight: self.config.entropy_weight,
-            learning_rate: self.config.learning_rate,
-        };
-        let rows: Vec<usize> = (0..rollout.rewards.len()).collect();
+        let targets = targets(&rollout, last_value, self.config.gamma, 1.0);
+        let rows: Vec<usize> = (0..rollout.len()).collect();
+        let batch = self
+            .inner
+            .minibatch(&rollout, &rows, (&targets.0, &targets.1));
+        let (loss, entropy) = self.loss(batch);
         let (loss, entropy) = self
             .inner
-            .descend(&rollout, &rows, (&advantage, &returns), objective)
+            .descend(loss, entropy, self.config.learning_rate, "A2C")
             .await?;
         let mut tally = rollout.tally;
         tally.losses.push(loss);
         Ok(tally.report(
-            self.inner.episode - 1,
+            self.inner.episodes() - 1,
             self.inner.rewards(),
             None,
             Some(f64::from(entropy)),
         ))
     }
 
+    /// The algorithm: the policy gradient `−log π(a|s)·A`, with the critic's loss and the
+    /// entropy bonus; returns the loss and the mean entropy.
+    fn loss(&self, batch: Minibatch) -> (Tensor<1>, Tensor<1>) {
+        let (log_probs, entropy, values) = self.inner.evaluate(&batch);
+        let policy_loss = -(log_probs * batch.advantages).mean();
+        let weights = (self.config.value_weight, self.config.entropy_weight);
+        let critic = (values, batch.returns);
+        (
+            with_critic(policy_loss, critic, entropy.clone(), weights),
+            entropy,
+        )
+    }
+
     /// The learnt policy.
-    pub fn policy(&self) -> super::actor_critic::ActorCritic {
+    pub fn policy(&self) -> AgentNetwork {
         self.inner.policy()
     }
 }

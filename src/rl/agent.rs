@@ -1,38 +1,16 @@
-//! Any of the three agents behind one type, so the CLI, the app and the tests drive them alike.
+//! Any of the three agents behind one type, so the run and the tests drive them alike; trained,
+//! each is an [`AgentNetwork`].
 
 use burn::prelude::Device;
-use serde::{Deserialize, Serialize};
 
 use super::a2c::{A2cConfig, A2cTrainer};
-use super::actor_critic::Settings;
 use super::dqn::{DqnConfig, DqnTrainer};
-use super::env::{FlowPool, RewardMatrix};
+use super::env::DetectionEnv;
+use super::error::AgentError;
 use super::history::EpisodeReport;
+use super::network::AgentNetwork;
+use super::plan::{Algorithm, Settings};
 use super::ppo::{PpoConfig, PpoTrainer};
-use super::saved::Policy;
-
-/// Which algorithm learns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Algorithm {
-    /// Double DQN with replay and a target network.
-    Dqn,
-    /// Proximal policy optimisation.
-    Ppo,
-    /// Advantage actor-critic.
-    A2c,
-}
-
-impl Algorithm {
-    /// Its name in tables and files.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Dqn => "DQN",
-            Self::Ppo => "PPO",
-            Self::A2c => "A2C",
-        }
-    }
-}
 
 /// An agent in training.
 pub enum AgentTrainer<'a> {
@@ -46,11 +24,10 @@ pub enum AgentTrainer<'a> {
 
 impl<'a> AgentTrainer<'a> {
     /// An agent of `algorithm` with its default hyperparameters and the shared `settings`, to
-    /// train for `episodes` episodes on `pool`.
+    /// train for `episodes` episodes in `env` (DQN's ε decays over that many).
     pub fn new(
         algorithm: Algorithm,
-        pool: &'a FlowPool,
-        rewards: RewardMatrix,
+        env: DetectionEnv<'a>,
         settings: Settings,
         episodes: usize,
         device: &Device,
@@ -58,39 +35,30 @@ impl<'a> AgentTrainer<'a> {
         match algorithm {
             Algorithm::Dqn => {
                 let config = DqnConfig {
-                    hidden: settings.hidden,
-                    episode_length: settings.episode_length,
-                    balanced: settings.balanced,
-                    seed: settings.seed,
+                    settings,
                     ..DqnConfig::default()
                 };
-                Self::Dqn(Box::new(DqnTrainer::new(
-                    pool, rewards, config, episodes, device,
-                )))
+                Self::Dqn(Box::new(DqnTrainer::new(env, config, episodes, device)))
             }
-            Algorithm::Ppo => Self::Ppo(PpoTrainer::new(
-                pool,
-                rewards,
-                PpoConfig {
+            Algorithm::Ppo => {
+                let config = PpoConfig {
                     settings,
                     ..PpoConfig::default()
-                },
-                device,
-            )),
-            Algorithm::A2c => Self::A2c(A2cTrainer::new(
-                pool,
-                rewards,
-                A2cConfig {
+                };
+                Self::Ppo(PpoTrainer::new(env, config, device))
+            }
+            Algorithm::A2c => {
+                let config = A2cConfig {
                     settings,
                     ..A2cConfig::default()
-                },
-                device,
-            )),
+                };
+                Self::A2c(A2cTrainer::new(env, config, device))
+            }
         }
     }
 
     /// Plays and learns one episode.
-    pub async fn episode(&mut self) -> Result<EpisodeReport, String> {
+    pub async fn episode(&mut self) -> Result<EpisodeReport, AgentError> {
         match self {
             Self::Dqn(trainer) => trainer.episode().await,
             Self::Ppo(trainer) => trainer.episode().await,
@@ -99,16 +67,11 @@ impl<'a> AgentTrainer<'a> {
     }
 
     /// The learnt policy, off the autodiff device.
-    pub fn policy(&self) -> Policy {
+    pub fn policy(&self) -> AgentNetwork {
         match self {
-            Self::Dqn(trainer) => Policy::Q(trainer.policy()),
-            Self::Ppo(trainer) => Policy::ActorCritic(trainer.policy()),
-            Self::A2c(trainer) => Policy::ActorCritic(trainer.policy()),
+            Self::Dqn(trainer) => trainer.policy(),
+            Self::Ppo(trainer) => trainer.policy(),
+            Self::A2c(trainer) => trainer.policy(),
         }
-    }
-
-    /// The learnt policy's decision (true = flag) for each flow of `pool`, on `device`.
-    pub async fn flags(&self, pool: &FlowPool, device: &Device) -> Result<Vec<bool>, String> {
-        self.policy().flags(pool, device).await
     }
 }

@@ -13,7 +13,6 @@
 
 use burn::module::Module;
 use burn::nn::loss::{HuberLossConfig, Reduction};
-use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::{Device, Int, Tensor, TensorData};
 use rand::RngExt;
@@ -21,16 +20,18 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-use super::actor_critic::{Trunk, best_actions, observation_batch};
-use super::env::{Action, DetectionEnv, FlowPool, RewardMatrix};
+use super::env::{Action, DetectionEnv};
+use super::error::AgentError;
 use super::history::{EpisodeReport, EpisodeTally};
-use crate::model::weights::{NamedWeights, WeightError, linear_from, linear_weights, read};
+use super::network::{AgentNetwork, Heads};
+use super::plan::Settings;
+use crate::model::weights::read;
 
 /// DQN's settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DqnConfig {
-    /// Units in each of the two hidden layers.
-    pub hidden: usize,
+    /// Network size, episode length, balance and seed.
+    pub settings: Settings,
     /// Adam's step size.
     pub learning_rate: f64,
     /// Discount of the next flow's value.
@@ -51,18 +52,12 @@ pub struct DqnConfig {
     pub epsilon_end: f64,
     /// Share of all training steps over which ε decays.
     pub epsilon_fraction: f64,
-    /// Flows per episode.
-    pub episode_length: usize,
-    /// Deal benign and attack flows with equal odds.
-    pub balanced: bool,
-    /// Seed for weights, play and replay.
-    pub seed: u64,
 }
 
 impl Default for DqnConfig {
     fn default() -> Self {
         Self {
-            hidden: 64,
+            settings: Settings::default(),
             learning_rate: 1e-3,
             gamma: 0.0,
             batch_size: 64,
@@ -73,53 +68,7 @@ impl Default for DqnConfig {
             epsilon_start: 1.0,
             epsilon_end: 0.05,
             epsilon_fraction: 0.5,
-            episode_length: 256,
-            balanced: false,
-            seed: 42,
         }
-    }
-}
-
-/// Action values for an observation: the shared trunk, one output per action.
-#[derive(Module, Debug)]
-pub struct QNetwork {
-    trunk: Trunk,
-    output: Linear,
-}
-
-impl QNetwork {
-    /// A freshly initialised network (seed the device first).
-    pub fn new(inputs: usize, hidden: usize, device: &Device) -> Self {
-        Self {
-            trunk: Trunk::new(inputs, hidden, device),
-            output: LinearConfig::new(hidden, Action::ALL.len()).init(device),
-        }
-    }
-
-    /// The weights, under `agent.` names.
-    pub async fn weights(&self) -> Result<NamedWeights, WeightError> {
-        let mut named = NamedWeights::default();
-        self.trunk.weights(&mut named).await?;
-        linear_weights(&mut named, "agent.output", &self.output).await?;
-        Ok(named)
-    }
-
-    /// A network from the weights written by [`QNetwork::weights`].
-    pub fn from_weights(
-        weights: &NamedWeights,
-        inputs: usize,
-        hidden: usize,
-        device: &Device,
-    ) -> Result<Self, WeightError> {
-        Ok(Self {
-            trunk: Trunk::from_weights(weights, inputs, hidden, device)?,
-            output: linear_from(weights, "agent.output", (hidden, Action::ALL.len()), device)?,
-        })
-    }
-
-    /// Q-values, `[rows, actions]`.
-    pub fn forward(&self, observations: Tensor<2>) -> Tensor<2> {
-        self.output.forward(self.trunk.forward(observations))
     }
 }
 
@@ -138,8 +87,8 @@ pub struct DqnTrainer<'a> {
     device: Device,
     env: DetectionEnv<'a>,
     width: usize,
-    online: QNetwork,
-    target: QNetwork,
+    online: AgentNetwork,
+    target: AgentNetwork,
     optimiser: ModuleOptimizer,
     buffer: Vec<Transition>,
     buffer_next: usize,
@@ -152,25 +101,24 @@ pub struct DqnTrainer<'a> {
 }
 
 impl<'a> DqnTrainer<'a> {
-    /// Sets up training for `episodes` episodes on `pool` (on an autodiff version of `device`).
+    /// Sets up training for `episodes` episodes in `env` (on an autodiff version of `device`).
     pub fn new(
-        pool: &'a FlowPool,
-        rewards: RewardMatrix,
+        mut env: DetectionEnv<'a>,
         config: DqnConfig,
         episodes: usize,
         device: &Device,
     ) -> Self {
+        let settings = config.settings;
         let device = device.clone().autodiff();
-        device.seed(config.seed);
-        let online = QNetwork::new(pool.width, config.hidden, &device);
+        device.seed(settings.seed);
+        let online = AgentNetwork::new(env.width(), settings.hidden, Heads::Actions, &device);
         let target = online.clone();
-        let mut env = DetectionEnv::new(pool, rewards, config.episode_length, config.balanced);
-        let observation = env.reset(Some(config.seed));
+        let observation = env.reset(Some(settings.seed));
         Self {
-            rng: StdRng::seed_from_u64(config.seed ^ 0x9e37_79b9),
-            total_steps: episodes * config.episode_length,
+            rng: StdRng::seed_from_u64(settings.seed ^ 0x9e37_79b9),
+            total_steps: episodes * env.episode_length(),
             optimiser: AdamConfig::new().init(),
-            width: pool.width,
+            width: env.width(),
             online,
             target,
             env,
@@ -193,13 +141,16 @@ impl<'a> DqnTrainer<'a> {
     }
 
     /// Plays and learns one episode.
-    pub async fn episode(&mut self) -> Result<EpisodeReport, String> {
+    pub async fn episode(&mut self) -> Result<EpisodeReport, AgentError> {
         let mut tally = EpisodeTally::default();
         loop {
             let action = if self.rng.random_bool(self.epsilon().clamp(0.0, 1.0)) {
                 self.rng.random_range(0..Action::ALL.len())
             } else {
-                greedy(&self.online, &self.device, &self.observation, self.width).await?[0]
+                let observation = &self.observation;
+                self.online
+                    .greedy(&self.device, observation, self.width)
+                    .await?[0]
             };
             let step = self.env.step(Action::from_index(action));
             tally.add(&step);
@@ -241,7 +192,7 @@ impl<'a> DqnTrainer<'a> {
     }
 
     /// One gradient step on a replayed batch; returns its loss.
-    async fn learn(&mut self) -> Result<f32, String> {
+    async fn learn(&mut self) -> Result<f32, AgentError> {
         let size = self.config.batch_size.min(self.buffer.len()).max(1);
         let batch: Vec<&Transition> = (0..size)
             .map(|_| &self.buffer[self.rng.random_range(0..self.buffer.len())])
@@ -258,8 +209,8 @@ impl<'a> DqnTrainer<'a> {
             // values it. Episodes end by a time limit, not a terminal state, so every next
             // flow is bootstrapped.
             let next = matrix(&mut batch.iter().map(|t| &t.next)).detach();
-            let chosen = self.online.forward(next.clone()).detach().argmax(1);
-            let values = self.target.forward(next).detach().gather(1, chosen);
+            let chosen = self.online.actions(next.clone()).detach().argmax(1);
+            let values = self.target.actions(next).detach().gather(1, chosen);
             targets = targets + values.squeeze_dim(1) * self.config.gamma;
         }
         let actions: Vec<i64> = batch.iter().map(|t| t.action as i64).collect();
@@ -267,21 +218,19 @@ impl<'a> DqnTrainer<'a> {
             Tensor::<2, Int>::from_data(TensorData::new(actions, [size, 1]), &self.device);
         let predicted = self
             .online
-            .forward(observations)
+            .actions(observations)
             .gather(1, actions)
             .squeeze_dim(1);
         let loss =
             HuberLossConfig::new(1.0)
                 .init()
                 .forward(predicted, targets.detach(), Reduction::Mean);
-        let value = read(loss.clone())
-            .await
-            .map_err(|error| error.to_string())?[0];
+        let value = read(loss.clone()).await?[0];
         if !value.is_finite() {
-            return Err(format!(
-                "the DQN loss became NaN or infinite after {} gradient steps; try a lower learning rate",
-                self.gradient_steps
-            ));
+            return Err(AgentError::NotFinite {
+                algorithm: "DQN",
+                updates: self.gradient_steps,
+            });
         }
         let gradients = GradientsParams::from_grads(loss.backward(), &self.online);
         let online = self.online.clone();
@@ -299,17 +248,7 @@ impl<'a> DqnTrainer<'a> {
     }
 
     /// The learnt policy, for evaluation and saving.
-    pub fn policy(&self) -> QNetwork {
+    pub fn policy(&self) -> AgentNetwork {
         self.online.valid()
     }
-}
-
-/// The greedy action for each row of `observations` (row-major, `width` wide).
-pub async fn greedy(
-    network: &QNetwork,
-    device: &Device,
-    observations: &[f32],
-    width: usize,
-) -> Result<Vec<usize>, String> {
-    best_actions(network.forward(observation_batch(observations, width, device))).await
 }

@@ -79,11 +79,15 @@ impl RewardMatrix {
     }
 }
 
-/// Labelled flows as observations: row-major, `width` floats each.
+/// Labelled flows as the agent sees them (observations: row-major, `width` floats each) and as a
+/// fixed threshold sees them (their anomaly scores).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FlowPool {
     /// One observation per flow (see [`crate::rl::observe`]).
     pub observations: Vec<f32>,
+    /// Each flow's anomaly score under the model, as it is: the thresholds it is compared with
+    /// use these, not the clamped copy in the observation.
+    pub scores: Vec<f32>,
     /// Floats per observation.
     pub width: usize,
     /// Whether each flow is an attack.
@@ -258,6 +262,16 @@ impl<'a> DetectionEnv<'a> {
     pub fn rewards(&self) -> RewardMatrix {
         self.rewards
     }
+
+    /// Flows per episode.
+    pub fn episode_length(&self) -> usize {
+        self.episode_length
+    }
+
+    /// Floats per observation.
+    pub fn width(&self) -> usize {
+        self.pool.width
+    }
 }
 
 #[cfg(test)]
@@ -267,6 +281,7 @@ mod tests {
     fn pool(attacks: &[bool]) -> FlowPool {
         FlowPool {
             observations: (0..attacks.len()).map(|row| row as f32).collect(),
+            scores: (0..attacks.len()).map(|row| row as f32).collect(),
             width: 1,
             attack: attacks.to_vec(),
             families: attacks

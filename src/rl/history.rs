@@ -29,6 +29,22 @@ pub struct EpisodeReport {
     pub entropy: Option<f64>,
 }
 
+impl EpisodeReport {
+    /// The episode's figures in one line, as the page's status and the CLI's progress show them:
+    /// `reward 312.0, false-positive rate 0.012, recall 0.950, loss 0.1234, ε 0.525`.
+    pub fn summary(&self) -> String {
+        let exploration = match (self.epsilon, self.entropy) {
+            (Some(epsilon), _) => format!(", ε {epsilon:.3}"),
+            (_, Some(entropy)) => format!(", entropy {entropy:.3}"),
+            _ => String::new(),
+        };
+        format!(
+            "reward {:.1}, false-positive rate {:.3}, recall {:.3}, loss {:.4}{exploration}",
+            self.reward, self.fpr, self.recall, self.loss
+        )
+    }
+}
+
 /// Running counts for the episode in progress.
 #[derive(Clone, Debug, Default)]
 pub struct EpisodeTally {

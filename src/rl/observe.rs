@@ -13,23 +13,19 @@ use burn::prelude::Device;
 use super::env::FlowPool;
 use crate::data::dataset::Dataset;
 use crate::model::saved::SavedModel;
-use crate::model::score::{ScoreOptions, score};
+use crate::model::score::{ScoreError, ScoreOptions, score};
 
 /// Largest magnitude of an observation value.
 const CLAMP: f32 = 10.0;
 
-/// The observations of `rows` of `dataset` under `model`, with their labels.
+/// The observations of `rows` of `dataset` under `model`, with their scores and labels.
 pub async fn pool(
     model: &SavedModel,
     device: &Device,
     dataset: &Dataset,
     rows: &[u32],
-) -> Result<FlowPool, String> {
-    let matrix = model
-        .meta
-        .scaler
-        .transform(dataset, rows)
-        .map_err(|missing| missing.to_string())?;
+) -> Result<FlowPool, ScoreError> {
+    let matrix = model.meta.scaler.transform(dataset, rows)?;
     let weights = &model.meta.error_weights;
     let scored = score(
         &model.network,
@@ -41,8 +37,7 @@ pub async fn pool(
             latent: true,
         },
     )
-    .await
-    .map_err(|error| error.to_string())?;
+    .await?;
     let features = weights.len();
     let latent = scored.latent_width;
     let width = 1 + latent + features;
@@ -70,6 +65,7 @@ pub async fn pool(
         .collect();
     Ok(FlowPool {
         observations,
+        scores: scored.scores,
         width,
         attack: families.iter().map(|family| family.is_attack()).collect(),
         families,

@@ -8,12 +8,16 @@
 //! - learning rate 3e-4: SB3's default;
 //! - discount γ = 0: a decision does not change the next flow (see [`super::env`]).
 
+use burn::prelude::Tensor;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use super::actor_critic::{Objective, OnPolicy, Settings, targets};
-use super::env::{FlowPool, RewardMatrix};
+use super::env::DetectionEnv;
+use super::error::AgentError;
 use super::history::EpisodeReport;
+use super::network::AgentNetwork;
+use super::on_policy::{Minibatch, OnPolicy, targets, with_critic};
+use super::plan::Settings;
 
 /// PPO's settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -61,39 +65,32 @@ pub struct PpoTrainer<'a> {
 }
 
 impl<'a> PpoTrainer<'a> {
-    /// Sets up training on `pool`.
-    pub fn new(
-        pool: &'a FlowPool,
-        rewards: RewardMatrix,
-        config: PpoConfig,
-        device: &burn::prelude::Device,
-    ) -> Self {
+    /// Sets up training in `env`.
+    pub fn new(env: DetectionEnv<'a>, config: PpoConfig, device: &burn::prelude::Device) -> Self {
         Self {
-            inner: OnPolicy::new(pool, rewards, config.settings, device),
+            inner: OnPolicy::new(env, config.settings, device),
             config,
         }
     }
 
-    /// Plays one episode, then updates the policy on it.
-    pub async fn episode(&mut self) -> Result<EpisodeReport, String> {
+    /// Plays one episode, then makes `epochs` passes over it in shuffled minibatches.
+    pub async fn episode(&mut self) -> Result<EpisodeReport, AgentError> {
+        // Plumbing: play with the current policy and compute the advantages.
         let (rollout, last_value) = self.inner.rollout().await?;
-        let (advantage, returns) =
-            targets(&rollout, last_value, self.config.gamma, self.config.lambda);
-        let objective = Objective {
-            clip: Some(self.config.clip),
-            value_weight: self.config.value_weight,
-            entropy_weight: self.config.entropy_weight,
-            learning_rate: self.config.learning_rate,
-        };
-        let mut order: Vec<usize> = (0..rollout.rewards.len()).collect();
+        let targets = targets(&rollout, last_value, self.config.gamma, self.config.lambda);
+        let mut order: Vec<usize> = (0..rollout.len()).collect();
         let mut tally = rollout.tally.clone();
         let mut entropies = Vec::new();
         for _ in 0..self.config.epochs {
             order.shuffle(&mut self.inner.rng);
             for rows in order.chunks(self.config.minibatch.max(1)) {
+                let batch = self
+                    .inner
+                    .minibatch(&rollout, rows, (&targets.0, &targets.1));
+                let (loss, entropy) = self.loss(batch);
                 let (loss, entropy) = self
                     .inner
-                    .descend(&rollout, rows, (&advantage, &returns), objective)
+                    .descend(loss, entropy, self.config.learning_rate, "PPO")
                     .await?;
                 tally.losses.push(loss);
                 entropies.push(f64::from(entropy));
@@ -101,15 +98,32 @@ impl<'a> PpoTrainer<'a> {
         }
         let entropy = entropies.iter().sum::<f64>() / entropies.len().max(1) as f64;
         Ok(tally.report(
-            self.inner.episode - 1,
+            self.inner.episodes() - 1,
             self.inner.rewards(),
             None,
             Some(entropy),
         ))
     }
 
+    /// The algorithm: the clipped surrogate objective, with the critic's loss and the entropy
+    /// bonus; returns the loss and the mean entropy.
+    fn loss(&self, batch: Minibatch) -> (Tensor<1>, Tensor<1>) {
+        let (log_probs, entropy, values) = self.inner.evaluate(&batch);
+        let clip = self.config.clip;
+        let ratio = (log_probs - batch.old_log_probs).exp();
+        let unclipped = ratio.clone() * batch.advantages.clone();
+        let clipped = ratio.clamp(1.0 - clip, 1.0 + clip) * batch.advantages;
+        let policy_loss = -unclipped.min_pair(clipped).mean();
+        let weights = (self.config.value_weight, self.config.entropy_weight);
+        let critic = (values, batch.returns);
+        (
+            with_critic(policy_loss, critic, entropy.clone(), weights),
+            entropy,
+        )
+    }
+
     /// The learnt policy.
-    pub fn policy(&self) -> super::actor_critic::ActorCritic {
+    pub fn policy(&self) -> AgentNetwork {
         self.inner.policy()
     }
 }

@@ -1,20 +1,20 @@
 //! The agent file: the autoencoder's model file (its tensors and metadata, so the agent's
 //! observations can be rebuilt from any CSV) plus the agent's network under `agent.` names and
-//! its settings under the `netsentry_agent` metadata key. A model file reader opens it as the
-//! model alone.
+//! its plan under the `netsentry_agent` metadata key. A model file reader opens it as the model
+//! alone.
 
 use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
 
-use super::actor_critic::{ActorCritic, Settings};
-use super::agent::{AgentTrainer, Algorithm};
-use super::dqn::QNetwork;
-use super::env::{FlowPool, RewardMatrix};
+use super::network::AgentNetwork;
+use super::plan::AgentPlan;
 use crate::model::saved::{ModelFileError, SavedModel};
 use crate::model::weights::NamedWeights;
 
-/// Bumped whenever the agent's metadata or tensor names change meaning.
-pub const AGENT_FORMAT_VERSION: u32 = 1;
+/// Bumped whenever the agent's metadata or tensor names change meaning (2: the plan as one
+/// object, the episodes trained apart from those planned, and one network layout for every
+/// algorithm: `agent.actions` for DQN's `agent.output` and the actor-critic's `agent.policy`).
+pub const AGENT_FORMAT_VERSION: u32 = 2;
 /// The metadata key holding [`AgentMeta`] as JSON.
 const AGENT_KEY: &str = "netsentry_agent";
 
@@ -23,40 +23,12 @@ const AGENT_KEY: &str = "netsentry_agent";
 pub struct AgentMeta {
     /// [`AGENT_FORMAT_VERSION`] when written.
     pub format_version: u32,
-    /// Which algorithm trained it.
-    pub algorithm: Algorithm,
-    /// Network size, episode length, balance, seed.
-    pub settings: Settings,
-    /// The rewards it learnt under.
-    pub rewards: RewardMatrix,
+    /// What the user chose: algorithm, rewards, episodes planned, settings.
+    pub plan: AgentPlan,
     /// Floats per observation (1 + latent + features of its model).
     pub observation_width: usize,
-    /// Episodes it trained for.
-    pub episodes: usize,
-}
-
-/// The agent's network.
-#[derive(Debug)]
-pub enum Policy {
-    /// DQN's action values.
-    Q(QNetwork),
-    /// PPO's or A2C's actor-critic.
-    ActorCritic(ActorCritic),
-}
-
-impl Policy {
-    /// The policy's decision (true = flag) for each flow of `pool`.
-    pub async fn flags(&self, pool: &FlowPool, device: &Device) -> Result<Vec<bool>, String> {
-        let actions = match self {
-            Self::Q(network) => {
-                super::dqn::greedy(network, device, &pool.observations, pool.width).await?
-            }
-            Self::ActorCritic(network) => {
-                super::actor_critic::greedy(network, device, &pool.observations, pool.width).await?
-            }
-        };
-        Ok(actions.into_iter().map(|action| action == 1).collect())
-    }
+    /// Episodes it trained for (fewer than planned when stopped).
+    pub episodes_trained: usize,
 }
 
 /// A trained agent with the model whose view of flows it learnt from.
@@ -67,27 +39,18 @@ pub struct SavedAgent {
     /// The autoencoder.
     pub model: SavedModel,
     /// The agent's network.
-    pub policy: Policy,
+    pub policy: AgentNetwork,
 }
 
 impl SavedAgent {
-    /// Takes the trained policy out of `trainer`.
-    pub fn new(trainer: &AgentTrainer<'_>, meta: AgentMeta, model: SavedModel) -> Self {
-        Self {
-            policy: trainer.policy(),
-            meta,
-            model,
-        }
-    }
-
     /// The file's bytes; weights are read from the device asynchronously.
     pub async fn to_bytes(&self) -> Result<Vec<u8>, ModelFileError> {
         let (mut weights, mut metadata) = self.model.to_parts().await?;
-        let agent = match &self.policy {
-            Policy::Q(network) => network.weights().await,
-            Policy::ActorCritic(network) => network.weights().await,
-        }
-        .map_err(ModelFileError::Weights)?;
+        let agent = self
+            .policy
+            .weights()
+            .await
+            .map_err(ModelFileError::Weights)?;
         weights.tensors.extend(agent.tensors);
         metadata.insert(
             AGENT_KEY.to_owned(),
@@ -118,16 +81,10 @@ impl SavedAgent {
         }
         let meta: AgentMeta = serde_json::from_value(value)
             .map_err(|error| ModelFileError::Meta(error.to_string()))?;
-        let (width, hidden) = (meta.observation_width, meta.settings.hidden);
-        let policy = match meta.algorithm {
-            Algorithm::Dqn => {
-                QNetwork::from_weights(&weights, width, hidden, device).map(Policy::Q)
-            }
-            Algorithm::Ppo | Algorithm::A2c => {
-                ActorCritic::from_weights(&weights, width, hidden, device).map(Policy::ActorCritic)
-            }
-        }
-        .map_err(ModelFileError::Weights)?;
+        let shape = (meta.observation_width, meta.plan.settings.hidden);
+        let heads = meta.plan.algorithm.heads();
+        let policy = AgentNetwork::from_weights(&weights, shape, heads, device)
+            .map_err(ModelFileError::Weights)?;
         Ok(Self {
             meta,
             model,

@@ -5,6 +5,7 @@
 
 use crate::data::dataset::Dataset;
 use crate::data::label::Family;
+use crate::data::prepare::MissingFeatures;
 use crate::data::prepare::{Share, SplitFractions, content_share};
 use crate::model::held_out::rows_to_evaluate;
 use crate::model::saved::SavedModel;
@@ -25,12 +26,8 @@ pub fn halves(
     dataset: &Dataset,
     seed: u64,
     withhold: Option<Family>,
-) -> Result<AgentRows, String> {
-    let columns = model
-        .meta
-        .scaler
-        .columns_in(dataset)
-        .map_err(|missing| missing.to_string())?;
+) -> Result<AgentRows, MissingFeatures> {
+    let columns = model.meta.scaler.columns_in(dataset)?;
     let halves = SplitFractions {
         train: 0.5,
         validation: 0.0,

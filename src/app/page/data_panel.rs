@@ -4,7 +4,11 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::files::FileProgress;
+use super::client::{Event, WorkerClient};
+use super::controls::Panel;
+use super::demo;
+use crate::app::protocol::{FileProgress, FromWorker, ToWorker};
+use crate::data::ingest::IngestOptions;
 use crate::data::report::IngestReport;
 
 /// Where the current load stands.
@@ -20,15 +24,41 @@ pub struct LoadView {
     pub loading: bool,
 }
 
-/// The panel. `on_files` gets a JavaScript array of `File`s; `on_sample` asks for the sample;
-/// `on_demo` runs the whole demo on it (load, autoencoder, agent) with the defaults.
+impl LoadView {
+    /// Follows a load through the worker: loading from the request to the report or the error.
+    fn follow(&mut self, event: Event) {
+        match event {
+            Event::Sent(ToWorker::Load { .. } | ToWorker::LoadSample { .. }) => {
+                self.loading = true;
+                self.progress = None;
+            }
+            Event::Reply(FromWorker::Progress(progress)) => self.progress = Some(progress.clone()),
+            Event::Reply(FromWorker::Loaded(report)) => {
+                self.loading = false;
+                self.error = None;
+                self.report = Some(report.clone());
+            }
+            Event::Reply(FromWorker::LoadFailed(error)) => {
+                self.loading = false;
+                self.error = Some(error.clone());
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The panel: the user's files or the bundled sample go to the worker; "Run the demo" loads the
+/// sample, then trains the autoencoder and the agent with the defaults.
 #[component]
-pub fn DataPanel(
-    view: ReadSignal<LoadView>,
-    on_files: Callback<wasm_bindgen::JsValue>,
-    on_sample: Callback<()>,
-    on_demo: Callback<()>,
-) -> impl IntoView {
+pub fn DataPanel() -> impl IntoView {
+    let client = WorkerClient::expect();
+    let view = RwSignal::new(LoadView::default());
+    client.listen(move |event| view.update(|view| view.follow(event)));
+    let on_sample = Callback::new(move |()| match sample_url() {
+        Ok(url) => client.send(ToWorker::LoadSample { url }),
+        Err(error) => view.update(|view| view.error = Some(error)),
+    });
+    let on_demo = demo::runner(client, on_sample);
     let files_of = move |list: Option<web_sys::FileList>| {
         if let Some(list) = list.filter(|list| list.length() > 0) {
             let files = js_sys::Array::new();
@@ -37,7 +67,10 @@ pub fn DataPanel(
                     files.push(&file);
                 }
             }
-            on_files.run(files.into());
+            client.send(ToWorker::Load {
+                files: files.into(),
+                options: IngestOptions::default(),
+            });
         }
     };
     let on_change = move |event: web_sys::Event| {
@@ -50,11 +83,7 @@ pub fn DataPanel(
         files_of(event.data_transfer().and_then(|transfer| transfer.files()));
     };
     view! {
-        <section class="panel" aria-labelledby="data-title">
-            <h2 id="data-title">"Data"</h2>
-            <p class="explain">
-                "CIC-IDS 2017 flow CSVs (any published or cleaned variant). They are read in the background, in this browser only; the autoencoder learns from the BENIGN rows."
-            </p>
+        <Panel id="data" title="Data" explain="CIC-IDS 2017 flow CSVs (any published or cleaned variant). They are read in the background, in this browser only; the autoencoder learns from the BENIGN rows.">
             <div
                 class="dropzone"
                 on:dragover=|event: web_sys::DragEvent| event.prevent_default()
@@ -102,8 +131,20 @@ pub fn DataPanel(
                     })
             }}
             {move || view.get().report.map(summary_view)}
-        </section>
+        </Panel>
     }
+}
+
+/// The bundled sample's absolute URL: the worker runs from a Blob URL, so relative URLs would
+/// not reach the page's assets.
+fn sample_url() -> Result<String, String> {
+    let base = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.base_uri().ok().flatten())
+        .ok_or("the page has no base URL")?;
+    web_sys::Url::new_with_base("cicids2017-sample.csv", &base)
+        .map(|url| url.href())
+        .map_err(|error| format!("{error:?}"))
 }
 
 fn progress_view(progress: FileProgress) -> impl IntoView {

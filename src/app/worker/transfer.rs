@@ -4,29 +4,15 @@
 //! Files go to the page as `[name, Blob]` arrays, the Blob passed as it is, which the page offers
 //! as downloads.
 
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use super::protocol::FromWorker;
+use super::error::{Failure, JobError};
 use super::{agent_job, session, training};
+use crate::app::protocol::{Export, FromWorker};
 use crate::model::saved::{ModelFileError, SavedModel};
-use crate::model::scored_csv::write_scored;
+use crate::model::scored_csv::{DEFAULT_TOP, write_scored};
 use crate::rl::saved::SavedAgent;
-
-/// Deviating features listed per flow in the scored CSV.
-const SCORED_TOP: usize = 3;
-
-/// What the user asked to download.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Export {
-    /// The autoencoder with its scaler, features and threshold.
-    Model,
-    /// The agent with the model it depends on.
-    Agent,
-    /// Every loaded flow with its score, flag and top deviating features.
-    ScoredFlows,
-}
 
 /// Builds the file for `export` and posts it to the page, or says why not.
 pub async fn export(export: Export, reply: impl Fn(&FromWorker)) {
@@ -35,26 +21,23 @@ pub async fn export(export: Export, reply: impl Fn(&FromWorker)) {
         Ok(name)
     }) {
         Ok(name) => reply(&FromWorker::Transfer(Ok(format!("Saved {name}.")))),
-        Err(error) => reply(&FromWorker::Transfer(Err(error))),
+        Err(error) => reply(&FromWorker::Transfer(Err(error.to_string()))),
     }
 }
 
-async fn build(export: Export) -> Result<(String, &'static str, Vec<u8>), String> {
+async fn build(export: Export) -> Result<(String, &'static str, Vec<u8>), Failure> {
     const BINARY: &str = "application/octet-stream";
     match export {
         Export::Model => {
-            let bytes = session::model()?
-                .to_bytes()
-                .await
-                .map_err(|error| error.to_string())?;
+            let bytes = session::model()?.to_bytes().await?;
             Ok(("netsentry-model.safetensors".to_owned(), BINARY, bytes))
         }
         Export::Agent => {
             let agent = session::agent()?;
-            let bytes = agent.to_bytes().await.map_err(|error| error.to_string())?;
+            let bytes = agent.to_bytes().await?;
             let name = format!(
                 "netsentry-agent-{}.safetensors",
-                agent.meta.algorithm.name().to_lowercase()
+                agent.meta.plan.algorithm.name().to_lowercase()
             );
             Ok((name, BINARY, bytes))
         }
@@ -63,15 +46,16 @@ async fn build(export: Export) -> Result<(String, &'static str, Vec<u8>), String
             let dataset = session::dataset()?;
             let device = session::device().await;
             let mut bytes = Vec::new();
-            write_scored(&model, &dataset, &device, SCORED_TOP, &mut bytes).await?;
+            write_scored(&model, &dataset, &device, DEFAULT_TOP, &mut bytes).await?;
             Ok(("netsentry-scored-flows.csv".to_owned(), "text/csv", bytes))
         }
     }
 }
 
 /// Posts `bytes` to the page as `[name, Blob]`.
-fn post_file(name: &str, kind: &str, bytes: &[u8]) -> Result<(), String> {
-    let describe = |error: JsValue| format!("could not hand {name} to the page: {error:?}");
+fn post_file(name: &str, kind: &str, bytes: &[u8]) -> Result<(), JobError> {
+    let describe =
+        |error: JsValue| JobError::browser(format!("could not hand {name} to the page"), &error);
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(kind);
@@ -89,7 +73,7 @@ pub async fn import(file: web_sys::File, reply: impl Fn(&FromWorker)) {
     let name = file.name();
     let imported = match read(&file).await {
         Ok(bytes) => keep(&bytes).await,
-        Err(error) => Err(error),
+        Err(error) => Err(error.into()),
     };
     let what = match imported {
         Ok(what) => what,
@@ -120,40 +104,39 @@ pub async fn score_kept(reply: &impl Fn(&FromWorker)) {
     }
     match training::evaluate_model().await {
         Ok(results) => reply(&FromWorker::Evaluated(results)),
-        Err(error) => reply(&FromWorker::TrainFailed(error)),
+        Err(error) => reply(&FromWorker::TrainFailed(error.to_string())),
     }
     if session::agent().is_ok() {
         match agent_job::assess_kept().await {
             Ok(results) => reply(&FromWorker::AgentCompared(results)),
-            Err(error) => reply(&FromWorker::AgentFailed(error)),
+            Err(error) => reply(&FromWorker::AgentFailed(error.to_string())),
         }
     }
 }
 
-async fn read(file: &web_sys::File) -> Result<Vec<u8>, String> {
+async fn read(file: &web_sys::File) -> Result<Vec<u8>, JobError> {
     let buffer = JsFuture::from(file.array_buffer())
         .await
-        .map_err(|error| format!("could not be read: {error:?}"))?;
+        .map_err(|error| JobError::browser("could not be read", &error))?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
 /// Keeps the agent (and its model) or the model in `bytes`; says which.
-async fn keep(bytes: &[u8]) -> Result<String, String> {
+async fn keep(bytes: &[u8]) -> Result<String, Failure> {
     let device = session::device().await;
     match SavedAgent::from_bytes(bytes, &device) {
         Ok(agent) => {
             let what = format!(
                 "a {} agent ({} episodes) with its model",
-                agent.meta.algorithm.name(),
-                agent.meta.episodes
+                agent.meta.plan.algorithm.name(),
+                agent.meta.episodes_trained
             );
             session::keep_model(agent.model.clone());
             session::keep_agent(agent);
             Ok(what)
         }
         Err(ModelFileError::NoAgent) => {
-            let model =
-                SavedModel::from_bytes(bytes, &device).map_err(|error| error.to_string())?;
+            let model = SavedModel::from_bytes(bytes, &device)?;
             let what = format!(
                 "a model ({} features, threshold {:.4})",
                 model.meta.scaler.features.len(),
@@ -162,18 +145,14 @@ async fn keep(bytes: &[u8]) -> Result<String, String> {
             session::keep_model(model);
             Ok(what)
         }
-        Err(error) => Err(error.to_string()),
+        Err(error) => Err(error.into()),
     }
 }
 
 /// Moves the kept model and agent onto `device` (after the user picked another backend), through
 /// their file bytes: the weights are read asynchronously, as WebGPU requires.
-pub async fn move_kept(device: &burn::prelude::Device) -> Result<(), String> {
-    let moved = |error: ModelFileError| {
-        format!(
-            "could not move the trained model to the new backend: {error}; train it again there"
-        )
-    };
+pub async fn move_kept(device: &burn::prelude::Device) -> Result<(), Failure> {
+    let moved = |error: ModelFileError| JobError::Moved(error);
     let agent = session::agent().ok();
     if let Some(agent) = agent {
         let bytes = agent.to_bytes().await.map_err(moved)?;

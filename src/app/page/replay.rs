@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use super::protocol::{AgentResults, Explanation, ReplayFlow};
+use super::client::{Event, WorkerClient};
+use super::controls::{Panel, table_head};
+use crate::app::protocol::{Explanation, FromWorker, ToWorker};
+use crate::rl::run::{Assessment, ReplayFlow};
 
 /// Time between replay ticks.
 const TICK: Duration = Duration::from_millis(100);
@@ -44,7 +47,7 @@ impl Speed {
 
 /// The explanation asked for last.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub enum ExplainView {
+enum ExplainView {
     /// None asked for yet.
     #[default]
     Nothing,
@@ -79,13 +82,36 @@ impl Counters {
     }
 }
 
-/// The replay panel, shown once an agent is compared. `on_explain` asks for a row's explanation.
+/// The agent's assessment to replay (none while an agent trains or after a new autoencoder), and
+/// the explanation asked for last, as the worker's messages tell them.
+fn follow(results: RwSignal<Option<Assessment>>, explanation: RwSignal<ExplainView>, event: Event) {
+    match event {
+        Event::Sent(ToWorker::Train { .. }) => {
+            results.set(None);
+            explanation.set(ExplainView::Nothing);
+        }
+        Event::Sent(ToWorker::TrainAgent(_)) => results.set(None),
+        Event::Reply(FromWorker::AgentCompared(assessment)) => {
+            results.set(Some(assessment.clone()))
+        }
+        Event::Sent(ToWorker::Explain { row }) => explanation.set(ExplainView::Waiting(*row)),
+        Event::Reply(FromWorker::Explained(answer)) => explanation.set(match answer {
+            Ok(explanation) => ExplainView::Ready(explanation.clone()),
+            Err(error) => ExplainView::Failed(error.clone()),
+        }),
+        _ => {}
+    }
+}
+
+/// The replay panel, shown once an agent is compared; clicking a flow asks the worker for its
+/// explanation.
 #[component]
-pub fn Replay(
-    results: Memo<Option<AgentResults>>,
-    explanation: ReadSignal<ExplainView>,
-    on_explain: Callback<u32>,
-) -> impl IntoView {
+pub fn Replay() -> impl IntoView {
+    let client = WorkerClient::expect();
+    let results = RwSignal::new(None::<Assessment>);
+    let explanation = RwSignal::new(ExplainView::Nothing);
+    client.listen(move |event| follow(results, explanation, event));
+    let on_explain = Callback::new(move |row| client.send(ToWorker::Explain { row }));
     let speed = RwSignal::new(Speed::One);
     let position = RwSignal::new(0usize);
     let fraction = StoredValue::new(0.0f64);
@@ -118,7 +144,7 @@ pub fn Replay(
                     .iter()
                     .rev()
                     .cloned()
-                    .map(|flow| (flow, results.threshold))
+                    .map(|flow| (flow, results.comparison.model_threshold.value()))
                     .collect()
             })
         })
@@ -155,11 +181,7 @@ pub fn Replay(
         }
     };
     view! {
-        <section class="panel" aria-labelledby="replay-title">
-            <h2 id="replay-title">"Live replay"</h2>
-            <p class="explain">
-                "Held-out flows the agent never trained on, one after another: the bar is the anomaly score (its middle is the autoencoder's threshold), then the agent's decision and whether it was right. Click a flow to see which features made its score."
-            </p>
+        <Panel id="replay" title="Live replay" explain="Held-out flows the agent never trained on, one after another: the bar is the anomaly score (its middle is the autoencoder's threshold), then the agent's decision and whether it was right. Click a flow to see which features made its score.">
             {move || {
                 if results.with(Option::is_none) {
                     view! { <p>"Train an agent to replay its decisions."</p> }.into_any()
@@ -185,7 +207,7 @@ pub fn Replay(
                 }
             }}
             {move || explanation_view(explanation.get())}
-        </section>
+        </Panel>
     }
 }
 
@@ -256,14 +278,7 @@ fn explanation_view(explanation: ExplainView) -> impl IntoView {
                     </h3>
                     <table>
                         <caption>"The features the autoencoder rebuilt worst, in the flow's own units"</caption>
-                        <thead>
-                            <tr>
-                                <th scope="col">"Feature"</th>
-                                <th scope="col">"Observed"</th>
-                                <th scope="col">"Rebuilt"</th>
-                                <th scope="col">"Weighted squared error"</th>
-                            </tr>
-                        </thead>
+                        {table_head(&["Feature", "Observed", "Rebuilt", "Weighted squared error"])}
                         <tbody>{rows}</tbody>
                     </table>
                 </div>

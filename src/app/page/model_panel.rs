@@ -5,8 +5,10 @@
 use leptos::prelude::*;
 
 use super::charts::{Scale, Series, histogram_chart, line_chart, range_of};
-use super::controls::{NumberField, RunButton};
-use super::protocol::ModelResults;
+use super::client::{Event, WorkerClient};
+use super::controls::{Choice, Panel, RunButton, error_line, field_of, table_head};
+use super::job::{Job, JobView};
+use crate::app::protocol::{FromWorker, ModelResults, ToWorker};
 use crate::metrics::confusion::CostMatrix;
 use crate::metrics::evaluation::Evaluation;
 use crate::metrics::histogram::ScoreHistogram;
@@ -16,53 +18,57 @@ use crate::model::config::ModelKind;
 use crate::model::fit::FitOptions;
 use crate::model::train::{Finish, TrainProgress};
 
-/// Where training stands.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct TrainView {
-    /// The latest progress.
-    pub progress: Option<TrainProgress>,
-    /// The results once training ended.
-    pub results: Option<ModelResults>,
-    /// The message if training failed.
-    pub error: Option<String>,
-    /// Whether training runs.
-    pub running: bool,
-    /// Whether it is paused.
-    pub paused: bool,
+/// Where training stands: the latest progress, then the results on held-out flows.
+pub type TrainView = JobView<Option<TrainProgress>, ModelResults>;
+
+/// Follows the autoencoder's training through the worker.
+fn follow(view: &mut TrainView, event: Event) {
+    match event {
+        Event::Sent(ToWorker::Train { .. }) => *view = TrainView::started(None),
+        Event::Reply(FromWorker::Training(progress)) => view.progress = Some(progress.clone()),
+        Event::Reply(FromWorker::Evaluated(results)) => view.end(Ok(results)),
+        Event::Reply(FromWorker::TrainFailed(error)) => view.end(Err(error)),
+        _ => {}
+    }
 }
 
-/// The panel. `on_train` starts training with the chosen options; `on_stop` asks the worker to
-/// stop (the best weights so far are kept and evaluated); `on_pause` pauses or resumes it.
+/// The panel: Train sends the chosen options to the worker; Stop asks it to stop (the best
+/// weights so far are kept and evaluated); Pause pauses or resumes it. Train waits while the
+/// agent trains.
 #[component]
-pub fn ModelPanel(
-    view: ReadSignal<TrainView>,
-    on_train: Callback<FitOptions>,
-    on_stop: Callback<()>,
-    on_pause: Callback<bool>,
-    /// Whether another job (the agent's training) runs in the worker.
-    busy: Signal<bool>,
-) -> impl IntoView {
+pub fn ModelPanel() -> impl IntoView {
+    let client = WorkerClient::expect();
+    let Job {
+        view,
+        running,
+        paused,
+    } = Job::watch(client, follow);
+    let busy = client.running(
+        |request| matches!(request, ToWorker::TrainAgent(_)),
+        |reply| {
+            matches!(
+                reply,
+                FromWorker::AgentCompared(_) | FromWorker::AgentFailed(_)
+            )
+        },
+    );
     let options = RwSignal::new(FitOptions::default());
-    let running = Memo::new(move |_| view.with(|view| view.running));
-    let paused = Memo::new(move |_| view.with(|view| view.paused));
     let progress = Memo::new(move |_| view.with(|view| view.progress.clone()));
     let results = Memo::new(move |_| view.with(|view| view.results.clone()));
     view! {
-        <section class="panel" aria-labelledby="model-title">
-            <h2 id="model-title">"Autoencoder"</h2>
-            <p class="explain">
-                "A network learns to squeeze benign flows through a narrow code and rebuild them. Flows it rebuilds badly are unusual: their reconstruction error is the anomaly score."
-            </p>
+        <Panel id="model" title="Autoencoder" explain="A network learns to squeeze benign flows through a narrow code and rebuild them. Flows it rebuilds badly are unusual: their reconstruction error is the anomaly score.">
             <Settings options=options disabled=running />
             <RunButton
                 running=running
                 paused=paused
                 testid="train-ae"
                 pause_testid="pause-ae"
-                on_start=Callback::new(move |()| on_train.run(options.get_untracked()))
-                on_stop=on_stop
-                on_pause=on_pause
-                busy=busy
+                on_start=Callback::new(move |()| {
+                    client.send(ToWorker::Train { options: options.get_untracked() })
+                })
+                on_stop=Callback::new(move |()| client.send(ToWorker::Stop))
+                on_pause=Callback::new(move |paused| client.send(ToWorker::Pause(paused)))
+                busy=Signal::derive(move || busy.get())
             />
             <p role="status" data-testid="train-status">
                 {move || {
@@ -71,12 +77,9 @@ pub fn ModelPanel(
                 }}
             </p>
             {move || progress.get().filter(|progress| !progress.history.is_empty()).map(loss_chart)}
-            {move || {
-                view.with(|view| view.error.clone())
-                    .map(|error| view! { <p class="error" role="alert">{error}</p> })
-            }}
+            {move || error_line(view.with(|view| view.error.clone()))}
             {move || results.get().map(|results| view! { <Results results=results /> })}
-        </section>
+        </Panel>
     }
 }
 
@@ -86,70 +89,35 @@ fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoVie
     view! {
         <fieldset class="settings" prop:disabled=move || disabled.get()>
             <legend>"Model"</legend>
-            <label>
-                "Kind "
-                <select
-                    data-testid="model-kind"
-                    on:change=move |event| {
-                        let kind = if event_target_value(&event) == "vae" {
-                            ModelKind::Vae
-                        } else {
-                            ModelKind::Autoencoder
-                        };
-                        options.update(|options| options.model.kind = kind);
-                    }
-                >
-                    <option value="ae" selected=true>"Autoencoder"</option>
-                    <option value="vae">"Variational autoencoder"</option>
-                </select>
-            </label>
-            <label>
-                "Threshold "
-                <select
-                    data-testid="threshold-rule"
-                    on:change=move |event| {
-                        let rule = match event_target_value(&event).as_str() {
-                            "cost" => ThresholdRule::MinCost(CostMatrix::default()),
-                            "f1" => ThresholdRule::MaxF1,
-                            _ => ThresholdRule::default(),
-                        };
-                        options.update(|options| options.threshold_rule = rule);
-                    }
-                >
-                    <option value="p99" selected=true>
-                        "Benign 99th percentile (needs no attack labels)"
-                    </option>
-                    <option value="cost">"Least cost on validation flows (1 × FP + 4 × FN)"</option>
-                    <option value="f1">"Best F1 on validation flows"</option>
-                </select>
-            </label>
-            <NumberField
-                label="Epochs"
-                value=Signal::derive(move || options.get().train.epochs as f64)
-                min=1.0
-                max=1000.0
-                on_value=Callback::new(move |epochs: f64| {
-                    options.update(|options| options.train.epochs = epochs as usize)
+            <Choice
+                label="Kind"
+                testid="model-kind"
+                options=&[("ae", "Autoencoder"), ("vae", "Variational autoencoder")]
+                on_choice=Callback::new(move |kind: String| {
+                    let kind = if kind == "vae" { ModelKind::Vae } else { ModelKind::Autoencoder };
+                    options.update(|options| options.model.kind = kind);
                 })
             />
-            <NumberField
-                label="Code size"
-                value=Signal::derive(move || options.get().model.bottleneck as f64)
-                min=1.0
-                max=64.0
-                on_value=Callback::new(move |size: f64| {
-                    options.update(|options| options.model.bottleneck = size as usize)
+            <Choice
+                label="Threshold"
+                testid="threshold-rule"
+                options=&[
+                    ("p99", "Benign 99th percentile (needs no attack labels)"),
+                    ("cost", "Least cost on validation flows (1 × FP + 4 × FN)"),
+                    ("f1", "Best F1 on validation flows"),
+                ]
+                on_choice=Callback::new(move |rule: String| {
+                    let rule = match rule.as_str() {
+                        "cost" => ThresholdRule::MinCost(CostMatrix::default()),
+                        "f1" => ThresholdRule::MaxF1,
+                        _ => ThresholdRule::default(),
+                    };
+                    options.update(|options| options.threshold_rule = rule);
                 })
             />
-            <NumberField
-                label="Seed"
-                value=Signal::derive(move || options.get().train.seed as f64)
-                min=0.0
-                max=1e9
-                on_value=Callback::new(move |seed: f64| {
-                    options.update(|options| options.train.seed = seed as u64)
-                })
-            />
+            {field_of(options, ("Epochs", ""), (1.0, 1000.0, 1.0), |o| o.train.epochs as f64, |o, v| o.train.epochs = v as usize)}
+            {field_of(options, ("Code size", ""), (1.0, 64.0, 1.0), |o| o.model.bottleneck as f64, |o, v| o.model.bottleneck = v as usize)}
+            {field_of(options, ("Seed", ""), (0.0, 1e9, 1.0), |o| o.train.seed as f64, |o, v| o.train.seed = v as u64)}
         </fieldset>
     }
 }
@@ -261,13 +229,7 @@ fn Results(results: ModelResults) -> impl IntoView {
             <ThresholdExplorer histogram=histogram rule=threshold_rule.clone() />
             <table>
                 <caption>{format!("Flagged at the model's threshold ({threshold_rule}), per family")}</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Family"</th>
-                        <th scope="col">"Flows"</th>
-                        <th scope="col">"Flagged"</th>
-                    </tr>
-                </thead>
+                {table_head(&["Family", "Flows", "Flagged"])}
                 <tbody>{families}</tbody>
             </table>
         </div>

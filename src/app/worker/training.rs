@@ -4,33 +4,31 @@
 //! the CPU from the last epoch's weights; then the model is kept for the agent and evaluated on
 //! the flows it did not train or tune on.
 
-use super::protocol::{Explanation, FromWorker, ModelResults};
+use super::error::{Failure, JobError};
 use super::session;
+use crate::app::protocol::{Explanation, FromWorker, ModelResults};
 use crate::metrics::histogram::ScoreHistogram;
 use crate::model::backend::{self, BackendInfo, BackendPreference, Selected};
 use crate::model::fit::{self, FitOptions};
 use crate::model::held_out::{evaluate_rows, rows_to_evaluate, score_rows};
-use crate::model::score::explain as explain_row;
+use crate::model::score::{ScoreError, explain as explain_row};
 use crate::model::train::{Checkpoint, TrainError};
 
 /// Mini-batches per training step: about 10 ms on the CPU backend, so Stop is read quickly.
 const BATCHES_PER_STEP: usize = 4;
-/// Least time between progress messages.
-pub const PROGRESS_EVERY_MS: f64 = 100.0;
 
 /// Trains the autoencoder on the kept flows, posting progress, then its evaluation.
 pub async fn train(options: FitOptions, reply: impl Fn(&FromWorker)) {
     if let Err(error) = run(options, &reply).await {
-        reply(&FromWorker::TrainFailed(error));
+        reply(&FromWorker::TrainFailed(error.to_string()));
     }
 }
 
-async fn run(options: FitOptions, reply: &impl Fn(&FromWorker)) -> Result<(), String> {
+async fn run(options: FitOptions, reply: &impl Fn(&FromWorker)) -> Result<(), Failure> {
     let dataset = session::dataset()?;
     let mut backend = session::backend().await;
     session::clear_stop();
-    let (plan, mut trainer) =
-        fit::start(&backend.device, &dataset, &options).map_err(|error| error.to_string())?;
+    let (plan, mut trainer) = fit::start(&backend.device, &dataset, &options)?;
     // On a GPU, the weights are copied to host memory after each epoch, to go on from on the CPU
     // if the device is lost.
     let mut checkpoint: Option<Checkpoint> = None;
@@ -41,14 +39,8 @@ async fn run(options: FitOptions, reply: &impl Fn(&FromWorker)) -> Result<(), St
             Err(TrainError::Read(lost)) if backend.info.is_gpu() => {
                 backend = on_the_cpu(&lost, checkpoint.as_ref(), reply).await;
                 match &checkpoint {
-                    Some(checkpoint) => trainer
-                        .resume_on(&backend.device, checkpoint)
-                        .map_err(|error| error.to_string())?,
-                    None => {
-                        trainer = fit::start(&backend.device, &dataset, &options)
-                            .map_err(|error| error.to_string())?
-                            .1;
-                    }
+                    Some(checkpoint) => trainer.resume_on(&backend.device, checkpoint)?,
+                    None => trainer = fit::start(&backend.device, &dataset, &options)?.1,
                 }
                 continue;
             }
@@ -58,12 +50,12 @@ async fn run(options: FitOptions, reply: &impl Fn(&FromWorker)) -> Result<(), St
                 reply(&FromWorker::TrainFailed(error.to_string()));
                 break;
             }
-            Err(error) => return Err(error.to_string()),
+            Err(error) => return Err(error.into()),
         };
         let done = progress.finished.is_some();
         let stopping = session::stopping();
         let epochs = progress.history.len();
-        if done || stopping || session::due(last_sent, PROGRESS_EVERY_MS) {
+        if done || stopping || session::due(last_sent) {
             reply(&FromWorker::Training(progress));
             last_sent = Some(web_time::Instant::now());
         }
@@ -106,11 +98,11 @@ async fn on_the_cpu(
 }
 
 /// The kept model measured on the kept flows it did not train or tune on.
-pub async fn evaluate_model() -> Result<ModelResults, String> {
+pub async fn evaluate_model() -> Result<ModelResults, Failure> {
     let dataset = session::dataset()?;
     let model = session::model()?;
     let device = session::device().await;
-    let (rows, _) = rows_to_evaluate(&model, &dataset, false)?;
+    let (rows, _) = rows_to_evaluate(&model, &dataset, false).map_err(ScoreError::from)?;
     let (evaluation, scores) = evaluate_rows(&model, &dataset, &rows, &device).await?;
     let families = dataset.label_families();
     let is_attack: Vec<bool> = rows
@@ -128,15 +120,16 @@ pub async fn evaluate_model() -> Result<ModelResults, String> {
 const EXPLAIN_TOP: usize = 8;
 
 /// Why flow `row` of the kept flows scored as it did under the kept model.
-pub async fn explain(row: u32) -> Result<Explanation, String> {
+pub async fn explain(row: u32) -> Result<Explanation, Failure> {
     let dataset = session::dataset()?;
     let model = session::model()?;
     let device = session::device().await;
     if row as usize >= dataset.rows() {
-        return Err(format!(
-            "flow {row} is not in the loaded data ({} flows): other flows were loaded since this replay started; train the agent again to replay them",
-            dataset.rows()
-        ));
+        return Err(JobError::NoSuchFlow {
+            row,
+            rows: dataset.rows(),
+        }
+        .into());
     }
     let meta = &model.meta;
     let deviations = explain_row(

@@ -3,11 +3,13 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::thread::LocalKey;
 
 use burn::prelude::Device;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use super::error::JobError;
 use crate::data::dataset::Dataset;
 use crate::model::backend::{self, BackendPreference, Selected};
 use crate::model::saved::SavedModel;
@@ -17,20 +19,33 @@ thread_local! {
     static DATASET: RefCell<Option<Rc<Dataset>>> = const { RefCell::new(None) };
     static BACKEND: RefCell<Option<Selected>> = const { RefCell::new(None) };
     static MODEL: RefCell<Option<Rc<SavedModel>>> = const { RefCell::new(None) };
+    static AGENT: RefCell<Option<Rc<SavedAgent>>> = const { RefCell::new(None) };
     static STOP: Cell<bool> = const { Cell::new(false) };
     static PAUSED: Cell<bool> = const { Cell::new(false) };
 }
 
+/// A kept thing, shared with the jobs that use it.
+type Slot<T> = LocalKey<RefCell<Option<Rc<T>>>>;
+
+/// Puts `value` in `slot` (or empties it).
+fn put<T>(slot: &'static Slot<T>, value: Option<T>) {
+    slot.with(|held| *held.borrow_mut() = value.map(Rc::new));
+}
+
+/// What `slot` holds, or [`JobError::Missing`] saying what to do (`missing`).
+fn get<T>(slot: &'static Slot<T>, missing: &'static str) -> Result<Rc<T>, JobError> {
+    slot.with(|held| held.borrow().clone())
+        .ok_or(JobError::Missing(missing))
+}
+
 /// Keeps the flows of a load that worked.
 pub fn keep_dataset(dataset: Dataset) {
-    DATASET.with(|held| *held.borrow_mut() = Some(Rc::new(dataset)));
+    put(&DATASET, Some(dataset));
 }
 
 /// The flows of the last load that worked, or a message saying to load some.
-pub fn dataset() -> Result<Rc<Dataset>, String> {
-    DATASET
-        .with(|held| held.borrow().clone())
-        .ok_or_else(|| "load flows first (your CSV files or the sample)".to_owned())
+pub fn dataset() -> Result<Rc<Dataset>, JobError> {
+    get(&DATASET, "load flows first (your CSV files or the sample)")
 }
 
 /// Keeps the backend the check (or a fallback) chose.
@@ -54,15 +69,16 @@ pub async fn device() -> Device {
 /// Keeps the model trained (or imported) last; the agent and the explanations use it. An agent
 /// kept before learnt from another model's view of the flows, so it is dropped.
 pub fn keep_model(model: SavedModel) {
-    MODEL.with(|held| *held.borrow_mut() = Some(Rc::new(model)));
-    AGENT.with(|held| *held.borrow_mut() = None);
+    put(&MODEL, Some(model));
+    put(&AGENT, None);
 }
 
 /// The model trained or imported last, or a message saying to train one.
-pub fn model() -> Result<Rc<SavedModel>, String> {
-    MODEL
-        .with(|held| held.borrow().clone())
-        .ok_or_else(|| "train the autoencoder first (or import a model file)".to_owned())
+pub fn model() -> Result<Rc<SavedModel>, JobError> {
+    get(
+        &MODEL,
+        "train the autoencoder first (or import a model file)",
+    )
 }
 
 /// Asks the running job to stop after its current step.
@@ -116,24 +132,21 @@ async fn sleep(ms: i32) {
     let _ = JsFuture::from(promise).await;
 }
 
-/// Whether at least `every_ms` passed since `last` (or nothing was sent yet): progress messages
-/// are spaced so the page redraws a few times a second at most.
-pub fn due(last: Option<web_time::Instant>, every_ms: f64) -> bool {
-    last.is_none_or(|sent| sent.elapsed().as_secs_f64() * 1000.0 >= every_ms)
-}
+/// Least time between progress messages.
+const PROGRESS_EVERY_MS: f64 = 100.0;
 
-thread_local! {
-    static AGENT: RefCell<Option<Rc<SavedAgent>>> = const { RefCell::new(None) };
+/// Whether a progress message is due: [`PROGRESS_EVERY_MS`] passed since `last` (or nothing was
+/// sent yet), so the page redraws a few times a second at most.
+pub fn due(last: Option<web_time::Instant>) -> bool {
+    last.is_none_or(|sent| sent.elapsed().as_secs_f64() * 1000.0 >= PROGRESS_EVERY_MS)
 }
 
 /// Keeps the agent trained (or imported) last, with its model, for export.
 pub fn keep_agent(agent: SavedAgent) {
-    AGENT.with(|held| *held.borrow_mut() = Some(Rc::new(agent)));
+    put(&AGENT, Some(agent));
 }
 
 /// The agent trained or imported last, or a message saying to train one.
-pub fn agent() -> Result<Rc<SavedAgent>, String> {
-    AGENT
-        .with(|held| held.borrow().clone())
-        .ok_or_else(|| "train an agent first".to_owned())
+pub fn agent() -> Result<Rc<SavedAgent>, JobError> {
+    get(&AGENT, "train an agent first")
 }

@@ -1,0 +1,172 @@
+//! What the panels share: the panel frame, the Train/Stop button, a labelled number field that
+//! only passes on values in range, and the line that shows an error.
+
+use leptos::prelude::*;
+
+/// A panel of the page: a titled section (`id` names it for assistive technology) with a line
+/// saying what it shows and why, then its `children`.
+#[component]
+pub fn Panel(
+    id: &'static str,
+    title: &'static str,
+    explain: &'static str,
+    children: Children,
+) -> impl IntoView {
+    let heading = format!("{id}-title");
+    view! {
+        <section class="panel" aria-labelledby=heading.clone()>
+            <h2 id=heading>{title}</h2>
+            <p class="explain">{explain}</p>
+            {children()}
+        </section>
+    }
+}
+
+/// A table's header row: one column heading per name.
+pub fn table_head(columns: &'static [&'static str]) -> impl IntoView {
+    let headings = columns
+        .iter()
+        .map(|column| view! { <th scope="col">{*column}</th> })
+        .collect_view();
+    view! {
+        <thead>
+            <tr>{headings}</tr>
+        </thead>
+    }
+}
+
+/// The error of the last attempt, if any, as an alert.
+pub fn error_line(error: Option<String>) -> impl IntoView {
+    error.map(|error| view! { <p class="error" role="alert">{error}</p> })
+}
+
+/// A button reading "Train", or "Stop" while `running`, and while running a second one reading
+/// "Pause" or "Resume"; `on_start`, `on_stop` and `on_pause` (with the new paused state) act on
+/// clicks. Train is disabled while `busy` (another job runs in the worker). Test ids: `testid` and
+/// `pause_testid`.
+#[component]
+pub fn RunButton(
+    running: Memo<bool>,
+    paused: Memo<bool>,
+    testid: &'static str,
+    pause_testid: &'static str,
+    on_start: Callback<()>,
+    on_stop: Callback<()>,
+    on_pause: Callback<bool>,
+    busy: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <div class="buttons">
+            <button
+                type="button"
+                class="action"
+                data-testid=testid
+                prop:disabled=move || busy.get() && !running.get()
+                on:click=move |_| {
+                    if running.get_untracked() { on_stop.run(()) } else { on_start.run(()) }
+                }
+            >
+                {move || if running.get() { "Stop" } else { "Train" }}
+            </button>
+            <Show when=move || running.get()>
+                <button
+                    type="button"
+                    class="speed"
+                    data-testid=pause_testid
+                    aria-pressed=move || paused.get().to_string()
+                    on:click=move |_| on_pause.run(!paused.get_untracked())
+                >
+                    {move || if paused.get() { "Resume" } else { "Pause" }}
+                </button>
+            </Show>
+        </div>
+    }
+}
+
+/// A labelled drop-down of `options` (value, text), the first one chosen at first; the value of
+/// each choice goes to `on_choice`. `disabled` greys it out.
+#[component]
+pub fn Choice(
+    label: &'static str,
+    testid: &'static str,
+    options: &'static [(&'static str, &'static str)],
+    on_choice: Callback<String>,
+    #[prop(optional, into)] disabled: Signal<bool>,
+) -> impl IntoView {
+    let options = options
+        .iter()
+        .enumerate()
+        .map(|(index, (value, text))| view! { <option value=*value selected=index == 0>{*text}</option> })
+        .collect_view();
+    view! {
+        <label>
+            {label} " "
+            <select
+                data-testid=testid
+                prop:disabled=move || disabled.get()
+                on:change=move |event| on_choice.run(event_target_value(&event))
+            >
+                {options}
+            </select>
+        </label>
+    }
+}
+
+/// A [`NumberField`] for one number inside `state`, read with `get` and written with `set`;
+/// `range` is (min, max, step).
+pub fn field_of<T: Send + Sync + 'static>(
+    state: RwSignal<T>,
+    (label, testid): (&'static str, &'static str),
+    range: (f64, f64, f64),
+    get: fn(&T) -> f64,
+    set: fn(&mut T, f64),
+) -> impl IntoView {
+    view! {
+        <NumberField
+            label=label
+            testid=testid
+            value=Signal::derive(move || state.with(get))
+            min=range.0
+            max=range.1
+            step=range.2
+            on_value=Callback::new(move |value| state.update(|state| set(state, value)))
+        />
+    }
+}
+
+/// A labelled number input showing `value`; an edit within `min..=max` (multiples of `step`
+/// where the browser enforces it) goes to `on_value`, anything else is ignored.
+#[component]
+pub fn NumberField(
+    label: &'static str,
+    value: Signal<f64>,
+    min: f64,
+    max: f64,
+    #[prop(default = 1.0)] step: f64,
+    #[prop(optional)] testid: &'static str,
+    on_value: Callback<f64>,
+) -> impl IntoView {
+    view! {
+        <label>
+            {label} " "
+            <input
+                type="number"
+                min=min
+                max=max
+                step=step
+                data-testid=testid
+                prop:value=move || value.get().to_string()
+                on:change=move |event| {
+                    let value = event_target_value(&event)
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|value| (min..=max).contains(value));
+                    if let Some(value) = value {
+                        on_value.run(value);
+                    }
+                }
+            />
+        </label>
+    }
+}

@@ -1,0 +1,66 @@
+//! The page side: a leptos app on the main thread that only draws and asks. Each panel keeps its
+//! own view of the work and reaches the worker through the [`client::WorkerClient`] in context;
+//! [`App`] is the layout.
+
+pub mod agent_panel;
+pub mod backend_panel;
+pub mod charts;
+pub mod client;
+pub mod controls;
+pub mod data_panel;
+pub mod demo;
+pub mod download;
+pub mod job;
+pub mod model_panel;
+pub mod replay;
+pub mod transfer_panel;
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+
+use agent_panel::AgentPanel;
+use backend_panel::{BackendBadge, BackendPanel};
+use client::WorkerClient;
+use data_panel::DataPanel;
+use model_panel::ModelPanel;
+use replay::Replay;
+use transfer_panel::TransferPanel;
+
+/// Mounts the app when the module loads in a page; in the training worker there is no window and
+/// the worker's own entry point runs instead.
+#[wasm_bindgen(start)]
+pub fn start() {
+    if web_sys::window().is_none() {
+        return;
+    }
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+/// The page: masthead, the panels in the order of the work, and the data's attribution.
+#[component]
+fn App() -> impl IntoView {
+    WorkerClient::provide();
+    view! {
+        <header class="masthead">
+            <h1>"NetSentry"</h1>
+            <p class="tagline">
+                "Anomaly detection for network flows, trained in this page. Nothing leaves your machine."
+            </p>
+            <BackendBadge />
+        </header>
+        <main>
+            <DataPanel />
+            <ModelPanel />
+            <AgentPanel />
+            <Replay />
+            <TransferPanel />
+            <BackendPanel />
+        </main>
+        <footer class="attribution">
+            <p>
+                "Flows: CIC-IDS 2017, Canadian Institute for Cybersecurity, University of New Brunswick (Sharafaldin, Habibi Lashkari, Ghorbani, ICISSP 2018); the improved re-extraction by Engelen, Rimmer and Joosen (IEEE SPW 2021)."
+            </p>
+        </footer>
+    }
+}

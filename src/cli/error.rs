@@ -1,0 +1,51 @@
+//! The failures only the command line has (files it reads and writes, the backend check's
+//! verdict); everything else is the core's own typed error, passed on as it is.
+
+use std::path::PathBuf;
+
+use crate::model::saved::ModelFileError;
+
+/// What a command's failure is: a core error (its message names the file, line and column, or
+/// says what to do) or one of [`CliError`]'s; printed after `netsentry: `.
+pub type Failure = Box<dyn std::error::Error>;
+
+/// A failure of the command line's own.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// A file could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// A model or agent file is not one this version reads.
+    #[error("{}: {source}", path.display())]
+    ModelFile {
+        /// The file.
+        path: PathBuf,
+        /// Why it was refused.
+        source: ModelFileError,
+    },
+    /// The backend check ran, but the loss did not fall.
+    #[error(
+        "the loss did not fall in {steps} steps ({first} -> {last}); this backend cannot be trusted to train"
+    )]
+    Untrusted {
+        /// Adam steps run.
+        steps: usize,
+        /// The first loss.
+        first: f32,
+        /// The last loss.
+        last: f32,
+    },
+}

@@ -1,0 +1,85 @@
+//! What every command reads: CSVs (with the ingest summary on stderr), a model file, and the
+//! device chosen by `--backend`.
+
+use std::path::{Path, PathBuf};
+
+use burn::prelude::Device;
+
+use super::error::{CliError, Failure};
+use crate::data::dataset::Dataset;
+use crate::data::ingest::{IngestOptions, ingest_paths};
+use crate::model::backend::{self, BackendPreference};
+use crate::model::saved::SavedModel;
+
+/// Where to compute, spelled the same for every command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendArg {
+    /// A hardware GPU through wgpu (Vulkan, Metal, DirectX, GL) if there is one, else the CPU.
+    Auto,
+    /// Any wgpu adapter, software ones included (slow; for checking the GPU path).
+    #[value(alias = "wgpu")]
+    Gpu,
+    /// burn's CPU backend: deterministic with a seed, and as fast as a GPU for models this small.
+    Cpu,
+}
+
+impl From<BackendArg> for BackendPreference {
+    fn from(value: BackendArg) -> Self {
+        match value {
+            BackendArg::Auto => Self::Auto,
+            BackendArg::Gpu => Self::Gpu,
+            BackendArg::Cpu => Self::Cpu,
+        }
+    }
+}
+
+/// Loads CSVs, printing the ingest summary to stderr; `ports` makes ports and the protocol
+/// number features.
+pub fn load(paths: &[PathBuf], ports: bool) -> Result<Dataset, Failure> {
+    let options = IngestOptions {
+        ports_as_features: ports,
+        keep_duplicates: false,
+    };
+    let (dataset, report) = ingest_paths(paths, options)?;
+    eprintln!(
+        "loaded {} flows ({} read, {} dropped) with {} features from {} file(s)",
+        report.rows,
+        report.rows_read,
+        report.dropped_total(),
+        report.features.len(),
+        report.files.len()
+    );
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(dataset)
+}
+
+/// The device for `backend`, said on stderr.
+pub fn device(backend: BackendArg) -> Device {
+    let selected = pollster::block_on(backend::select(backend.into()));
+    eprintln!("backend: {}", selected.info.label());
+    selected.device
+}
+
+/// Reads a model file (or the model inside an agent file) onto `device`.
+pub fn read_model(path: &Path, device: &Device) -> Result<SavedModel, Failure> {
+    let bytes = std::fs::read(path).map_err(|source| CliError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let model = SavedModel::from_bytes(&bytes, device).map_err(|source| CliError::ModelFile {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(model)
+}
+
+/// Writes `bytes` to `path`.
+pub fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    std::fs::write(path, bytes).map_err(|source| CliError::Write {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(())
+}
