@@ -19,7 +19,8 @@ pub enum BackendArg {
     /// Any wgpu adapter, software ones included (slow; for checking the GPU path).
     #[value(alias = "wgpu")]
     Gpu,
-    /// burn's CPU backend: deterministic with a seed, and as fast as a GPU for models this small.
+    /// burn's CPU backend: the same numbers for the same seed (the default of every command but
+    /// `backends`).
     Cpu,
 }
 

@@ -235,8 +235,8 @@ impl WorkerClient {
 
     /// Calls `listener` with every request sent and every reply from now on.
     pub fn listen(&self, listener: impl Fn(Event) + 'static) {
-        self.listeners
-            .with_value(|listeners| listeners.borrow_mut().push(Rc::new(listener)));
+        let listeners = self.listeners.get_value();
+        listeners.borrow_mut().push(Rc::new(listener));
     }
 
     /// A signal that is true from a request `starts` matches until a reply `ends` matches: a job
@@ -256,8 +256,7 @@ impl WorkerClient {
     }
 
     fn deliver_event(&self, event: Event) {
-        self.listeners
-            .with_value(|listeners| dispatch(listeners, event));
+        dispatch(&self.listeners.get_value(), event);
     }
 }
 

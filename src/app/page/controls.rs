@@ -96,7 +96,10 @@ pub fn Choice(
     let options = options
         .iter()
         .enumerate()
-        .map(|(index, (value, text))| view! { <option value=*value selected=index == 0>{*text}</option> })
+        .map(|(index, (value, text))| {
+            let first = index == 0;
+            view! { <option value={*value} selected=first>{*text}</option> }
+        })
         .collect_view();
     view! {
         <label>

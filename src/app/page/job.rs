@@ -57,7 +57,6 @@ impl<P: Default, R> JobView<P, R> {
 }
 
 /// The signals a job's panel draws from.
-#[derive(Clone, Copy)]
 pub struct Job<P: Send + Sync + 'static, R: Send + Sync + 'static> {
     /// The whole view.
     pub view: ReadSignal<JobView<P, R>>,
