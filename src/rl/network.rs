@@ -55,11 +55,12 @@ impl AgentNetwork {
     /// Action outputs `[rows, actions]` and state values `[rows]` (zeros without a value head).
     pub fn actions_and_values(&self, observations: Tensor<2>) -> (Tensor<2>, Tensor<1>) {
         let hidden = self.trunk(observations);
+        let actions = self.actions.forward(hidden.clone());
         let values = match &self.value {
-            Some(value) => value.forward(hidden.clone()).squeeze_dim(1),
+            Some(value) => value.forward(hidden).squeeze_dim(1),
             None => Tensor::zeros([hidden.dims()[0]], &hidden.device()),
         };
-        (self.actions.forward(hidden), values)
+        (actions, values)
     }
 
     /// The greedy action (the larger output) for each row of `observations` (row-major, `width`
