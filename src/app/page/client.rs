@@ -173,7 +173,10 @@ pub enum Event<'a> {
 }
 
 /// Everything that hears the worker.
-type Listeners = Rc<RefCell<Vec<Rc<dyn Fn(Event)>>>>;
+type Listeners = Rc<RefCell<Vec<Listener>>>;
+
+/// One subscriber to the client's events.
+type Listener = Rc<dyn Fn(Event)>;
 
 /// The page's client of the worker, shared through leptos context: panels send requests with it
 /// and listen to what happens.
@@ -262,7 +265,7 @@ impl WorkerClient {
 
 /// Calls each listener with `event`; a listener may send (and so dispatch) in turn.
 fn dispatch(listeners: &Listeners, event: Event) {
-    let listeners: Vec<Rc<dyn Fn(Event)>> = listeners.borrow().clone();
+    let listeners: Vec<Listener> = listeners.borrow().clone();
     for listener in listeners {
         listener(event);
     }

@@ -13,8 +13,9 @@ pub fn Panel(
     children: Children,
 ) -> impl IntoView {
     let heading = format!("{id}-title");
+    let labelled_by = heading.clone();
     view! {
-        <section class="panel" aria-labelledby=heading.clone()>
+        <section class="panel" aria-labelledby=labelled_by>
             <h2 id=heading>{title}</h2>
             <p class="explain">{explain}</p>
             {children()}

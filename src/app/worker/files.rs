@@ -12,7 +12,7 @@ use super::{session, transfer};
 use crate::app::protocol::{FileProgress, FromWorker};
 use crate::data::dataset::Dataset;
 use crate::data::error::{ErrorKind, IngestError};
-use crate::data::ingest::{Ingest, IngestOptions, Progress};
+use crate::data::ingest::{Ingest, IngestOptions};
 use crate::data::report::IngestReport;
 
 /// Bytes read per slice: large enough to keep the parser busy, small enough to report progress
