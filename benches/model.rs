@@ -63,7 +63,7 @@ fn main() {
             .collect();
         let started = Instant::now();
         let scored = pollster::block_on(score(
-            &model.network,
+            &model.detector,
             &device,
             &repeated,
             &model.meta.error_weights,

@@ -167,6 +167,9 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   const modelSeconds = (Date.now() - started) / 1000;
   const value = Number(await auc.textContent());
   assert.ok(value > 0.9 && value <= 1, `ROC-AUC ${value}`);
+  // The detection rate at 0.1 %, 1 % and 5 % false positives stands beside it.
+  const budgets = await page.getByTestId("tpr-at-fpr").locator("tbody td:first-child").allTextContents();
+  assert.deepEqual(budgets, ["≤ 0.1 %", "≤ 1 %", "≤ 5 %"]);
   assert.match(await page.getByTestId("train-status").textContent(), /^done/);
   assert.equal((await page.getByTestId("train-ae").textContent()).trim(), "Train");
 
@@ -246,6 +249,35 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   assert.deepEqual(longTasks, [], `main-thread tasks over 50 ms (ms): ${longTasks}`);
   console.log(`first model scored after ${modelSeconds.toFixed(1)} s, agent compared after ${agentSeconds.toFixed(1)} s (from clicking Load sample)`);
   console.log(`main-thread tasks over 50 ms while training: ${JSON.stringify(longTasks)}`);
+  await page.close();
+});
+
+test("the classic peers train beside the autoencoder and the comparison lines them up", async () => {
+  const { page, problems } = await open({ width: 1280, height: 800 });
+  await page.getByTestId("load-sample").click();
+  await page.getByTestId("ingest-summary").waitFor({ timeout: 60_000 });
+  const compared = page.getByTestId("detector-comparison").locator("tbody tr");
+  await page.getByTestId("train-ae").click();
+  await compared.first().waitFor({ timeout: 120_000 });
+  for (const [kind, rows] of [["knn", 2], ["iforest", 3], ["pca", 4]]) {
+    await page.getByTestId("model-kind").selectOption(kind);
+    await page.getByTestId("train-ae").click();
+    await page.waitForFunction(
+      (rows) => document.querySelectorAll('[data-testid="detector-comparison"] tbody tr').length === rows,
+      rows,
+      { timeout: 60_000 },
+    );
+  }
+  const names = await compared.locator("th").allTextContents();
+  assert.deepEqual(names, ["Autoencoder", "kNN distance", "Isolation Forest", "PCA reconstruction"]);
+  for (const row of await compared.all()) {
+    const auc = Number(await row.locator("td").first().textContent());
+    assert.ok(auc > 0.5 && auc <= 1, `ROC-AUC ${auc}`);
+  }
+  assert.equal(await page.locator(".roc-overlay polyline").count(), 4);
+  assert.match(await page.getByTestId("train-status").textContent(), /^done: fitted in one pass/);
+  await page.screenshot({ path: `${SCREENSHOTS}detectors-1280.png`, fullPage: true });
+  assert.deepEqual(problems, []);
   await page.close();
 });
 

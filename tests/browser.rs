@@ -168,13 +168,14 @@ async fn train_save_load_score(device: &burn::prelude::Device, epochs: usize, ba
     let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
     let matrix = loaded.meta.scaler.transform(&dataset, &rows).unwrap();
     let scored = score(
-        &loaded.network,
+        &loaded.detector,
         device,
         &matrix,
         &loaded.meta.error_weights,
         ScoreOptions {
             errors: true,
             latent: true,
+            reconstruction: false,
         },
     )
     .await
@@ -415,6 +416,9 @@ async fn the_threshold_slider_updates_the_decisions_it_reads_from_the_histogram(
     use netsentry::app::protocol::{FromWorker, ModelResults};
     use netsentry::metrics::evaluation::evaluate;
     use netsentry::metrics::histogram::ScoreHistogram;
+    use netsentry::model::config::ModelKind;
+    use std::cell::Cell;
+    use std::rc::Rc;
     use wasm_bindgen::JsCast;
 
     // Four benign flows scoring 1–4 and four attacks scoring 3–6; the model's threshold is 4.5.
@@ -423,6 +427,7 @@ async fn the_threshold_slider_updates_the_decisions_it_reads_from_the_histogram(
     let names = vec!["BENIGN".to_owned(), "DDoS".to_owned()];
     let attack: Vec<bool> = labels.iter().map(|&label| label == 1).collect();
     let results = ModelResults {
+        kind: ModelKind::Autoencoder,
         evaluation: evaluate(&scores, &labels, &names, 4.5),
         histogram: ScoreHistogram::new(&scores, &attack, 4.5),
         threshold_rule: "benign 99th percentile of validation scores".to_owned(),
@@ -431,11 +436,17 @@ async fn the_threshold_slider_updates_the_decisions_it_reads_from_the_histogram(
     let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
     document.body().unwrap().append_child(&host).unwrap();
     // The panel hears the evaluation from the worker client; the test plays the worker.
-    let _mounted = leptos::mount::mount_to(host.clone(), move || {
-        let client = WorkerClient::provide_detached("the test plays the worker");
-        let panel = view! { <ModelPanel /> };
-        client.deliver(&FromWorker::Evaluated(results.clone()));
-        panel
+    let mounted_client = Rc::new(Cell::new(None));
+    let _mounted = leptos::mount::mount_to(host.clone(), {
+        let results = results.clone();
+        let mounted_client = Rc::clone(&mounted_client);
+        move || {
+            let client = WorkerClient::provide_detached("the test plays the worker");
+            let panel = view! { <ModelPanel /> };
+            client.deliver(&FromWorker::Evaluated(results.clone()));
+            mounted_client.set(Some(client));
+            panel
+        }
     });
     sleep(0).await;
     let text = |selector: &str| {
@@ -446,6 +457,12 @@ async fn the_threshold_slider_updates_the_decisions_it_reads_from_the_histogram(
             .unwrap()
     };
     assert_eq!(text("[data-testid=roc-auc]"), "0.9062");
+    // Within each false-positive budget the best threshold is 5: three of four attacks, no
+    // benign flow.
+    assert_eq!(
+        text("[data-testid=tpr-at-fpr] tbody"),
+        "≤ 0.1 %75.0 %0.00 %≤ 1 %75.0 %0.00 %≤ 5 %75.0 %0.00 %"
+    );
     // At the model's threshold: attacks 5, 5.5, 6 flagged, none of the benign flows.
     assert_eq!(
         text("[data-testid=threshold-readout]"),
@@ -470,6 +487,39 @@ async fn the_threshold_slider_updates_the_decisions_it_reads_from_the_histogram(
         text(".confusion").contains("Attack40Benign40"),
         "{}",
         text(".confusion")
+    );
+
+    // A second kind of detector joins the comparison; the same kind again replaces its row.
+    let rows = || {
+        host.query_selector_all("[data-testid=detector-comparison] tbody tr")
+            .unwrap()
+            .length()
+    };
+    assert_eq!(rows(), 1);
+    let client = mounted_client.get().expect("mounted");
+    let knn = ModelResults {
+        kind: ModelKind::Knn,
+        evaluation: evaluate(
+            &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0],
+            &labels,
+            &names,
+            4.5,
+        ),
+        ..results.clone()
+    };
+    client.deliver(&FromWorker::Evaluated(knn.clone()));
+    client.deliver(&FromWorker::Evaluated(knn));
+    sleep(0).await;
+    assert_eq!(rows(), 2);
+    assert_eq!(
+        text("[data-testid=detector-comparison] tbody"),
+        "Autoencoder0.90620.916775.0 %75.0 %75.0 %kNN distance1.00001.0000100.0 %100.0 %100.0 %"
+    );
+    assert_eq!(
+        host.query_selector_all(".roc-overlay polyline")
+            .unwrap()
+            .length(),
+        2
     );
 }
 

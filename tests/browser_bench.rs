@@ -137,7 +137,7 @@ async fn autoencoder_throughput() {
         let matrix = model.meta.scaler.transform(&dataset, &rows).unwrap();
         let started = Instant::now();
         score(
-            &model.network,
+            &model.detector,
             &selected.device,
             &matrix,
             &model.meta.error_weights,

@@ -181,6 +181,23 @@ fn train_eval_and_score_an_autoencoder() {
     ] {
         assert!(json.get(key).is_some(), "no {key} in {json}");
     }
+    // The operating points at 0.1 %, 1 % and 5 % false positives, each within its budget, the
+    // detection rate never falling as the budget grows.
+    let points = json["tpr_at_fpr"].as_array().expect("tpr_at_fpr");
+    let budgets: Vec<f64> = points
+        .iter()
+        .map(|p| p["max_fpr"].as_f64().unwrap())
+        .collect();
+    assert_eq!(budgets, [0.001, 0.01, 0.05]);
+    for pair in points.windows(2) {
+        assert!(
+            pair[0]["tpr"].as_f64() <= pair[1]["tpr"].as_f64(),
+            "{pair:?}"
+        );
+    }
+    for point in points {
+        assert!(point["fpr"].as_f64().unwrap() <= point["max_fpr"].as_f64().unwrap());
+    }
     // The benign flows the model trained and was tuned on (about 75 % of the 2,498 left after
     // two duplicates) are left out; every Portscan flow is scored.
     let benign = json["per_label"]["BENIGN"]["rows"].as_u64().unwrap();
@@ -308,5 +325,63 @@ fn agent_compares_with_the_best_threshold_and_reports_an_unseen_family() {
     ]);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("not an attack family: benign"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_classic_peer_trains_evaluates_and_scores_like_the_autoencoder() {
+    let dir = scratch("peer");
+    let model = dir.join("iforest.safetensors");
+    let model = model.to_str().unwrap();
+    let output = netsentry(&[
+        "train",
+        "--model",
+        "iforest",
+        "--trees",
+        "50",
+        "--out",
+        model,
+        &improved("BENIGN_2500.csv"),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("fitting a iforest on the benign flows"),
+        "{stderr}"
+    );
+
+    let output = netsentry(&[
+        "eval",
+        "--json",
+        model,
+        &improved("BENIGN_2500.csv"),
+        &improved("Portscan_2500.csv"),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(json["roc_auc"].as_f64().unwrap() > 0.8, "{json}");
+    assert_eq!(json["tpr_at_fpr"].as_array().unwrap().len(), 3);
+
+    // The forest names no features: the deviation columns stay empty.
+    let scored = dir.join("scored.csv");
+    let output = netsentry(&[
+        "score",
+        "--out",
+        scored.to_str().unwrap(),
+        model,
+        &improved("Portscan_2500.csv"),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = std::fs::read_to_string(&scored).unwrap();
+    let first = text.lines().nth(1).unwrap();
+    assert!(first.ends_with(",,,,,,,,,"), "{first}");
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -68,7 +68,7 @@ fn scores(model: &SavedModel, dataset: &Dataset) -> Vec<f32> {
     let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
     let matrix = model.meta.scaler.transform(dataset, &rows).unwrap();
     block_on(score(
-        &model.network,
+        &model.detector,
         &Device::flex(),
         &matrix,
         &model.meta.error_weights,
@@ -243,7 +243,7 @@ fn explanations_name_the_feature_that_broke_in_original_units() {
         .unwrap();
     dataset.columns[feature][0] = 1e12;
     let deviations = block_on(explain(
-        &model.network,
+        &model.detector,
         &Device::flex(),
         &model.meta.scaler,
         &model.meta.error_weights,
@@ -331,4 +331,80 @@ fn a_run_goes_on_from_its_checkpoint_on_another_device() {
     let next = epoch(&mut trainer);
     assert_eq!(next.history.len(), 3);
     assert!(next.history[2].validation < first.history[0].validation);
+}
+
+#[test]
+fn classic_peers_fit_on_the_same_flows_round_trip_and_rank_attacks() {
+    let dataset = improved(&["BENIGN_2500.csv", "Portscan_2500.csv"]);
+    let device = Device::flex();
+    for kind in [ModelKind::IsolationForest, ModelKind::Knn, ModelKind::Pca] {
+        let options = quick(kind);
+        let (model, _) = block_on(fit::fit_classic(&device, &dataset, &options)).unwrap();
+        // The same benign training share and validation flows as a network would use.
+        let (plan, _) = fit::start(&device, &dataset, &quick(ModelKind::Autoencoder)).unwrap();
+        assert_eq!(model.meta.train_rows, plan.train_rows, "{kind:?}");
+        assert_eq!(model.meta.error_weights, vec![1.0; dataset.features.len()]);
+
+        let bytes = block_on(model.to_bytes()).unwrap();
+        let loaded = SavedModel::from_bytes(&bytes, &device).unwrap();
+        assert_eq!(loaded.meta, model.meta);
+        let all = scores(&model, &dataset);
+        assert_eq!(scores(&loaded, &dataset), all, "{kind:?}");
+        let again = block_on(fit::fit_classic(&device, &dataset, &options))
+            .unwrap()
+            .0;
+        assert_eq!(
+            scores(&again, &dataset),
+            all,
+            "{kind:?} is not reproducible"
+        );
+
+        // Portscan is far from benign traffic for all three (a guard well under what they reach).
+        let held_out = netsentry::model::held_out::rows_to_evaluate(&model, &dataset, false)
+            .unwrap()
+            .0;
+        let (evaluation, _) = block_on(netsentry::model::held_out::evaluate_rows(
+            &model, &dataset, &held_out, &device,
+        ))
+        .unwrap();
+        let auc = evaluation.roc_auc.unwrap();
+        assert!(auc > 0.8, "{kind:?}: ROC-AUC {auc}");
+        assert_eq!(evaluation.tpr_at_fpr.len(), 3);
+    }
+    // The forest rebuilds nothing, so it names no feature; kNN and PCA do.
+    let (forest, _) = block_on(fit::fit_classic(
+        &device,
+        &dataset,
+        &quick(ModelKind::IsolationForest),
+    ))
+    .unwrap();
+    let meta = &forest.meta;
+    let refused = block_on(explain(
+        &forest.detector,
+        &device,
+        &meta.scaler,
+        &meta.error_weights,
+        &dataset,
+        0,
+        3,
+    ));
+    assert!(
+        refused
+            .unwrap_err()
+            .to_string()
+            .contains("explanations need an ae, vae, pca or knn model")
+    );
+    let (pca, _) = block_on(fit::fit_classic(&device, &dataset, &quick(ModelKind::Pca))).unwrap();
+    let meta = &pca.meta;
+    let named = block_on(explain(
+        &pca.detector,
+        &device,
+        &meta.scaler,
+        &meta.error_weights,
+        &dataset,
+        0,
+        3,
+    ))
+    .unwrap();
+    assert_eq!(named.len(), 3);
 }

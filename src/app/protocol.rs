@@ -12,6 +12,7 @@ use crate::data::report::IngestReport;
 use crate::metrics::evaluation::Evaluation;
 use crate::metrics::histogram::ScoreHistogram;
 use crate::model::backend::{BackendInfo, BackendPreference};
+use crate::model::config::ModelKind;
 use crate::model::fit::FitOptions;
 use crate::model::probe::ProbeReport;
 use crate::model::score::Deviation;
@@ -147,6 +148,8 @@ pub enum FromWorker {
 /// A model's results on the flows it did not train or tune on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelResults {
+    /// Which detector.
+    pub kind: ModelKind,
     /// Ranking quality and decisions at the model's threshold.
     pub evaluation: Evaluation,
     /// The scores by class, for the histogram and the threshold slider.

@@ -1,4 +1,4 @@
-//! `netsentry train`, `eval` and `score`: the autoencoder from the command line.
+//! `netsentry train`, `eval` and `score`: the detectors from the command line.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -8,9 +8,11 @@ use super::inputs::{BackendArg, device, load, read_model, write};
 use crate::metrics::confusion::CostMatrix;
 use crate::metrics::evaluation::Evaluation;
 use crate::metrics::threshold::ThresholdRule;
+use crate::model::classic::ClassicConfig;
 use crate::model::config::{Activation, ModelConfig, ModelKind};
 use crate::model::fit::{self, FitOptions};
 use crate::model::held_out::{evaluate_rows, rows_to_evaluate};
+use crate::model::saved::SavedModel;
 use crate::model::scored_csv::{DEFAULT_TOP, write_scored};
 use crate::model::train::{Finish, TrainConfig, TrainProgress};
 
@@ -20,7 +22,8 @@ const BATCHES_PER_STEP: usize = 8;
 /// `netsentry train`; every default is [`FitOptions::default`]'s, as on the page.
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
-    /// Which model.
+    /// Which detector: a network trained over epochs (ae, vae) or a classic peer fitted in one
+    /// pass on the same benign flows and scaler (iforest, knn, pca), to compare with.
     #[arg(long, value_enum, default_value_t = ModelArg::Ae)]
     model: ModelArg,
     /// Passes over the training flows at most (early stopping may end sooner).
@@ -47,6 +50,22 @@ pub struct TrainArgs {
     /// Weight of the VAE's KL term (the autoencoder ignores it).
     #[arg(long, default_value_t = ModelConfig::default().kl_weight)]
     kl_weight: f32,
+    /// Isolation Forest: trees.
+    #[arg(long, default_value_t = ClassicConfig::default().trees)]
+    trees: usize,
+    /// Isolation Forest: benign flows drawn for each tree.
+    #[arg(long, default_value_t = ClassicConfig::default().tree_samples)]
+    tree_samples: usize,
+    /// kNN: the score is the distance to the k-th nearest benign training flow.
+    #[arg(long, default_value_t = ClassicConfig::default().k)]
+    k: usize,
+    /// kNN: benign training flows kept as references at most (a seeded sample beyond that;
+    /// bounds the model file and the scoring time).
+    #[arg(long, default_value_t = ClassicConfig::default().references)]
+    references: usize,
+    /// PCA: principal components kept.
+    #[arg(long, default_value_t = ClassicConfig::default().components)]
+    components: usize,
     /// Adam's initial learning rate (it decays along a half cosine to 5 % of this).
     #[arg(long, default_value_t = TrainConfig::default().learning_rate)]
     learning_rate: f64,
@@ -79,6 +98,9 @@ pub struct TrainArgs {
 enum ModelArg {
     Ae,
     Vae,
+    Iforest,
+    Knn,
+    Pca,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -103,6 +125,9 @@ impl TrainArgs {
                 kind: match self.model {
                     ModelArg::Ae => ModelKind::Autoencoder,
                     ModelArg::Vae => ModelKind::Vae,
+                    ModelArg::Iforest => ModelKind::IsolationForest,
+                    ModelArg::Knn => ModelKind::Knn,
+                    ModelArg::Pca => ModelKind::Pca,
                 },
                 hidden: self.hidden.clone(),
                 bottleneck: self.bottleneck,
@@ -113,6 +138,13 @@ impl TrainArgs {
                 },
                 dropout: self.dropout,
                 kl_weight: self.kl_weight,
+                classic: ClassicConfig {
+                    trees: self.trees,
+                    tree_samples: self.tree_samples,
+                    k: self.k,
+                    references: self.references,
+                    components: self.components,
+                },
             },
             train: TrainConfig {
                 epochs: self.epochs,
@@ -177,6 +209,14 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
     let options = args.options();
     let dataset = load(&args.files, args.ports)?;
     let device = device(args.backend);
+    if !options.model.kind.is_network() {
+        eprintln!(
+            "fitting a {} on the benign flows",
+            options.model.kind.short_name()
+        );
+        let fitted = pollster::block_on(fit::fit_classic(&device, &dataset, &options))?;
+        return save(args, fitted);
+    }
     let (plan, mut trainer) = fit::start(&device, &dataset, &options)?;
     eprintln!(
         "training a {} on {} benign flows, validating on {}",
@@ -193,8 +233,12 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
             break;
         }
     }
-    let (model, note) =
-        pollster::block_on(fit::finish(&plan, &trainer, &dataset, &options, &device))?;
+    let fitted = pollster::block_on(fit::finish(&plan, &trainer, &dataset, &options, &device))?;
+    save(args, fitted)
+}
+
+/// Writes a trained or fitted model and says where, with its threshold.
+fn save(args: &TrainArgs, (model, note): (SavedModel, Option<String>)) -> Result<(), Failure> {
     if let Some(note) = note {
         eprintln!("note: {note}");
     }
@@ -247,6 +291,16 @@ fn evaluation_text(evaluation: &Evaluation, excluded: u64) -> String {
     );
     let _ = writeln!(out, "ROC-AUC:   {}", number(evaluation.roc_auc));
     let _ = writeln!(out, "PR-AUC:    {}", number(evaluation.pr_auc));
+    for point in &evaluation.tpr_at_fpr {
+        let _ = writeln!(
+            out,
+            "TPR at FPR <= {:<6} {:.4}  (FPR {:.4}, threshold {:.6})",
+            point.budget() + ":",
+            point.tpr,
+            point.fpr,
+            point.threshold
+        );
+    }
     let _ = writeln!(out, "threshold: {:.6}", evaluation.threshold);
     let _ = writeln!(
         out,

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::confusion::Confusion;
-use super::ranking::{CurvePoint, average_precision, pr_curve, roc_auc, roc_curve, thin};
+use super::ranking::{CurvePoint, OPERATING_FPRS, OperatingPoint, tpr_at_fpr};
+use super::ranking::{average_precision, pr_curve, roc_auc, roc_curve, thin};
 use crate::data::label::Family;
 
 /// Curve points kept for charts (the curves themselves have one point per distinct score).
@@ -23,6 +24,8 @@ pub struct Evaluation {
     pub roc_auc: Option<f64>,
     /// Average precision (area under the precision-recall curve, step-wise).
     pub pr_auc: Option<f64>,
+    /// The detection rate at each of [`OPERATING_FPRS`]; empty without both classes.
+    pub tpr_at_fpr: Vec<OperatingPoint>,
     /// Flows with `score >= threshold` are flagged.
     pub threshold: f32,
     /// Flagged attacks / flagged.
@@ -93,6 +96,10 @@ pub fn evaluate(
         attacks: attack.iter().filter(|&&is_attack| is_attack).count() as u64,
         roc_auc: roc_auc(scores, &attack),
         pr_auc: average_precision(scores, &attack),
+        tpr_at_fpr: OPERATING_FPRS
+            .iter()
+            .filter_map(|&max_fpr| tpr_at_fpr(scores, &attack, max_fpr))
+            .collect(),
         threshold,
         precision: confusion.precision(),
         recall: confusion.recall(),
@@ -130,5 +137,15 @@ mod tests {
         assert!((evaluation.fpr - 1.0 / 3.0).abs() < 1e-12);
         // Attacks at 0.6, 0.4, 0.2 against benign 0.1, 0.5, 0.3: 3 + 2 + 1 of 9 pairs ranked right.
         assert!((evaluation.roc_auc.unwrap() - 6.0 / 9.0).abs() < 1e-12);
+        // At each budget below a third of the benign flows, only the DDoS flow above 0.5 is caught.
+        let budgets: Vec<(f64, f64)> = evaluation
+            .tpr_at_fpr
+            .iter()
+            .map(|point| (point.max_fpr, point.tpr))
+            .collect();
+        assert_eq!(
+            budgets,
+            [(0.001, 1.0 / 3.0), (0.01, 1.0 / 3.0), (0.05, 1.0 / 3.0)]
+        );
     }
 }

@@ -98,6 +98,52 @@ pub fn pr_curve(scores: &[f32], attack: &[bool]) -> Option<Vec<CurvePoint>> {
     )
 }
 
+/// The false-positive rates at which every report states the detection rate: 0.1 %, 1 % and 5 %.
+/// An intrusion detector runs at a low false-alarm rate, where ROC-AUC says little.
+pub const OPERATING_FPRS: [f64; 3] = [0.001, 0.01, 0.05];
+
+/// The most attacks a threshold on the score catches without flagging more than a budget of
+/// benign flows: the point an analyst would actually run the detector at.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OperatingPoint {
+    /// The false-positive budget.
+    pub max_fpr: f64,
+    /// The true-positive rate (recall) reached within it.
+    pub tpr: f64,
+    /// The false-positive rate actually reached (at most `max_fpr`).
+    pub fpr: f64,
+    /// Flows with at least this score are flagged (infinite when no threshold fits the budget).
+    pub threshold: f32,
+}
+
+impl OperatingPoint {
+    /// The budget as a percentage for reports: "0.1 %", "1 %", "5 %".
+    pub fn budget(&self) -> String {
+        format!("{} %", (self.max_fpr * 1000.0).round() / 10.0)
+    }
+}
+
+/// The highest true-positive rate of any threshold whose false-positive rate is at most `max_fpr`
+/// (the ROC curve read as a step, never interpolated: a rate some threshold really gives).
+/// `None` when a class is absent.
+pub fn tpr_at_fpr(scores: &[f32], attack: &[bool], max_fpr: f64) -> Option<OperatingPoint> {
+    let curve = roc_curve(scores, attack)?;
+    // The curve's FPR never falls as the threshold drops, so the last point within the budget
+    // has the highest TPR.
+    let best = curve
+        .iter()
+        .take_while(|point| point.x <= max_fpr)
+        .last()
+        .copied()
+        .unwrap_or(curve[0]);
+    Some(OperatingPoint {
+        max_fpr,
+        tpr: best.y,
+        fpr: best.x,
+        threshold: best.threshold,
+    })
+}
+
 /// Keeps at most `max` points of a curve, evenly spaced, always with its ends: enough for a
 /// chart of a curve with a million points.
 pub fn thin(points: &[CurvePoint], max: usize) -> Vec<CurvePoint> {
@@ -187,6 +233,32 @@ mod tests {
         assert_eq!(fpr, [0.0, 0.0, 0.0, 0.5, 0.5, 0.75, 1.0]);
         assert_eq!(tpr, [0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 1.0]);
         assert_eq!(points[3].threshold, 0.4);
+    }
+
+    #[test]
+    fn tpr_at_fpr_reads_the_step_within_the_budget() {
+        // max(tpr[fpr <= budget]) of the scikit-learn curve above.
+        let at = |budget| tpr_at_fpr(&SCORES, &ATTACK, budget).unwrap();
+        assert_eq!(
+            (at(0.0).tpr, at(0.0).fpr, at(0.0).threshold),
+            (0.5, 0.0, 0.8)
+        );
+        assert_eq!((at(0.49).tpr, at(0.49).threshold), (0.5, 0.8));
+        assert_eq!(
+            (at(0.5).tpr, at(0.5).fpr, at(0.5).threshold),
+            (1.0, 0.5, 0.35)
+        );
+        assert_eq!(at(1.0).tpr, 1.0);
+        // Every attack scored below every benign flow: nothing fits a budget under 1.
+        let inverted = tpr_at_fpr(&[0.9, 0.8, 0.2, 0.1], &[false, false, true, true], 0.4).unwrap();
+        assert_eq!((inverted.tpr, inverted.fpr), (0.0, 0.0));
+        assert_eq!(inverted.threshold, f32::INFINITY);
+        assert_eq!(tpr_at_fpr(&[0.1], &[true], 0.01), None);
+        let budgets: Vec<String> = OPERATING_FPRS
+            .iter()
+            .map(|&max_fpr| tpr_at_fpr(&SCORES, &ATTACK, max_fpr).unwrap().budget())
+            .collect();
+        assert_eq!(budgets, ["0.1 %", "1 %", "5 %"]);
     }
 
     #[test]

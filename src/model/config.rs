@@ -6,7 +6,10 @@ use burn::prelude::Tensor;
 use burn::tensor::activation::{gelu, relu, tanh};
 use serde::{Deserialize, Serialize};
 
-/// Which network scores the flows.
+use super::classic::ClassicConfig;
+
+/// Which detector scores the flows: a network trained by gradient descent, or a classic
+/// detector fitted in one pass (see [`super::classic`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
@@ -16,15 +19,55 @@ pub enum ModelKind {
     /// A variational autoencoder: score = reconstruction error of the mean code; trained on the
     /// ELBO (reconstruction plus `kl_weight` × KL divergence to a unit Gaussian).
     Vae,
+    /// Isolation Forest: how few random splits isolate the flow.
+    #[serde(rename = "iforest")]
+    IsolationForest,
+    /// Distance to the k-th nearest benign training flow.
+    Knn,
+    /// PCA reconstruction error.
+    Pca,
 }
 
 impl ModelKind {
-    /// The short name used on the command line and in files ("ae" or "vae").
+    /// Every kind, networks first.
+    pub const ALL: [Self; 5] = [
+        Self::Autoencoder,
+        Self::Vae,
+        Self::IsolationForest,
+        Self::Knn,
+        Self::Pca,
+    ];
+
+    /// The short name used on the command line, on the page and in files.
     pub fn short_name(self) -> &'static str {
         match self {
             Self::Autoencoder => "ae",
             Self::Vae => "vae",
+            Self::IsolationForest => "iforest",
+            Self::Knn => "knn",
+            Self::Pca => "pca",
         }
+    }
+
+    /// The kind with this [`Self::short_name`].
+    pub fn from_short_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.short_name() == name)
+    }
+
+    /// The name people use for it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Autoencoder => "Autoencoder",
+            Self::Vae => "Variational autoencoder",
+            Self::IsolationForest => "Isolation Forest",
+            Self::Knn => "kNN distance",
+            Self::Pca => "PCA reconstruction",
+        }
+    }
+
+    /// Whether it is a network trained over epochs (the others are fitted in one pass).
+    pub fn is_network(self) -> bool {
+        matches!(self, Self::Autoencoder | Self::Vae)
     }
 }
 
@@ -81,6 +124,9 @@ pub struct ModelConfig {
     pub dropout: f64,
     /// Weight of the KL term in the VAE's loss (ignored by the autoencoder).
     pub kl_weight: f32,
+    /// The classic detectors' settings (ignored by the networks).
+    #[serde(default)]
+    pub classic: ClassicConfig,
 }
 
 impl Default for ModelConfig {
@@ -92,6 +138,7 @@ impl Default for ModelConfig {
             activation: Activation::Tanh,
             dropout: 0.0,
             kl_weight: 0.01,
+            classic: ClassicConfig::default(),
         }
     }
 }
@@ -123,6 +170,17 @@ impl ModelConfig {
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return Some(format!("dropout must be in [0, 1), not {}", self.dropout));
+        }
+        let classic = &self.classic;
+        if classic.trees == 0
+            || classic.k == 0
+            || classic.references == 0
+            || classic.components == 0
+        {
+            return Some("trees, k, references and components must each be at least 1".to_owned());
+        }
+        if classic.tree_samples < 2 {
+            return Some("each tree needs at least 2 flows to split".to_owned());
         }
         if !self.kl_weight.is_finite() || self.kl_weight < 0.0 {
             return Some(format!(

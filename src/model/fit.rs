@@ -5,19 +5,28 @@
 use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
 
+use super::classic::Classic;
 use super::config::ModelConfig;
+use super::detector::Detector;
 use super::saved::{FORMAT_VERSION, ModelMeta, SavedModel};
 use super::score::{ScoreError, ScoreOptions, score};
-use super::train::{TrainConfig, TrainError, Trainer};
+use super::train::{EpochLoss, TrainConfig, TrainError, Trainer};
+use super::weights::WeightError;
 use crate::data::dataset::Dataset;
 use crate::data::prepare::{
     Scaler, Share, SplitFractions, benign_rows, content_share, content_split,
 };
 use crate::metrics::threshold::ThresholdRule;
 
-/// Why a trained network could not become a model.
+/// Why a trained network or a fitted classic detector could not become a model.
 #[derive(Debug, thiserror::Error)]
 pub enum FitError {
+    /// The flows or settings do not allow a run (no benign flows, invalid settings).
+    #[error(transparent)]
+    Start(#[from] TrainError),
+    /// A classic detector's tables could not be built or read.
+    #[error(transparent)]
+    Weights(#[from] WeightError),
     /// The validation flows could not be scored to set the threshold and error weights.
     #[error(transparent)]
     Score(#[from] ScoreError),
@@ -68,12 +77,63 @@ pub struct Plan {
     pub validation: Vec<u32>,
 }
 
-/// Splits `dataset`, fits the scaler and sets up a training run on `device`.
+/// Splits `dataset`, fits the scaler and sets up a training run on `device` (for a network; see
+/// [`fit_classic`] for the others).
 pub fn start(
     device: &Device,
     dataset: &Dataset,
     options: &FitOptions,
 ) -> Result<(Plan, Trainer), TrainError> {
+    let (plan, train, validation_benign) = prepare(dataset, options)?;
+    let trainer = Trainer::new(
+        device,
+        options.model.clone(),
+        options.train.clone(),
+        plan.scaler.features.len(),
+        train,
+        validation_benign,
+    )?;
+    Ok((plan, trainer))
+}
+
+/// Fits the classic detector `options.model` asks for on the same benign training flows and
+/// scaler a network would train on, and chooses its threshold the same way: one call, no epochs.
+pub async fn fit_classic(
+    device: &Device,
+    dataset: &Dataset,
+    options: &FitOptions,
+) -> Result<(SavedModel, Option<String>), FitError> {
+    if let Some(problem) = options.model.problem() {
+        return Err(TrainError::Config(problem).into());
+    }
+    let (plan, train, _) = prepare(dataset, options)?;
+    let width = plan.scaler.features.len();
+    let classic = Classic::fit(
+        options.model.kind,
+        &options.model.classic,
+        &train,
+        width,
+        options.train.seed,
+        device,
+    )
+    .await?;
+    conclude(
+        &plan,
+        Detector::Classic(classic),
+        None,
+        dataset,
+        options,
+        device,
+    )
+    .await
+}
+
+/// The content split, the scaler fitted on the benign training flows, and the scaled benign
+/// training and validation matrices.
+fn prepare(
+    dataset: &Dataset,
+    options: &FitOptions,
+) -> Result<(Plan, Vec<f32>, Vec<f32>), TrainError> {
     let split = content_split(dataset, options.split, options.train.seed);
     let train = benign_rows(dataset, &split.train);
     let validation_benign = benign_rows(dataset, &split.validation);
@@ -86,20 +146,13 @@ pub fn start(
             .transform(dataset, rows)
             .expect("the scaler was fitted on this dataset's own features")
     };
-    let trainer = Trainer::new(
-        device,
-        options.model.clone(),
-        options.train.clone(),
-        scaler.features.len(),
-        matrix(&train),
-        matrix(&validation_benign),
-    )?;
+    let (train_matrix, validation_matrix) = (matrix(&train), matrix(&validation_benign));
     let plan = Plan {
         train_rows: train.len() as u64,
         scaler,
         validation: split.validation,
     };
-    Ok((plan, trainer))
+    Ok((plan, train_matrix, validation_matrix))
 }
 
 /// The trained model: the trainer's best weights, with the threshold chosen on the validation
@@ -112,7 +165,28 @@ pub async fn finish(
     options: &FitOptions,
     device: &Device,
 ) -> Result<(SavedModel, Option<String>), FitError> {
-    let network = trainer.network();
+    let best = trainer.progress().best;
+    conclude(
+        plan,
+        Detector::Network(trainer.network()),
+        best,
+        dataset,
+        options,
+        device,
+    )
+    .await
+}
+
+/// The model around a trained or fitted `detector`: its error weights and threshold from the
+/// validation flows, and everything a file needs to score new flows the same way.
+async fn conclude(
+    plan: &Plan,
+    detector: Detector,
+    best: Option<EpochLoss>,
+    dataset: &Dataset,
+    options: &FitOptions,
+    device: &Device,
+) -> Result<(SavedModel, Option<String>), FitError> {
     let width = plan.scaler.features.len();
     let matrix = plan
         .scaler
@@ -124,37 +198,37 @@ pub async fn finish(
         .iter()
         .map(|&row| attack[row as usize])
         .collect();
-    let unweighted = score(
-        &network,
-        device,
-        &matrix,
-        &vec![1.0; width],
-        ScoreOptions {
-            errors: true,
-            latent: false,
-        },
-    )
-    .await
-    .map_err(ScoreError::from)?;
-    let error_weights = if options.normalise_errors {
+    let with_errors = ScoreOptions {
+        errors: true,
+        ..ScoreOptions::default()
+    };
+    let unweighted = score(&detector, device, &matrix, &vec![1.0; width], with_errors)
+        .await
+        .map_err(ScoreError::from)?;
+    // Only networks weigh their errors: a classic detector is scored as its authors define it.
+    let error_weights = if options.normalise_errors && options.model.kind.is_network() {
         normalising_weights(&unweighted.errors, &attack, width)
     } else {
         vec![1.0; width]
     };
     // The weighted scores follow from the errors already read: no second pass through the
     // network.
-    let scores: Vec<f32> = unweighted
-        .errors
-        .chunks_exact(width)
-        .map(|errors| {
-            errors
-                .iter()
-                .zip(&error_weights)
-                .map(|(error, weight)| error * weight)
-                .sum::<f32>()
-                / width as f32
-        })
-        .collect();
+    let scores: Vec<f32> = if options.model.kind.is_network() {
+        unweighted
+            .errors
+            .chunks_exact(width)
+            .map(|errors| {
+                errors
+                    .iter()
+                    .zip(&error_weights)
+                    .map(|(error, weight)| error * weight)
+                    .sum::<f32>()
+                    / width as f32
+            })
+            .collect()
+    } else {
+        unweighted.scores
+    };
     let (rule, note) = match options.threshold_rule.choose(&scores, &attack) {
         Some(_) => (options.threshold_rule, None),
         None => (
@@ -181,9 +255,9 @@ pub async fn finish(
         split_seed: options.train.seed,
         train_rows: plan.train_rows,
         validation_rows: plan.validation.len() as u64,
-        best: trainer.progress().best,
+        best,
     };
-    Ok((SavedModel { meta, network }, note))
+    Ok((SavedModel { meta, detector }, note))
 }
 
 /// Weights that make each feature's mean squared error on the benign rows of `errors` (row-major,

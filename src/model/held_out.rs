@@ -41,7 +41,7 @@ pub async fn score_rows(
 ) -> Result<Vec<f32>, ScoreError> {
     let matrix = model.meta.scaler.transform(dataset, rows)?;
     let scored = score(
-        &model.network,
+        &model.detector,
         device,
         &matrix,
         &model.meta.error_weights,

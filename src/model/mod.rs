@@ -1,8 +1,11 @@
-//! Neural models and the burn device they train on, written once for any `Device`.
+//! The detectors (neural networks and the classic peers) and the burn device they run on,
+//! written once for any `Device`.
 
 pub mod autoencoder;
 pub mod backend;
+pub mod classic;
 pub mod config;
+pub mod detector;
 pub mod fit;
 pub mod held_out;
 pub mod network;

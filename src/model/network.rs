@@ -27,6 +27,11 @@ impl Network {
         match config.kind {
             ModelKind::Autoencoder => Self::Autoencoder(Autoencoder::new(inputs, config, device)),
             ModelKind::Vae => Self::Vae(Vae::new(inputs, config, device)),
+            ModelKind::IsolationForest | ModelKind::Knn | ModelKind::Pca => {
+                unreachable!(
+                    "classic detectors are fitted by model::classic, not built as networks"
+                )
+            }
         }
     }
 
@@ -79,6 +84,9 @@ impl Network {
                 Self::Autoencoder(Autoencoder::from_weights(inputs, config, weights, device)?)
             }
             ModelKind::Vae => Self::Vae(Vae::from_weights(inputs, config, weights, device)?),
+            ModelKind::IsolationForest | ModelKind::Knn | ModelKind::Pca => {
+                unreachable!("classic detectors are read by model::classic")
+            }
         })
     }
 }

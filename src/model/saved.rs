@@ -9,7 +9,7 @@ use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
 
 use super::config::ModelConfig;
-use super::network::Network;
+use super::detector::Detector;
 use super::train::{EpochLoss, TrainConfig};
 use super::weights::{NamedWeights, WeightError};
 use crate::data::prepare::{Scaler, SplitFractions};
@@ -25,7 +25,7 @@ const META_KEY: &str = "netsentry";
 pub struct ModelMeta {
     /// [`FORMAT_VERSION`] when written.
     pub format_version: u32,
-    /// The network's shape.
+    /// The detector's kind and shape.
     pub model: ModelConfig,
     /// How it was trained.
     pub train: TrainConfig,
@@ -58,8 +58,8 @@ pub struct ModelMeta {
 pub struct SavedModel {
     /// Settings, scaler, threshold.
     pub meta: ModelMeta,
-    /// The network, on the device it was loaded to.
-    pub network: Network,
+    /// The network or classic detector, on the device it was loaded to.
+    pub detector: Detector,
 }
 
 /// Why a model file could not be read.
@@ -118,7 +118,7 @@ impl SavedModel {
         &self,
     ) -> Result<(NamedWeights, HashMap<String, String>), ModelFileError> {
         let weights = self
-            .network
+            .detector
             .weights()
             .await
             .map_err(ModelFileError::Weights)?;
@@ -149,9 +149,14 @@ impl SavedModel {
         }
         let meta: ModelMeta = serde_json::from_value(value)
             .map_err(|error| ModelFileError::Meta(error.to_string()))?;
-        let network =
-            Network::from_weights(meta.scaler.features.len(), &meta.model, &weights, device)
-                .map_err(ModelFileError::Weights)?;
-        Ok(Self { meta, network })
+        let detector = Detector::from_weights(
+            meta.scaler.features.len(),
+            &meta.model,
+            usize::try_from(meta.train_rows).unwrap_or(usize::MAX),
+            &weights,
+            device,
+        )
+        .map_err(ModelFileError::Weights)?;
+        Ok(Self { meta, detector })
     }
 }

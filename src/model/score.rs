@@ -1,11 +1,13 @@
-//! Scoring: every flow's anomaly score (mean weighted squared reconstruction error over the
-//! scaled features; see [`crate::model::saved::ModelMeta::error_weights`]), optionally with its per-feature squared errors and latent code (the agent's
-//! observation), and an explanation of any one flow in original units.
+//! Scoring: every flow's anomaly score (for networks and PCA the mean weighted squared
+//! reconstruction error over the scaled features, see
+//! [`crate::model::saved::ModelMeta::error_weights`]; the Isolation Forest and kNN have their own),
+//! optionally with per-feature squared errors and latent code (the agent's observation), and an
+//! explanation of any one flow in original units.
 
 use burn::prelude::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use super::network::Network;
+use super::detector::Detector;
 use super::weights::{WeightError, read};
 use crate::data::dataset::Dataset;
 use crate::data::prepare::{MissingFeatures, Scaler};
@@ -19,6 +21,11 @@ pub enum ScoreError {
     /// The device would not give the scores back.
     #[error(transparent)]
     Read(#[from] WeightError),
+    /// The detector does not rebuild flows, so no feature can be blamed.
+    #[error(
+        "an Isolation Forest scores how few random splits isolate a flow, not which features differ: explanations need an ae, vae, pca or knn model"
+    )]
+    NothingRebuilt,
 }
 
 /// Rows per inference batch: large enough to keep a GPU busy, small enough for a phone's memory.
@@ -31,25 +38,32 @@ pub struct ScoreOptions {
     pub errors: bool,
     /// Keep each row's latent code (rows × bottleneck floats).
     pub latent: bool,
+    /// Keep each row's reconstruction (rows × features floats, scaled units).
+    pub reconstruction: bool,
 }
 
 /// The scores of a matrix of rows.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Scored {
-    /// Per row: mean squared error over the features.
+    /// Per row: the detector's score (for networks and PCA the mean weighted squared error over
+    /// the features).
     pub scores: Vec<f32>,
-    /// Per row, row-major: each feature's squared error (unweighted), if asked for.
+    /// Per row, row-major: each feature's squared error (unweighted), if asked for and the
+    /// detector rebuilds flows (empty for the Isolation Forest).
     pub errors: Vec<f32>,
-    /// Per row, row-major: the latent code, if asked for.
+    /// Per row, row-major: the latent code, if asked for (empty for classic detectors).
     pub latent: Vec<f32>,
     /// Width of each latent code.
     pub latent_width: usize,
+    /// Per row, row-major: what the detector rebuilt, if asked for and it rebuilds flows.
+    pub reconstruction: Vec<f32>,
 }
 
 /// Scores a row-major matrix of scaled rows, `width` features each, in batches; each feature's
-/// squared error counts `weights[feature]` times in the score.
+/// squared error counts `weights[feature]` times in a reconstruction-error score. Results stay
+/// on the device until every batch is done: one read per kind of result.
 pub async fn score(
-    network: &Network,
+    detector: &Detector,
     device: &Device,
     matrix: &[f32],
     weights: &[f32],
@@ -58,10 +72,8 @@ pub async fn score(
     let width = weights.len();
     let weights = Tensor::<2>::from_data(TensorData::new(weights.to_vec(), [1, width]), device);
     let rows = matrix.len() / width.max(1);
-    let mut scored = Scored {
-        scores: Vec::with_capacity(rows),
-        ..Scored::default()
-    };
+    let (mut scores, mut errors, mut latent, mut rebuilt) = (vec![], vec![], vec![], vec![]);
+    let mut latent_width = 0;
     for start in (0..rows).step_by(SCORE_BATCH) {
         let end = (start + SCORE_BATCH).min(rows);
         let input = Tensor::<2>::from_data(
@@ -71,33 +83,44 @@ pub async fn score(
             ),
             device,
         );
-        let (reconstruction, code) = network.reconstruct(input.clone());
-        let error = reconstruction - input;
-        let squared = error.clone() * error;
-        scored
-            .scores
-            .extend(read((squared.clone() * weights.clone()).mean_dim(1)).await?);
-        if options.errors {
-            scored.errors.extend(read(squared).await?);
+        let verdict = detector.forward(input.clone());
+        let squared = verdict.reconstruction.as_ref().map(|reconstruction| {
+            let error = reconstruction.clone() - input;
+            error.clone() * error
+        });
+        scores.push(match (verdict.score, &squared) {
+            (Some(score), _) => score,
+            (None, Some(squared)) => (squared.clone() * weights.clone())
+                .mean_dim(1)
+                .reshape([end - start]),
+            (None, None) => unreachable!("every detector scores or rebuilds"),
+        });
+        if let (true, Some(squared)) = (options.errors, squared) {
+            errors.push(squared);
         }
-        if options.latent {
-            scored.latent_width = code.dims()[1];
-            scored.latent.extend(read(code).await?);
+        if let (true, Some(code)) = (options.latent, verdict.code) {
+            latent_width = code.dims()[1];
+            latent.push(code);
+        }
+        if let (true, Some(reconstruction)) = (options.reconstruction, verdict.reconstruction) {
+            rebuilt.push(reconstruction);
         }
     }
-    Ok(scored)
+    Ok(Scored {
+        scores: read_all(scores).await?,
+        errors: read_all(errors).await?,
+        latent: read_all(latent).await?,
+        latent_width,
+        reconstruction: read_all(rebuilt).await?,
+    })
 }
 
-/// The rebuilt scaled values of a few rows (for explanations).
-pub async fn reconstruct(
-    network: &Network,
-    device: &Device,
-    matrix: &[f32],
-    width: usize,
-) -> Result<Vec<f32>, WeightError> {
-    let rows = matrix.len() / width.max(1);
-    let input = Tensor::<2>::from_data(TensorData::new(matrix.to_vec(), [rows, width]), device);
-    read(network.reconstruct(input).0).await
+/// The batches' results, joined on the device and read in one go (nothing to read: empty).
+async fn read_all<const D: usize>(batches: Vec<Tensor<D>>) -> Result<Vec<f32>, WeightError> {
+    if batches.is_empty() {
+        return Ok(Vec::new());
+    }
+    read(Tensor::cat(batches, 0)).await
 }
 
 /// One feature of an explanation.
@@ -116,7 +139,7 @@ pub struct Deviation {
 
 /// The `top` features that deviated most in `row` of `dataset`, observed vs reconstructed.
 pub async fn explain(
-    network: &Network,
+    detector: &Detector,
     device: &Device,
     scaler: &Scaler,
     weights: &[f32],
@@ -126,7 +149,16 @@ pub async fn explain(
 ) -> Result<Vec<Deviation>, ScoreError> {
     let scaled = scaler.transform(dataset, &[row as u32])?;
     let columns = scaler.columns_in(dataset)?;
-    let rebuilt = reconstruct(network, device, &scaled, scaled.len()).await?;
+    let options = ScoreOptions {
+        reconstruction: true,
+        ..ScoreOptions::default()
+    };
+    let rebuilt = score(detector, device, &scaled, weights, options)
+        .await?
+        .reconstruction;
+    if rebuilt.is_empty() {
+        return Err(ScoreError::NothingRebuilt);
+    }
     let mut deviations: Vec<Deviation> = scaler
         .features
         .iter()

@@ -7,7 +7,7 @@ use std::io::Write;
 use burn::prelude::Device;
 
 use super::saved::SavedModel;
-use super::score::{SCORE_BATCH, ScoreError, reconstruct};
+use super::score::{SCORE_BATCH, ScoreError, ScoreOptions, score};
 use crate::data::dataset::Dataset;
 
 /// Deviating features listed per flow unless the user asks for another number (`netsentry score
@@ -50,31 +50,42 @@ pub async fn write_scored(
             .map(|row| row as u32)
             .collect();
         let matrix = scaler.transform(dataset, &rows).map_err(ScoreError::from)?;
-        let rebuilt = reconstruct(&model.network, device, &matrix, width)
+        let options = ScoreOptions {
+            errors: true,
+            reconstruction: true,
+            ..ScoreOptions::default()
+        };
+        let weights = &model.meta.error_weights;
+        let scored = score(&model.detector, device, &matrix, weights, options)
             .await
             .map_err(ScoreError::from)?;
         for (index, &row) in rows.iter().enumerate() {
-            let input = &matrix[index * width..(index + 1) * width];
-            let output = &rebuilt[index * width..(index + 1) * width];
-            // The score as `score::score` computes it: the mean weighted squared error.
-            let errors: Vec<f32> = input
-                .iter()
-                .zip(output)
-                .zip(&model.meta.error_weights)
-                .map(|((a, b), weight)| (a - b).powi(2) * weight)
-                .collect();
-            let score = errors.iter().sum::<f32>() / width as f32;
+            let score = scored.scores[index];
             let is_flagged = score >= model.meta.threshold;
             flagged += u64::from(is_flagged);
-            let mut order: Vec<usize> = (0..width).collect();
-            order.sort_by(|&a, &b| errors[b].total_cmp(&errors[a]));
+            // The features by weighted squared error, largest first; none when the detector
+            // rebuilds nothing (the Isolation Forest), whose deviation columns stay empty.
+            let errors = scored
+                .errors
+                .get(index * width..(index + 1) * width)
+                .unwrap_or(&[]);
+            let output = scored
+                .reconstruction
+                .get(index * width..(index + 1) * width)
+                .unwrap_or(&[]);
+            let mut order: Vec<usize> = (0..errors.len()).collect();
+            order.sort_by(|&a, &b| (errors[b] * weights[b]).total_cmp(&(errors[a] * weights[a])));
             let mut line = format!(
                 "{},{},{score},{}",
                 row + 1,
                 csv_field(dataset.label(row as usize)),
                 u8::from(is_flagged)
             );
-            for &feature in order.iter().take(top) {
+            for rank in 0..top {
+                let Some(&feature) = order.get(rank) else {
+                    line.push_str(",,,");
+                    continue;
+                };
                 let observed = dataset.columns[columns[feature]][row as usize];
                 line.push_str(&format!(
                     ",{},{},{}",

@@ -28,17 +28,19 @@ pub async fn pool(
     let matrix = model.meta.scaler.transform(dataset, rows)?;
     let weights = &model.meta.error_weights;
     let scored = score(
-        &model.network,
+        &model.detector,
         device,
         &matrix,
         weights,
         ScoreOptions {
             errors: true,
             latent: true,
+            reconstruction: false,
         },
     )
     .await?;
-    let features = weights.len();
+    // A detector that rebuilds nothing (the Isolation Forest) gives the agent its score alone.
+    let features = scored.errors.len() / rows.len().max(1);
     let latent = scored.latent_width;
     let width = 1 + latent + features;
     let threshold = f64::from(model.meta.threshold).max(1e-12);

@@ -9,6 +9,7 @@ pub mod client;
 pub mod controls;
 pub mod data_panel;
 pub mod demo;
+pub mod detectors;
 pub mod download;
 pub mod job;
 pub mod model_panel;

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use super::charts::{Scale, Series, histogram_chart, line_chart, range_of};
 use super::client::{Event, WorkerClient};
 use super::controls::{Choice, Panel, RunButton, error_line, field_of, table_head};
+use super::detectors::DetectorComparison;
 use super::job::{Job, JobView};
 use crate::app::protocol::{FromWorker, ModelResults, ToWorker};
 use crate::metrics::confusion::CostMatrix;
@@ -56,7 +57,7 @@ pub fn ModelPanel() -> impl IntoView {
     let progress = Memo::new(move |_| view.with(|view| view.progress.clone()));
     let results = Memo::new(move |_| view.with(|view| view.results.clone()));
     view! {
-        <Panel id="model" title="Autoencoder" explain="A network learns to squeeze benign flows through a narrow code and rebuild them. Flows it rebuilds badly are unusual: their reconstruction error is the anomaly score.">
+        <Panel id="model" title="Autoencoder" explain="A network learns to squeeze benign flows through a narrow code and rebuild them. Flows it rebuilds badly are unusual: their reconstruction error is the anomaly score. The classic detectors (Isolation Forest, kNN distance, PCA) fit on the same flows, to compare with.">
             <Settings options=options disabled=running />
             <RunButton
                 running=running
@@ -72,13 +73,19 @@ pub fn ModelPanel() -> impl IntoView {
             />
             <p role="status" data-testid="train-status">
                 {move || {
-                    let status = progress.get().map(|progress| status(&progress)).unwrap_or_default();
+                    let status = match (progress.get(), results.get()) {
+                        (Some(progress), _) => status(&progress),
+                        // A classic detector reports nothing until it is fitted and evaluated.
+                        (None, Some(_)) => "done: fitted in one pass".to_owned(),
+                        (None, None) => String::new(),
+                    };
                     if paused.get() && running.get() { format!("paused: {status}") } else { status }
                 }}
             </p>
             {move || progress.get().filter(|progress| !progress.history.is_empty()).map(loss_chart)}
             {move || error_line(view.with(|view| view.error.clone()))}
             {move || results.get().map(|results| view! { <Results results=results /> })}
+            <DetectorComparison />
         </Panel>
     }
 }
@@ -92,9 +99,15 @@ fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoVie
             <Choice
                 label="Kind"
                 testid="model-kind"
-                options=&[("ae", "Autoencoder"), ("vae", "Variational autoencoder")]
+                options=&[
+                    ("ae", "Autoencoder"),
+                    ("vae", "Variational autoencoder"),
+                    ("iforest", "Isolation Forest (classic peer)"),
+                    ("knn", "kNN distance (classic peer)"),
+                    ("pca", "PCA reconstruction (classic peer)"),
+                ]
                 on_choice=Callback::new(move |kind: String| {
-                    let kind = if kind == "vae" { ModelKind::Vae } else { ModelKind::Autoencoder };
+                    let kind = ModelKind::from_short_name(&kind).unwrap_or_default();
                     options.update(|options| options.model.kind = kind);
                 })
             />
@@ -184,6 +197,7 @@ fn Results(results: ModelResults) -> impl IntoView {
         evaluation,
         histogram,
         threshold_rule,
+        ..
     } = results;
     let number =
         |value: Option<f64>| value.map_or_else(|| "n/a".to_owned(), |value| format!("{value:.4}"));
@@ -209,6 +223,7 @@ fn Results(results: ModelResults) -> impl IntoView {
                 <strong data-testid="roc-auc">{number(evaluation.roc_auc)}</strong> ", PR-AUC "
                 {number(evaluation.pr_auc)} "."
             </p>
+            {operating_points(&evaluation)}
             {threshold_hint(&evaluation)}
             <div class="curves">
                 {line_chart(
@@ -234,6 +249,33 @@ fn Results(results: ModelResults) -> impl IntoView {
             </table>
         </div>
     }
+}
+
+/// The detection rate at each false-positive budget: what the detector catches at the low
+/// false-alarm rates it would be run at, which ROC-AUC alone hides.
+fn operating_points(evaluation: &Evaluation) -> impl IntoView + use<> {
+    let rows = evaluation
+        .tpr_at_fpr
+        .iter()
+        .map(|point| {
+            view! {
+                <tr>
+                    <td>{format!("≤ {}", point.budget())}</td>
+                    <td>{format!("{:.1} %", point.tpr * 100.0)}</td>
+                    <td>{format!("{:.2} %", point.fpr * 100.0)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    (!evaluation.tpr_at_fpr.is_empty()).then(|| {
+        view! {
+            <table data-testid="tpr-at-fpr">
+                <caption>"Attacks caught at a fixed false-alarm budget (best threshold for each)"</caption>
+                {table_head(&["False-positive budget", "Attacks caught", "False positives"])}
+                <tbody>{rows}</tbody>
+            </table>
+        }
+    })
 }
 
 /// A sentence for the case a class will meet: attacks ranked well above benign flows, yet the

@@ -1,5 +1,5 @@
-//! The worker's training job: the autoencoder trained on the loaded flows a few batches at a
-//! time, with progress posted after each step and the event loop given a turn between steps so a
+//! The worker's training job: a network trained on the loaded flows a few batches at a time (or
+//! a classic detector fitted in one pass), with progress posted after each step and the event loop given a turn between steps so a
 //! Stop or Pause request is read within one step; if the GPU device is lost, training goes on on
 //! the CPU from the last epoch's weights; then the model is kept for the agent and evaluated on
 //! the flows it did not train or tune on.
@@ -28,6 +28,13 @@ async fn run(options: FitOptions, reply: &impl Fn(&FromWorker)) -> Result<(), Fa
     let dataset = session::dataset()?;
     let mut backend = session::backend().await;
     session::clear_stop();
+    if !options.model.kind.is_network() {
+        // A classic detector is fitted in one pass: nothing to report until it is evaluated.
+        let (model, _) = fit::fit_classic(&backend.device, &dataset, &options).await?;
+        session::keep_model(model);
+        reply(&FromWorker::Evaluated(evaluate_model().await?));
+        return Ok(());
+    }
     let (plan, mut trainer) = fit::start(&backend.device, &dataset, &options)?;
     // On a GPU, the weights are copied to host memory after each epoch, to go on from on the CPU
     // if the device is lost.
@@ -110,6 +117,7 @@ pub async fn evaluate_model() -> Result<ModelResults, Failure> {
         .map(|&row| families[dataset.labels[row as usize] as usize].is_attack())
         .collect();
     Ok(ModelResults {
+        kind: model.meta.model.kind,
         evaluation,
         histogram: ScoreHistogram::new(&scores, &is_attack, model.meta.threshold),
         threshold_rule: model.meta.threshold_rule.describe(),
@@ -133,7 +141,7 @@ pub async fn explain(row: u32) -> Result<Explanation, Failure> {
     }
     let meta = &model.meta;
     let deviations = explain_row(
-        &model.network,
+        &model.detector,
         &device,
         &meta.scaler,
         &meta.error_weights,
