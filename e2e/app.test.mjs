@@ -213,6 +213,9 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   const comparison = await page.getByTestId("comparison").textContent();
   assert.match(comparison, /The DQN agent cost [\d.]+ against [\d.]+ for the best fixed threshold/);
   assert.match(comparison, /The model's threshold \(benign 99th percentile of validation scores\)/);
+  // Plain supervised learning on the agent's inputs stands beside it, in the table and the verdict.
+  assert.match(comparison, /A logistic regression on the same observations cost [\d.]+/);
+  assert.match(comparison, /Supervised: logistic regression on the agent's inputs/);
 
   // Decisions stream in the replay; clicking one explains it.
   await page.evaluate(() => (window.step = "replaying decisions"));

@@ -287,7 +287,7 @@ fn agent_compares_with_the_best_threshold_and_reports_an_unseen_family() {
             String::from_utf8_lossy(&output.stderr)
         );
         let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        for detector in ["agent", "best_threshold", "model_threshold"] {
+        for detector in ["agent", "best_threshold", "model_threshold", "supervised"] {
             for key in ["cost", "fpr", "recall", "precision", "f1", "confusion"] {
                 assert!(
                     json[detector].get(key).is_some(),

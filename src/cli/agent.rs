@@ -15,7 +15,8 @@ use crate::rl::run::{AgentOutcome, AgentPools, AgentRun};
 /// `netsentry agent`; every default is [`AgentPlan::default`]'s, as on the page.
 #[derive(Debug, clap::Args)]
 pub struct AgentArgs {
-    /// Print JSON (agent, best_threshold, model_threshold, history) instead of a table.
+    /// Print JSON (agent, best_threshold, model_threshold, supervised, history) instead of a
+    /// table.
     #[arg(long)]
     json: bool,
     /// The algorithm.
@@ -230,6 +231,10 @@ fn comparison_text(comparison: &Comparison, algorithm: Algorithm) -> String {
         &comparison.best_threshold,
     );
     row(&model_threshold, &comparison.model_threshold.decisions);
+    row(
+        "supervised (logistic regression, same inputs)",
+        &comparison.supervised,
+    );
     let _ = writeln!(
         out,
         "{} (cost ratio {:.3})",

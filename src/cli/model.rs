@@ -89,7 +89,8 @@ pub struct TrainArgs {
     /// The model file to write (safetensors; PyTorch loads its weights).
     #[arg(long, value_name = "MODEL")]
     out: PathBuf,
-    /// The CSV files; their BENIGN flows are trained on.
+    /// The CSV files; their BENIGN flows are trained on. Give several days' files: a detector
+    /// knows only the normal traffic it has seen (features are those all files share).
     #[arg(required = true, value_name = "CSV")]
     files: Vec<PathBuf>,
 }

@@ -1,6 +1,6 @@
 //! The reinforcement-learning agent: an environment where each step is one flow and the action
 //! is allow or flag, agents that learn it on burn, and their honest comparison with fixed
-//! thresholds on the autoencoder's score. `run.rs` takes a plan (`plan.rs`) from the flows to
+//! thresholds on the autoencoder's score and with a supervised classifier on the same inputs. `run.rs` takes a plan (`plan.rs`) from the flows to
 //! the verdict; the CLI and the page's worker only report its progress.
 
 pub mod a2c;
@@ -18,3 +18,4 @@ pub mod ppo;
 pub mod run;
 pub mod saved;
 pub mod split;
+pub mod supervised;

@@ -213,6 +213,7 @@ fn comparison_card(results: &Assessment) -> impl IntoView + use<> {
                     {row(format!("Agent ({})", results.algorithm.name()), &comparison.agent)}
                     {row("Best fixed threshold (chosen on the agent's training flows)".to_owned(), &comparison.best_threshold)}
                     {row(format!("The model's threshold ({})", comparison.model_threshold.rule), &comparison.model_threshold.decisions)}
+                    {row("Supervised: logistic regression on the agent's inputs".to_owned(), &comparison.supervised)}
                 </tbody>
             </table>
         </div>

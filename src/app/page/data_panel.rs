@@ -83,7 +83,7 @@ pub fn DataPanel() -> impl IntoView {
         files_of(event.data_transfer().and_then(|transfer| transfer.files()));
     };
     view! {
-        <Panel id="data" title="Data" explain="CIC-IDS 2017 flow CSVs (any published or cleaned variant). They are read in the background, in this browser only; the autoencoder learns from the BENIGN rows.">
+        <Panel id="data" title="Data" explain="CIC-IDS 2017 flow CSVs (any published or cleaned variant). They are read in the background, in this browser only; the autoencoder learns from the BENIGN rows. Drop several days' files at once: a detector knows only the normal traffic it has seen, and fails on traffic unlike it.">
             <div
                 class="dropzone"
                 on:dragover=|event: web_sys::DragEvent| event.prevent_default()
