@@ -335,6 +335,8 @@ fn a_run_goes_on_from_its_checkpoint_on_another_device() {
 
 #[test]
 fn classic_peers_fit_on_the_same_flows_round_trip_and_rank_attacks() {
+    // `fit::start` below seeds the CPU backend's generator, which the networks' tests share.
+    let _turn = CPU_RNG.lock().unwrap_or_else(|poison| poison.into_inner());
     let dataset = improved(&["BENIGN_2500.csv", "Portscan_2500.csv"]);
     let device = Device::flex();
     for kind in [ModelKind::IsolationForest, ModelKind::Knn, ModelKind::Pca] {
