@@ -72,13 +72,18 @@ pub struct TrainArgs {
     /// Rows per mini-batch.
     #[arg(long, default_value_t = TrainConfig::default().batch_size)]
     batch_size: usize,
-    /// How the threshold is chosen on the validation flows: a benign percentile (needs no
-    /// attacks), the least cost (1 per false alarm, 4 per missed attack) or the best F1.
+    /// How the threshold is chosen on the validation flows: a benign percentile, a false-positive
+    /// target (a smoothed benign quantile that holds the target more closely on unseen flows;
+    /// neither needs attacks), the least cost (1 per false alarm, 4 per missed attack) or the
+    /// best F1.
     #[arg(long, value_enum, default_value_t = ThresholdArg::Percentile)]
     threshold: ThresholdArg,
     /// The benign percentile for `--threshold percentile`.
     #[arg(long, default_value_t = 99.0)]
     percentile: f64,
+    /// The false-positive target in percent for `--threshold target`.
+    #[arg(long, default_value_t = 1.0)]
+    target_fpr: f64,
     /// Use ports and the protocol number as features.
     #[arg(long)]
     ports: bool,
@@ -114,6 +119,7 @@ enum ActivationArg {
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 enum ThresholdArg {
     Percentile,
+    Target,
     Cost,
     F1,
 }
@@ -158,6 +164,7 @@ impl TrainArgs {
                 ThresholdArg::Percentile => ThresholdRule::BenignPercentile(self.percentile),
                 ThresholdArg::Cost => ThresholdRule::MinCost(CostMatrix::default()),
                 ThresholdArg::F1 => ThresholdRule::MaxF1,
+                ThresholdArg::Target => ThresholdRule::TargetFpr(self.target_fpr / 100.0),
             },
             normalise_errors: !self.plain_mse,
             ..FitOptions::default()

@@ -25,6 +25,119 @@ pub fn percentile(scores: &[f32], q: f64) -> Option<f32> {
     Some((f64::from(sorted[below]) * (1.0 - fraction) + f64::from(sorted[above]) * fraction) as f32)
 }
 
+/// The `p`-th quantile (0–1) of `scores` by the Harrell–Davis estimator (Biometrika, 1982;
+/// SciPy's `mstats.hdquantiles`): a weighted mean of every order statistic, with Beta weights
+/// centred on the quantile. Where the plain percentile rests on the two scores around it (with
+/// a few hundred benign validation flows, the fifth and sixth highest for the 99th), this one
+/// is smooth in all of them, so a threshold set for a false-positive target moves less with
+/// which benign flows happened to be drawn for validation.
+pub fn harrell_davis(scores: &[f32], p: f64) -> Option<f32> {
+    let mut sorted: Vec<f64> = scores
+        .iter()
+        .filter(|score| score.is_finite())
+        .map(|&score| f64::from(score))
+        .collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len() as f64;
+    let p = p.clamp(0.0, 1.0);
+    let (a, b) = (p * (n + 1.0), (1.0 - p) * (n + 1.0));
+    if a <= 0.0 || b <= 0.0 {
+        // The weights collapse onto an end.
+        return Some(
+            (if a <= 0.0 {
+                sorted[0]
+            } else {
+                sorted[sorted.len() - 1]
+            }) as f32,
+        );
+    }
+    let mut below = 0.0;
+    let mut quantile = 0.0;
+    for (index, value) in sorted.iter().enumerate() {
+        let cumulative = regularized_incomplete_beta(a, b, (index + 1) as f64 / n);
+        quantile += (cumulative - below) * value;
+        below = cumulative;
+    }
+    Some(quantile as f32)
+}
+
+/// `I_x(a, b)`, the regularised incomplete beta function, by its continued fraction (Lentz's
+/// method, as in Numerical Recipes' `betai`).
+fn regularized_incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let front =
+        (ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln()).exp();
+    // The fraction converges fast below the mean; above it, use I_x(a, b) = 1 − I_{1−x}(b, a).
+    if x < (a + 1.0) / (a + b + 2.0) {
+        front * beta_fraction(a, b, x) / a
+    } else {
+        1.0 - front * beta_fraction(b, a, 1.0 - x) / b
+    }
+}
+
+fn beta_fraction(a: f64, b: f64, x: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    let mut c = 1.0;
+    let mut d = 1.0 - (a + b) * x / (a + 1.0);
+    d = 1.0 / if d.abs() < TINY { TINY } else { d };
+    let mut fraction = d;
+    for m in 1..=300 {
+        let m = f64::from(m);
+        for numerator in [
+            m * (b - m) * x / ((a + 2.0 * m - 1.0) * (a + 2.0 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2.0 * m) * (a + 2.0 * m + 1.0)),
+        ] {
+            d = 1.0 + numerator * d;
+            d = 1.0 / if d.abs() < TINY { TINY } else { d };
+            c = 1.0 + numerator / c;
+            if c.abs() < TINY {
+                c = TINY;
+            }
+            fraction *= d * c;
+        }
+        if (d * c - 1.0).abs() < 1e-15 {
+            break;
+        }
+    }
+    fraction
+}
+
+/// `ln Γ(x)` for `x > 0` (Lanczos, g = 7, nine terms: about 15 digits).
+fn ln_gamma(x: f64) -> f64 {
+    const COEFFICIENTS: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        // Reflection: Γ(x) Γ(1 − x) = π / sin(πx).
+        return (std::f64::consts::PI / (std::f64::consts::PI * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let t = x + 7.5;
+    let series = COEFFICIENTS[1..]
+        .iter()
+        .enumerate()
+        .fold(COEFFICIENTS[0], |sum, (index, c)| {
+            sum + c / (x + index as f64 + 1.0)
+        });
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + series.ln()
+}
+
 /// A threshold and the decisions it makes on the flows it was chosen on.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Chosen {
@@ -89,6 +202,11 @@ pub enum ThresholdRule {
     /// The given percentile (0–100) of the benign validation scores: needs no labelled attacks,
     /// and fixes the false-positive rate on benign traffic like it near `100 − q` %.
     BenignPercentile(f64),
+    /// A false-positive target (a share, 0.01 for 1 %): the Harrell–Davis `1 − target` quantile
+    /// of the benign validation scores ([`harrell_davis`]). Needs no labelled attacks; on unseen
+    /// benign flows it holds the target more closely than the plain percentile (README,
+    /// "Thresholds").
+    TargetFpr(f64),
     /// The threshold that costs least on the validation flows, attacks included.
     MinCost(CostMatrix),
     /// The threshold with the best F1 on the validation flows, attacks included.
@@ -104,22 +222,15 @@ impl Default for ThresholdRule {
 impl ThresholdRule {
     /// Whether the rule looks at attack labels (so its validation attacks count as used).
     pub fn uses_attacks(&self) -> bool {
-        !matches!(self, Self::BenignPercentile(_))
+        !matches!(self, Self::BenignPercentile(_) | Self::TargetFpr(_))
     }
 
     /// The threshold for validation `scores` with their `attack` flags; `None` when the rule
     /// has nothing to work with (no benign rows for a percentile, no attacks for the others).
     pub fn choose(&self, scores: &[f32], attack: &[bool]) -> Option<f32> {
         match *self {
-            Self::BenignPercentile(q) => {
-                let benign: Vec<f32> = scores
-                    .iter()
-                    .zip(attack)
-                    .filter(|(_, is_attack)| !**is_attack)
-                    .map(|(score, _)| *score)
-                    .collect();
-                percentile(&benign, q)
-            }
+            Self::BenignPercentile(q) => percentile(&benign(scores, attack), q),
+            Self::TargetFpr(target) => harrell_davis(&benign(scores, attack), 1.0 - target),
             Self::MinCost(_) | Self::MaxF1 if !attack.contains(&true) => None,
             Self::MinCost(costs) => Some(best(scores, attack, Objective::MinCost(costs)).threshold),
             Self::MaxF1 => Some(best(scores, attack, Objective::MaxF1).threshold),
@@ -130,6 +241,10 @@ impl ThresholdRule {
     pub fn describe(&self) -> String {
         match self {
             Self::BenignPercentile(q) => format!("benign {q}th percentile of validation scores"),
+            Self::TargetFpr(target) => format!(
+                "{} % false-positive target (Harrell–Davis quantile of benign validation scores)",
+                target * 100.0
+            ),
             Self::MinCost(costs) => format!(
                 "least cost on validation (false positive {}, false negative {})",
                 costs.false_positive, costs.false_negative
@@ -137,6 +252,16 @@ impl ThresholdRule {
             Self::MaxF1 => "best F1 on validation".to_owned(),
         }
     }
+}
+
+/// The scores of the benign flows.
+fn benign(scores: &[f32], attack: &[bool]) -> Vec<f32> {
+    scores
+        .iter()
+        .zip(attack)
+        .filter(|(_, is_attack)| !**is_attack)
+        .map(|(score, _)| *score)
+        .collect()
 }
 
 fn better(candidate: &Confusion, incumbent: &Confusion, objective: Objective) -> bool {
@@ -168,6 +293,49 @@ mod tests {
             );
         }
         assert_eq!(percentile(&[], 99.0), None);
+    }
+
+    #[test]
+    fn harrell_davis_matches_scipy() {
+        // scipy.stats.mstats.hdquantiles(x, prob=[0.5, 0.9, 0.99])
+        let scores = [4.0, 1.0, 10.0, 3.0, 2.0, 7.0, 5.5, 0.5, 8.0, 6.0];
+        let expected = [
+            (0.5, 4.622_671_172_409_241),
+            (0.9, 9.045_787_310_367_258),
+            (0.99, 9.949_469_815_600_331),
+        ];
+        for (p, value) in expected {
+            let estimate = f64::from(harrell_davis(&scores, p).unwrap());
+            assert!((estimate - value).abs() < 1e-5, "{p}: {estimate}");
+        }
+        assert_eq!(harrell_davis(&[], 0.99), None);
+        // scipy.special.betainc(a, b, x)
+        for (a, b, x, value) in [
+            (2.5, 3.5, 0.3, 0.296_752_989_295_666_46),
+            (99.99, 1.01, 0.995, 0.610_660_984_914_403_8),
+            (0.5, 0.5, 0.2, 0.295_167_235_300_866_5),
+        ] {
+            let computed = regularized_incomplete_beta(a, b, x);
+            assert!(
+                (computed - value).abs() < 1e-10,
+                "I_{x}({a}, {b}) = {computed}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_target_rule_needs_no_attacks_and_flags_near_its_share() {
+        // 1,000 benign validation scores 0.001 … 1.000: a 1 % target sits near the 990th.
+        let scores: Vec<f32> = (1..=1000).map(|i| i as f32 / 1000.0).collect();
+        let attack = vec![false; scores.len()];
+        let rule = ThresholdRule::TargetFpr(0.01);
+        let threshold = rule.choose(&scores, &attack).unwrap();
+        assert!((threshold - 0.990).abs() < 0.002, "{threshold}");
+        assert!(!rule.uses_attacks());
+        assert_eq!(
+            rule.describe(),
+            "1 % false-positive target (Harrell–Davis quantile of benign validation scores)"
+        );
     }
 
     #[test]

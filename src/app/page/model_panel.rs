@@ -116,6 +116,7 @@ fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoVie
                 testid="threshold-rule"
                 options=&[
                     ("p99", "Benign 99th percentile (needs no attack labels)"),
+                    ("target", "1 % false-positive target, smoothed (needs no attack labels)"),
                     ("cost", "Least cost on validation flows (1 × FP + 4 × FN)"),
                     ("f1", "Best F1 on validation flows"),
                 ]
@@ -123,6 +124,7 @@ fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoVie
                     let rule = match rule.as_str() {
                         "cost" => ThresholdRule::MinCost(CostMatrix::default()),
                         "f1" => ThresholdRule::MaxF1,
+                        "target" => ThresholdRule::TargetFpr(0.01),
                         _ => ThresholdRule::default(),
                     };
                     options.update(|options| options.threshold_rule = rule);
