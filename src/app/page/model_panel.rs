@@ -116,7 +116,7 @@ fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoVie
                 testid="threshold-rule"
                 options=&[
                     ("p99", "Benign 99th percentile (needs no attack labels)"),
-                    ("target", "1 % false-positive target, smoothed (needs no attack labels)"),
+                    ("target", "Smoothed 1 % false-positive target"),
                     ("cost", "Least cost on validation flows (1 × FP + 4 × FN)"),
                     ("f1", "Best F1 on validation flows"),
                 ]
