@@ -284,6 +284,9 @@ test("the classic peers train beside the autoencoder and the comparison lines th
   const compared = page.getByTestId("detector-comparison").locator("tbody tr");
   await page.getByTestId("train-ae").click();
   await compared.first().waitFor({ timeout: 120_000 });
+  // k is the page's to choose, as on the command line.
+  await page.getByLabel("k (kNN)").fill("3");
+  await page.getByLabel("k (kNN)").dispatchEvent("change");
   for (const [kind, rows] of [["knn", 2], ["iforest", 3], ["pca", 4]]) {
     await page.getByTestId("model-kind").selectOption(kind);
     await page.getByTestId("train-ae").click();

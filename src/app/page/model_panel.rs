@@ -133,6 +133,7 @@ fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoVie
             {field_of(options, ("Epochs", ""), (1.0, 1000.0, 1.0), |o| o.train.epochs as f64, |o, v| o.train.epochs = v as usize)}
             {field_of(options, ("Code size", ""), (1.0, 64.0, 1.0), |o| o.model.bottleneck as f64, |o, v| o.model.bottleneck = v as usize)}
             {field_of(options, ("Seed", ""), (0.0, 1e9, 1.0), |o| o.train.seed as f64, |o, v| o.train.seed = v as u64)}
+            {field_of(options, ("k (kNN)", "knn-k"), (1.0, 100.0, 1.0), |o| o.model.classic.k as f64, |o, v| o.model.classic.k = v as usize)}
         </fieldset>
     }
 }
