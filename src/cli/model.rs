@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::error::{CliError, Failure};
 use super::inputs::{BackendArg, device, load, read_model, write};
+use crate::data::prepare::SplitFractions;
 use crate::metrics::confusion::CostMatrix;
 use crate::metrics::evaluation::Evaluation;
 use crate::metrics::threshold::ThresholdRule;
@@ -72,6 +73,15 @@ pub struct TrainArgs {
     /// Rows per mini-batch.
     #[arg(long, default_value_t = TrainConfig::default().batch_size)]
     batch_size: usize,
+    /// Epochs without a better validation loss before training stops early (set it to
+    /// --epochs to train every epoch).
+    #[arg(long, default_value_t = TrainConfig::default().patience)]
+    patience: usize,
+    /// Shares of the flows (by content) to fit on and to validate on, comma-separated; the rest
+    /// is held out for `eval`. Keeping their sum keeps the held-out flows the same, so runs that
+    /// fit on more or validate on more compare on the same flows.
+    #[arg(long, value_name = "TRAIN,VALIDATION", default_value_t = SplitArg(SplitFractions::default()))]
+    split: SplitArg,
     /// How the threshold is chosen on the validation flows: a benign percentile, a false-positive
     /// target (a smoothed benign quantile that holds the target more closely on unseen flows;
     /// neither needs attacks), the least cost (1 per false alarm, 4 per missed attack) or the
@@ -107,6 +117,36 @@ enum ModelArg {
     Iforest,
     Knn,
     Pca,
+}
+
+/// `--split`: two shares, "0.6,0.15".
+#[derive(Clone, Copy, Debug)]
+struct SplitArg(SplitFractions);
+
+impl std::str::FromStr for SplitArg {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let shares: Vec<&str> = text.split(',').collect();
+        let [train, validation] = shares[..] else {
+            return Err(format!("give two shares, as in 0.6,0.15, not {text:?}"));
+        };
+        let share = |text: &str| {
+            text.trim()
+                .parse::<f64>()
+                .map_err(|_| format!("{text:?} is not a number"))
+        };
+        Ok(Self(SplitFractions {
+            train: share(train)?,
+            validation: share(validation)?,
+        }))
+    }
+}
+
+impl std::fmt::Display for SplitArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{},{}", self.0.train, self.0.validation)
+    }
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -158,8 +198,10 @@ impl TrainArgs {
                 seed: self.seed,
                 learning_rate: self.learning_rate,
                 batch_size: self.batch_size,
+                patience: self.patience,
                 ..TrainConfig::default()
             },
+            split: self.split.0,
             threshold_rule: match self.threshold {
                 ThresholdArg::Percentile => ThresholdRule::BenignPercentile(self.percentile),
                 ThresholdArg::Cost => ThresholdRule::MinCost(CostMatrix::default()),
@@ -167,7 +209,6 @@ impl TrainArgs {
                 ThresholdArg::Target => ThresholdRule::TargetFpr(self.target_fpr / 100.0),
             },
             normalise_errors: !self.plain_mse,
-            ..FitOptions::default()
         }
     }
 }

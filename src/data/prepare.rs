@@ -21,6 +21,19 @@ pub struct SplitFractions {
     pub validation: f64,
 }
 
+impl SplitFractions {
+    /// Why these shares cannot split flows, if they cannot: both must be above 0 and together
+    /// at most 1.
+    pub fn problem(&self) -> Option<String> {
+        let (train, validation) = (self.train, self.validation);
+        (!(train > 0.0 && validation > 0.0 && train + validation <= 1.0)).then(|| {
+            format!(
+                "the split needs shares above 0 that add up to at most 1 (train {train}, validation {validation})"
+            )
+        })
+    }
+}
+
 impl Default for SplitFractions {
     /// 60 % to fit on, 15 % to validate on (early stopping, the threshold, the error weights),
     /// 25 % held out: the autoencoder's split.
@@ -319,6 +332,17 @@ mod tests {
                 .to_string()
                 .contains("lack 1 feature the model was trained on: Flow Duration")
         );
+    }
+
+    #[test]
+    fn split_shares_must_be_positive_and_fit_in_one() {
+        assert_eq!(SplitFractions::default().problem(), None);
+        let shares = |train, validation| SplitFractions { train, validation }.problem();
+        assert_eq!(shares(0.7, 0.3), None);
+        assert!(shares(0.8, 0.3).unwrap().contains("add up to at most 1"));
+        assert!(shares(0.0, 0.5).is_some());
+        assert!(shares(0.5, -0.1).is_some());
+        assert!(shares(f64::NAN, 0.1).is_some());
     }
 
     #[test]

@@ -134,6 +134,9 @@ fn prepare(
     dataset: &Dataset,
     options: &FitOptions,
 ) -> Result<(Plan, Vec<f32>, Vec<f32>), TrainError> {
+    if let Some(problem) = options.split.problem() {
+        return Err(TrainError::Config(problem));
+    }
     let split = content_split(dataset, options.split, options.train.seed);
     let train = benign_rows(dataset, &split.train);
     let validation_benign = benign_rows(dataset, &split.validation);
