@@ -206,6 +206,17 @@ fn train_eval_and_score_an_autoencoder() {
         "{benign} benign flows evaluated"
     );
     assert_eq!(json["per_label"]["Portscan"]["rows"], 2500);
+    // Each attack family is ranked against the benign flows; BENIGN itself is not.
+    let portscan = &json["per_family"]["PortScan"];
+    assert!(
+        portscan["roc_auc"].as_f64().is_some_and(|auc| auc > 0.5),
+        "{portscan}"
+    );
+    assert!(
+        portscan["tpr_at_1_percent"].as_f64().is_some(),
+        "{portscan}"
+    );
+    assert!(json["per_family"]["BENIGN"]["roc_auc"].is_null());
     assert_eq!(json["excluded_rows"].as_u64().unwrap() + benign, 2498);
 
     let scored = dir.join("scored.csv");

@@ -365,6 +365,15 @@ fn evaluation_text(evaluation: &Evaluation, excluded: u64) -> String {
         confusion.true_negatives,
         confusion.false_negatives
     );
+    let _ = writeln!(out, "attack families against the benign flows:");
+    for (family, detection) in &evaluation.per_family {
+        if let (Some(auc), Some(tpr)) = (detection.roc_auc, detection.tpr_at_1_percent) {
+            let _ = writeln!(
+                out,
+                "  {family:<16} ROC-AUC {auc:.4}  TPR at FPR <= 1 %: {tpr:.4}"
+            );
+        }
+    }
     let _ = writeln!(out, "flagged per label:");
     for (label, detection) in &evaluation.per_label {
         let _ = writeln!(

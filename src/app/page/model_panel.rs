@@ -213,6 +213,8 @@ fn Results(results: ModelResults) -> impl IntoView {
                     <td>{family.clone()}</td>
                     <td>{detection.rows.to_string()}</td>
                     <td>{format!("{:.1} %", detection.rate * 100.0)}</td>
+                    <td>{number(detection.roc_auc)}</td>
+                    <td>{detection.tpr_at_1_percent.map_or_else(|| "–".to_owned(), |tpr| format!("{:.1} %", tpr * 100.0))}</td>
                 </tr>
             }
         })
@@ -246,8 +248,8 @@ fn Results(results: ModelResults) -> impl IntoView {
             </div>
             <ThresholdExplorer histogram=histogram rule=threshold_rule.clone() />
             <table>
-                <caption>{format!("Flagged at the model's threshold ({threshold_rule}), per family")}</caption>
-                {table_head(&["Family", "Flows", "Flagged"])}
+                <caption>{format!("Per family: flagged at the model's threshold ({threshold_rule}), and each attack family ranked against the benign flows")}</caption>
+                {table_head(&["Family", "Flows", "Flagged", "ROC-AUC vs benign", "Caught at 1 % FPR"])}
                 <tbody>{families}</tbody>
             </table>
         </div>
