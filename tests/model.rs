@@ -396,6 +396,18 @@ fn classic_peers_fit_on_the_same_flows_round_trip_and_rank_attacks() {
             .to_string()
             .contains("explanations need an ae, vae, pca or knn model")
     );
+    // Each way of training refuses the other's kind instead of failing later.
+    assert!(matches!(
+        fit::start(&device, &dataset, &quick(ModelKind::Knn)),
+        Err(TrainError::Config(_))
+    ));
+    let network = block_on(fit::fit_classic(&device, &dataset, &quick(ModelKind::Vae)));
+    assert!(
+        network
+            .unwrap_err()
+            .to_string()
+            .contains("not fitted in one pass")
+    );
     let (pca, _) = block_on(fit::fit_classic(&device, &dataset, &quick(ModelKind::Pca))).unwrap();
     let meta = &pca.meta;
     let named = block_on(explain(

@@ -84,6 +84,12 @@ pub fn start(
     dataset: &Dataset,
     options: &FitOptions,
 ) -> Result<(Plan, Trainer), TrainError> {
+    if !options.model.kind.is_network() {
+        return Err(TrainError::Config(format!(
+            "{} is fitted in one pass, not trained over epochs",
+            options.model.kind.title()
+        )));
+    }
     let (plan, train, validation_benign) = prepare(dataset, options)?;
     let trainer = Trainer::new(
         device,
@@ -105,6 +111,13 @@ pub async fn fit_classic(
 ) -> Result<(SavedModel, Option<String>), FitError> {
     if let Some(problem) = options.model.problem() {
         return Err(TrainError::Config(problem).into());
+    }
+    if options.model.kind.is_network() {
+        return Err(TrainError::Config(format!(
+            "the {} is trained over epochs, not fitted in one pass",
+            options.model.kind.title().to_lowercase()
+        ))
+        .into());
     }
     let (plan, train, _) = prepare(dataset, options)?;
     let width = plan.scaler.features.len();
