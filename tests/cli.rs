@@ -357,7 +357,7 @@ fn a_classic_peer_trains_evaluates_and_scores_like_the_autoencoder() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(
-        stderr.contains("fitting a iforest on the benign flows"),
+        stderr.contains("fitting Isolation Forest (--model iforest) on the benign flows"),
         "{stderr}"
     );
 

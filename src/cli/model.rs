@@ -260,7 +260,8 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
     let device = device(args.backend);
     if !options.model.kind.is_network() {
         eprintln!(
-            "fitting a {} on the benign flows",
+            "fitting {} (--model {}) on the benign flows",
+            options.model.kind.title(),
             options.model.kind.short_name()
         );
         let fitted = pollster::block_on(fit::fit_classic(&device, &dataset, &options))?;

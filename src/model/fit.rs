@@ -214,36 +214,34 @@ async fn conclude(
         .iter()
         .map(|&row| attack[row as usize])
         .collect();
-    let with_errors = ScoreOptions {
-        errors: true,
+    // Only networks weigh their errors: a classic detector is scored as its authors define it.
+    let normalise = options.normalise_errors && options.model.kind.is_network();
+    let unweighted = ScoreOptions {
+        errors: normalise,
         ..ScoreOptions::default()
     };
-    let unweighted = score(&detector, device, &matrix, &vec![1.0; width], with_errors)
+    let unweighted = score(&detector, device, &matrix, &vec![1.0; width], unweighted)
         .await
         .map_err(ScoreError::from)?;
-    // Only networks weigh their errors: a classic detector is scored as its authors define it.
-    let error_weights = if options.normalise_errors && options.model.kind.is_network() {
-        normalising_weights(&unweighted.errors, &attack, width)
-    } else {
-        vec![1.0; width]
-    };
-    // The weighted scores follow from the errors already read: no second pass through the
-    // network.
-    let scores: Vec<f32> = if options.model.kind.is_network() {
-        unweighted
+    let (error_weights, scores) = if normalise {
+        let weights = normalising_weights(&unweighted.errors, &attack, width);
+        // The weighted scores follow from the errors already read: no second pass through the
+        // network.
+        let scores = unweighted
             .errors
             .chunks_exact(width)
             .map(|errors| {
                 errors
                     .iter()
-                    .zip(&error_weights)
+                    .zip(&weights)
                     .map(|(error, weight)| error * weight)
                     .sum::<f32>()
                     / width as f32
             })
-            .collect()
+            .collect();
+        (weights, scores)
     } else {
-        unweighted.scores
+        (vec![1.0; width], unweighted.scores)
     };
     let (rule, note) = match options.threshold_rule.choose(&scores, &attack) {
         Some(_) => (options.threshold_rule, None),

@@ -60,8 +60,8 @@ pub struct Scored {
 }
 
 /// Scores a row-major matrix of scaled rows, `width` features each, in batches; each feature's
-/// squared error counts `weights[feature]` times in a reconstruction-error score. Results stay
-/// on the device until every batch is done: one read per kind of result.
+/// squared error counts `weights[feature]` times in a reconstruction-error score. Each batch's
+/// results are read back before the next, so device memory stays bounded by [`SCORE_BATCH`].
 pub async fn score(
     detector: &Detector,
     device: &Device,
@@ -72,8 +72,10 @@ pub async fn score(
     let width = weights.len();
     let weights = Tensor::<2>::from_data(TensorData::new(weights.to_vec(), [1, width]), device);
     let rows = matrix.len() / width.max(1);
-    let (mut scores, mut errors, mut latent, mut rebuilt) = (vec![], vec![], vec![], vec![]);
-    let mut latent_width = 0;
+    let mut scored = Scored {
+        scores: Vec::with_capacity(rows),
+        ..Scored::default()
+    };
     for start in (0..rows).step_by(SCORE_BATCH) {
         let end = (start + SCORE_BATCH).min(rows);
         let input = Tensor::<2>::from_data(
@@ -88,39 +90,26 @@ pub async fn score(
             let error = reconstruction.clone() - input;
             error.clone() * error
         });
-        scores.push(match (verdict.score, &squared) {
+        let scores = match (verdict.score, &squared) {
             (Some(score), _) => score,
             (None, Some(squared)) => (squared.clone() * weights.clone())
                 .mean_dim(1)
                 .reshape([end - start]),
             (None, None) => unreachable!("every detector scores or rebuilds"),
-        });
+        };
+        scored.scores.extend(read(scores).await?);
         if let (true, Some(squared)) = (options.errors, squared) {
-            errors.push(squared);
+            scored.errors.extend(read(squared).await?);
         }
         if let (true, Some(code)) = (options.latent, verdict.code) {
-            latent_width = code.dims()[1];
-            latent.push(code);
+            scored.latent_width = code.dims()[1];
+            scored.latent.extend(read(code).await?);
         }
         if let (true, Some(reconstruction)) = (options.reconstruction, verdict.reconstruction) {
-            rebuilt.push(reconstruction);
+            scored.reconstruction.extend(read(reconstruction).await?);
         }
     }
-    Ok(Scored {
-        scores: read_all(scores).await?,
-        errors: read_all(errors).await?,
-        latent: read_all(latent).await?,
-        latent_width,
-        reconstruction: read_all(rebuilt).await?,
-    })
-}
-
-/// The batches' results, joined on the device and read in one go (nothing to read: empty).
-async fn read_all<const D: usize>(batches: Vec<Tensor<D>>) -> Result<Vec<f32>, WeightError> {
-    if batches.is_empty() {
-        return Ok(Vec::new());
-    }
-    read(Tensor::cat(batches, 0)).await
+    Ok(scored)
 }
 
 /// One feature of an explanation.

@@ -23,6 +23,12 @@ pub fn Panel(
     }
 }
 
+/// A ranking figure (ROC-AUC, PR-AUC) with four decimals, or "n/a" when it cannot be computed
+/// (one class absent).
+pub fn figure(value: Option<f64>) -> String {
+    value.map_or_else(|| "n/a".to_owned(), |value| format!("{value:.4}"))
+}
+
 /// A table's header row: one column heading per name.
 pub fn table_head(columns: &'static [&'static str]) -> impl IntoView {
     let headings = columns

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use super::charts::{Scale, Series, line_chart};
 use super::client::{Event, WorkerClient};
-use super::controls::table_head;
+use super::controls::{figure, table_head};
 use crate::app::protocol::FromWorker;
 use crate::metrics::evaluation::Evaluation;
 use crate::model::config::ModelKind;
@@ -32,8 +32,6 @@ pub fn DetectorComparison() -> impl IntoView {
 }
 
 fn comparison(compared: &Compared) -> impl IntoView + use<> {
-    let number =
-        |value: Option<f64>| value.map_or_else(|| "n/a".to_owned(), |value| format!("{value:.4}"));
     let rows = compared
         .iter()
         .map(|(kind, evaluation)| {
@@ -45,8 +43,8 @@ fn comparison(compared: &Compared) -> impl IntoView + use<> {
             view! {
                 <tr>
                     <th scope="row"><span class=format!("swatch {}", kind.short_name())></span>{kind.title()}</th>
-                    <td>{number(evaluation.roc_auc)}</td>
-                    <td>{number(evaluation.pr_auc)}</td>
+                    <td>{figure(evaluation.roc_auc)}</td>
+                    <td>{figure(evaluation.pr_auc)}</td>
                     {rates}
                 </tr>
             }

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::charts::{Scale, Series, histogram_chart, line_chart, range_of};
 use super::client::{Event, WorkerClient};
-use super::controls::{Choice, Panel, RunButton, error_line, field_of, table_head};
+use super::controls::{Choice, Panel, RunButton, error_line, field_of, figure, table_head};
 use super::detectors::DetectorComparison;
 use super::job::{Job, JobView};
 use crate::app::protocol::{FromWorker, ModelResults, ToWorker};
@@ -202,8 +202,6 @@ fn Results(results: ModelResults) -> impl IntoView {
         threshold_rule,
         ..
     } = results;
-    let number =
-        |value: Option<f64>| value.map_or_else(|| "n/a".to_owned(), |value| format!("{value:.4}"));
     let families = evaluation
         .per_family
         .iter()
@@ -213,7 +211,7 @@ fn Results(results: ModelResults) -> impl IntoView {
                     <td>{family.clone()}</td>
                     <td>{detection.rows.to_string()}</td>
                     <td>{format!("{:.1} %", detection.rate * 100.0)}</td>
-                    <td>{number(detection.roc_auc)}</td>
+                    <td>{figure(detection.roc_auc)}</td>
                     <td>{detection.tpr_at_1_percent.map_or_else(|| "–".to_owned(), |tpr| format!("{:.1} %", tpr * 100.0))}</td>
                 </tr>
             }
@@ -225,22 +223,22 @@ fn Results(results: ModelResults) -> impl IntoView {
             <p>
                 "On " {evaluation.rows.to_string()} " flows it did not train or tune on ("
                 {evaluation.attacks.to_string()} " attacks): ROC-AUC "
-                <strong data-testid="roc-auc">{number(evaluation.roc_auc)}</strong> ", PR-AUC "
-                {number(evaluation.pr_auc)} "."
+                <strong data-testid="roc-auc">{figure(evaluation.roc_auc)}</strong> ", PR-AUC "
+                {figure(evaluation.pr_auc)} "."
             </p>
             {operating_points(&evaluation)}
             {threshold_hint(&evaluation)}
             <div class="curves">
                 {line_chart(
                     "ROC curve".to_owned(),
-                    format!("ROC: recall against false-positive rate (area {})", number(evaluation.roc_auc)),
+                    format!("ROC: recall against false-positive rate (area {})", figure(evaluation.roc_auc)),
                     vec![Series { class: "train", points: curve(&evaluation.roc) }],
                     unit,
                     (unit, Scale::Linear),
                 )}
                 {line_chart(
                     "Precision-recall curve".to_owned(),
-                    format!("Precision against recall (average precision {})", number(evaluation.pr_auc)),
+                    format!("Precision against recall (average precision {})", figure(evaluation.pr_auc)),
                     vec![Series { class: "train", points: curve(&evaluation.pr) }],
                     unit,
                     (unit, Scale::Linear),

@@ -1,8 +1,8 @@
 //! The worker's training job: a network trained on the loaded flows a few batches at a time (or
-//! a classic detector fitted in one pass), with progress posted after each step and the event loop given a turn between steps so a
-//! Stop or Pause request is read within one step; if the GPU device is lost, training goes on on
-//! the CPU from the last epoch's weights; then the model is kept for the agent and evaluated on
-//! the flows it did not train or tune on.
+//! a classic detector fitted in one pass), with progress posted after each step and the event
+//! loop given a turn between steps so a Stop or Pause request is read within one step; if the
+//! GPU device is lost, training goes on on the CPU from the last epoch's weights; then the model
+//! is kept for the agent and evaluated on the flows it did not train or tune on.
 
 use super::error::{Failure, JobError};
 use super::session;

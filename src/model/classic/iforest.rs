@@ -120,16 +120,14 @@ impl IsolationForest {
         let flat =
             |node: &Tensor<2, Int>| (first.clone() + node.clone()).reshape([rows * self.trees]);
         for _ in 0..max_depth(self.samples) {
+            let at = flat(&node);
             let feature = features
                 .clone()
-                .gather(0, flat(&node))
+                .gather(0, at.clone())
                 .reshape([rows, self.trees]);
             let leaf = feature.clone().lower_elem(0);
             let value = input.clone().gather(1, feature.clamp_min(0));
-            let split = splits
-                .clone()
-                .gather(0, flat(&node))
-                .reshape([rows, self.trees]);
+            let split = splits.clone().gather(0, at).reshape([rows, self.trees]);
             let right = value.greater(split).int();
             let child = node.clone().mul_scalar(2) + right + 1;
             node = child.mask_where(leaf, node);
