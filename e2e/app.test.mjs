@@ -185,12 +185,17 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   assert.match(await page.getByTestId("train-status").textContent(), /^done/);
   assert.equal((await page.getByTestId("train-ae").textContent()).trim(), "Train");
 
-  // On the sample the benign-p99 threshold sits above most attacks; the page says so.
+  // The default threshold's outcome on the held-out flows is stated: its false-positive rate
+  // and recall. On the sample the 1 % target sits above most attacks; the page says so.
+  assert.match(
+    await page.getByTestId("threshold-outcome").textContent(),
+    /false-positive rate [\d.]+ % on the held-out benign flows, recall [\d.]+ % of the attacks/,
+  );
   assert.match(await page.getByTestId("threshold-hint").textContent(), /lets \d+ % of them through/);
   // The threshold slider starts at the model's threshold and moving it changes the decisions.
   const readout = page.getByTestId("threshold-readout");
   const atModel = await readout.textContent();
-  assert.match(atModel, /the model's: benign 99th percentile/);
+  assert.match(atModel, /the model's: 1 % false-positive target/);
   const slider = page.getByTestId("threshold");
   const modelEdge = await slider.inputValue();
   await page.evaluate(() => (window.step = "moving the threshold slider"));
@@ -212,7 +217,7 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   assert.match(await status.textContent(), /^done: 60 episodes/);
   const comparison = await page.getByTestId("comparison").textContent();
   assert.match(comparison, /The DQN agent cost [\d.]+ against [\d.]+ for the best fixed threshold/);
-  assert.match(comparison, /The model's threshold \(benign 99th percentile of validation scores\)/);
+  assert.match(comparison, /The model's threshold \(1 % false-positive target \(Harrell–Davis quantile of benign validation scores\)\)/);
   // Plain supervised learning on the agent's inputs stands beside it, in the table and the verdict.
   assert.match(comparison, /A logistic regression on the same observations cost [\d.]+/);
   assert.match(comparison, /Supervised: logistic regression on the agent's inputs/);
@@ -277,7 +282,7 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   await page.close();
 });
 
-test("the classic peers train beside the autoencoder and the comparison lines them up", async () => {
+test("the classic peers train beside the ensemble and the comparison lines them up", async () => {
   const { page, problems } = await open({ width: 1280, height: 800 });
   await page.getByTestId("load-sample").click();
   await page.getByTestId("ingest-summary").waitFor({ timeout: 60_000 });
@@ -297,7 +302,7 @@ test("the classic peers train beside the autoencoder and the comparison lines th
     );
   }
   const names = await compared.locator("th").allTextContents();
-  assert.deepEqual(names, ["Autoencoder", "kNN distance", "Isolation Forest", "PCA reconstruction"]);
+  assert.deepEqual(names, ["Ensemble (autoencoder, kNN, PCA)", "kNN distance", "Isolation Forest", "PCA reconstruction"]);
   for (const row of await compared.all()) {
     const auc = Number(await row.locator("td").first().textContent());
     assert.ok(auc > 0.5 && auc <= 1, `ROC-AUC ${auc}`);

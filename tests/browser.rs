@@ -142,8 +142,9 @@ async fn bundled_sample() -> netsentry::data::dataset::Dataset {
         .0
 }
 
-/// Trains the default autoencoder on the bundled sample for `batches` mini-batches (at least one
-/// epoch ends when `epochs` is 1 and the batches cover it), saves it, loads it back and scores.
+/// Trains the default detector (the ensemble: its autoencoder, then kNN and PCA beside it) on
+/// the bundled sample for `batches` mini-batches (at least one epoch ends when `epochs` is 1 and
+/// the batches cover it), saves it, loads it back and scores.
 async fn train_save_load_score(device: &burn::prelude::Device, epochs: usize, batches: usize) {
     use netsentry::model::fit::{self, FitOptions};
     use netsentry::model::saved::SavedModel;

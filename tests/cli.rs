@@ -141,6 +141,8 @@ fn train_eval_and_score_an_autoencoder() {
     let model = model.to_str().unwrap();
     let output = netsentry(&[
         "train",
+        "--model",
+        "ae",
         "--epochs",
         "4",
         "--seed",
@@ -153,7 +155,7 @@ fn train_eval_and_score_an_autoencoder() {
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("training a ae on "), "{stderr}");
     assert!(stderr.contains("epoch   4/4 ["), "{stderr}");
-    assert!(String::from_utf8_lossy(&output.stdout).contains("benign 99th percentile"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("1 % false-positive target"));
 
     let output = netsentry(&[
         "eval",
@@ -308,7 +310,7 @@ fn agent_compares_with_the_best_threshold_and_reports_an_unseen_family() {
         }
         assert_eq!(
             json["model_threshold"]["rule"],
-            "benign 99th percentile of validation scores"
+            "1 % false-positive target (Harrell–Davis quantile of benign validation scores)"
         );
         assert_eq!(json["history"].as_array().unwrap().len(), 8);
         assert_eq!(json["unseen"]["family"], "PortScan");

@@ -23,9 +23,10 @@ const BATCHES_PER_STEP: usize = 8;
 /// `netsentry train`; every default is [`FitOptions::default`]'s, as on the page.
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
-    /// Which detector: a network trained over epochs (ae, vae) or a classic peer fitted in one
-    /// pass on the same benign flows and scaler (iforest, knn, pca), to compare with.
-    #[arg(long, value_enum, default_value_t = ModelArg::Ae)]
+    /// Which detector: the ensemble (the default: the autoencoder, kNN distance and PCA voting
+    /// together, which measured best), a network trained over epochs (ae, vae) or a classic
+    /// peer fitted in one pass on the same benign flows and scaler (iforest, knn, pca).
+    #[arg(long, value_enum, default_value_t = ModelArg::Ensemble)]
     model: ModelArg,
     /// Passes over the training flows at most (early stopping may end sooner).
     #[arg(long, default_value_t = TrainConfig::default().epochs)]
@@ -82,16 +83,16 @@ pub struct TrainArgs {
     /// fit on more or validate on more compare on the same flows.
     #[arg(long, value_name = "TRAIN,VALIDATION", default_value_t = SplitArg(SplitFractions::default()))]
     split: SplitArg,
-    /// How the threshold is chosen on the validation flows: a benign percentile, a false-positive
-    /// target (a smoothed benign quantile that holds the target more closely on unseen flows;
-    /// neither needs attacks), the least cost (1 per false alarm, 4 per missed attack) or the
-    /// best F1.
-    #[arg(long, value_enum, default_value_t = ThresholdArg::Percentile)]
+    /// How the threshold is chosen on the validation flows: a false-positive target (the
+    /// default; a smoothed benign quantile that holds the target more closely on unseen flows
+    /// than the plain percentile), a benign percentile (neither needs attacks), the least cost
+    /// (1 per false alarm, 4 per missed attack) or the best F1.
+    #[arg(long, value_enum, default_value_t = ThresholdArg::Target)]
     threshold: ThresholdArg,
     /// The benign percentile for `--threshold percentile`.
     #[arg(long, default_value_t = 99.0)]
     percentile: f64,
-    /// The false-positive target in percent for `--threshold target`.
+    /// The false-positive target in percent for `--threshold target` (the default rule).
     #[arg(long, default_value_t = 1.0)]
     target_fpr: f64,
     /// Use ports and the protocol number as features.
@@ -112,6 +113,7 @@ pub struct TrainArgs {
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 enum ModelArg {
+    Ensemble,
     Ae,
     Vae,
     Iforest,
@@ -170,6 +172,7 @@ impl TrainArgs {
         FitOptions {
             model: ModelConfig {
                 kind: match self.model {
+                    ModelArg::Ensemble => ModelKind::Ensemble,
                     ModelArg::Ae => ModelKind::Autoencoder,
                     ModelArg::Vae => ModelKind::Vae,
                     ModelArg::Iforest => ModelKind::IsolationForest,

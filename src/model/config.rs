@@ -13,8 +13,11 @@ use super::classic::ClassicConfig;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
-    /// A plain autoencoder: score = reconstruction error.
+    /// The autoencoder, kNN distance and PCA voting together (see [`super::ensemble`]): the
+    /// default, because it measured best (README, "Model quality").
     #[default]
+    Ensemble,
+    /// A plain autoencoder: score = reconstruction error.
     Autoencoder,
     /// A variational autoencoder: score = reconstruction error of the mean code; trained on the
     /// ELBO (reconstruction plus `kl_weight` × KL divergence to a unit Gaussian).
@@ -30,7 +33,8 @@ pub enum ModelKind {
 
 impl ModelKind {
     /// Every kind, networks first.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
+        Self::Ensemble,
         Self::Autoencoder,
         Self::Vae,
         Self::IsolationForest,
@@ -41,6 +45,7 @@ impl ModelKind {
     /// The short name used on the command line, on the page and in files.
     pub fn short_name(self) -> &'static str {
         match self {
+            Self::Ensemble => "ensemble",
             Self::Autoencoder => "ae",
             Self::Vae => "vae",
             Self::IsolationForest => "iforest",
@@ -57,6 +62,7 @@ impl ModelKind {
     /// The name people use for it.
     pub fn title(self) -> &'static str {
         match self {
+            Self::Ensemble => "Ensemble (autoencoder, kNN, PCA)",
             Self::Autoencoder => "Autoencoder",
             Self::Vae => "Variational autoencoder",
             Self::IsolationForest => "Isolation Forest",
@@ -65,9 +71,10 @@ impl ModelKind {
         }
     }
 
-    /// Whether it is a network trained over epochs (the others are fitted in one pass).
+    /// Whether it is a network trained over epochs (the others are fitted in one pass); the
+    /// ensemble trains its autoencoder so.
     pub fn is_network(self) -> bool {
-        matches!(self, Self::Autoencoder | Self::Vae)
+        matches!(self, Self::Ensemble | Self::Autoencoder | Self::Vae)
     }
 }
 
@@ -132,7 +139,7 @@ pub struct ModelConfig {
 impl Default for ModelConfig {
     fn default() -> Self {
         Self {
-            kind: ModelKind::Autoencoder,
+            kind: ModelKind::default(),
             hidden: vec![64, 32],
             bottleneck: 8,
             activation: Activation::Tanh,

@@ -4,7 +4,8 @@
 use burn::prelude::{Device, Tensor};
 
 use super::classic::{Classic, ClassicOutput};
-use super::config::ModelConfig;
+use super::config::{ModelConfig, ModelKind};
+use super::ensemble::Ensemble;
 use super::network::Network;
 use super::weights::{NamedWeights, WeightError};
 
@@ -18,6 +19,8 @@ pub enum Detector {
     Network(Network),
     /// Isolation Forest, kNN distance or PCA.
     Classic(Classic),
+    /// The autoencoder, kNN and PCA together.
+    Ensemble(Box<Ensemble>),
 }
 
 /// What a detector says about a batch of scaled flows.
@@ -55,7 +58,20 @@ impl Detector {
                     code: None,
                 }
             }
+            Self::Ensemble(ensemble) => {
+                let (score, reconstruction, code) = ensemble.forward(input);
+                Verdict {
+                    score: Some(score),
+                    reconstruction: Some(reconstruction),
+                    code: Some(code),
+                }
+            }
         }
+    }
+
+    /// Whether the detector gives its own score rather than the weighted reconstruction error.
+    pub fn scores_itself(&self) -> bool {
+        !matches!(self, Self::Network(_) | Self::Classic(Classic::Pca(_)))
     }
 
     /// The weights or tables, read asynchronously (see [`super::weights`]).
@@ -63,6 +79,7 @@ impl Detector {
         match self {
             Self::Network(network) => network.weights().await,
             Self::Classic(classic) => classic.weights().await,
+            Self::Ensemble(ensemble) => ensemble.weights().await,
         }
     }
 
@@ -75,7 +92,11 @@ impl Detector {
         weights: &NamedWeights,
         device: &Device,
     ) -> Result<Self, WeightError> {
-        if config.kind.is_network() {
+        if config.kind == ModelKind::Ensemble {
+            let references = config.classic.references.min(train_rows);
+            Ensemble::from_weights(inputs, config, references, weights, device)
+                .map(|ensemble| Self::Ensemble(Box::new(ensemble)))
+        } else if config.kind.is_network() {
             Network::from_weights(inputs, config, weights, device).map(Self::Network)
         } else {
             Classic::from_weights(

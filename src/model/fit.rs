@@ -6,8 +6,9 @@ use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
 
 use super::classic::Classic;
-use super::config::ModelConfig;
+use super::config::{ModelConfig, ModelKind};
 use super::detector::Detector;
+use super::ensemble::Ensemble;
 use super::saved::{FORMAT_VERSION, ModelMeta, SavedModel};
 use super::score::{ScoreError, ScoreOptions, score};
 use super::train::{EpochLoss, TrainConfig, TrainError, Trainer};
@@ -172,7 +173,7 @@ fn prepare(
 }
 
 /// The trained model: the trainer's best weights, with the threshold chosen on the validation
-/// flows (a rule that needs attacks falls back to the benign 99th percentile when there are none,
+/// flows (a rule that needs attacks falls back to the default, a 1 % false-positive target, when there are none,
 /// and says so in the returned note).
 pub async fn finish(
     plan: &Plan,
@@ -182,15 +183,27 @@ pub async fn finish(
     device: &Device,
 ) -> Result<(SavedModel, Option<String>), FitError> {
     let best = trainer.progress().best;
-    conclude(
-        plan,
-        Detector::Network(trainer.network()),
-        best,
-        dataset,
-        options,
-        device,
-    )
-    .await
+    let network = trainer.network();
+    let detector = if options.model.kind == ModelKind::Ensemble {
+        // The same benign flows the autoencoder trained and stopped on: the split and the
+        // scaler are deterministic, so preparing again gives them back.
+        let (_, train, validation) = prepare(dataset, options)?;
+        let width = plan.scaler.features.len();
+        let seed = options.train.seed;
+        let ensemble = Ensemble::fit(
+            network,
+            &train,
+            &validation,
+            width,
+            &options.model,
+            seed,
+            device,
+        );
+        Detector::Ensemble(Box::new(ensemble.await?))
+    } else {
+        Detector::Network(network)
+    };
+    conclude(plan, detector, best, dataset, options, device).await
 }
 
 /// The model around a trained or fitted `detector`: its error weights and threshold from the
@@ -226,19 +239,23 @@ async fn conclude(
     let (error_weights, scores) = if normalise {
         let weights = normalising_weights(&unweighted.errors, &attack, width);
         // The weighted scores follow from the errors already read: no second pass through the
-        // network.
-        let scores = unweighted
-            .errors
-            .chunks_exact(width)
-            .map(|errors| {
-                errors
-                    .iter()
-                    .zip(&weights)
-                    .map(|(error, weight)| error * weight)
-                    .sum::<f32>()
-                    / width as f32
-            })
-            .collect();
+        // network. The ensemble has its own score; its weights only rank explanations.
+        let scores = if detector.scores_itself() {
+            unweighted.scores
+        } else {
+            unweighted
+                .errors
+                .chunks_exact(width)
+                .map(|errors| {
+                    errors
+                        .iter()
+                        .zip(&weights)
+                        .map(|(error, weight)| error * weight)
+                        .sum::<f32>()
+                        / width as f32
+                })
+                .collect()
+        };
         (weights, scores)
     } else {
         (vec![1.0; width], unweighted.scores)

@@ -6,6 +6,7 @@ pub mod backend;
 pub mod classic;
 pub mod config;
 pub mod detector;
+pub mod ensemble;
 pub mod fit;
 pub mod held_out;
 pub mod network;

@@ -25,7 +25,9 @@ impl Network {
     /// first for reproducible weights.
     pub fn new(inputs: usize, config: &ModelConfig, device: &Device) -> Self {
         match config.kind {
-            ModelKind::Autoencoder => Self::Autoencoder(Autoencoder::new(inputs, config, device)),
+            ModelKind::Ensemble | ModelKind::Autoencoder => {
+                Self::Autoencoder(Autoencoder::new(inputs, config, device))
+            }
             ModelKind::Vae => Self::Vae(Vae::new(inputs, config, device)),
             ModelKind::IsolationForest | ModelKind::Knn | ModelKind::Pca => {
                 unreachable!(
@@ -80,7 +82,7 @@ impl Network {
         device: &Device,
     ) -> Result<Self, WeightError> {
         Ok(match config.kind {
-            ModelKind::Autoencoder => {
+            ModelKind::Ensemble | ModelKind::Autoencoder => {
                 Self::Autoencoder(Autoencoder::from_weights(inputs, config, weights, device)?)
             }
             ModelKind::Vae => Self::Vae(Vae::from_weights(inputs, config, weights, device)?),

@@ -64,7 +64,7 @@ pub fn AgentPanel() -> impl IntoView {
     let episodes = Memo::new(move |_| view.with(|view| view.progress.episodes.clone()));
     let results = Memo::new(move |_| view.with(|view| view.results.clone()));
     view! {
-        <Panel id="agent" title="Agent" explain="A reinforcement-learning agent sees each flow as the autoencoder does (its score, code and per-feature errors) and chooses allow or flag. Its reward: a bonus for each correct decision, a penalty for each false alarm and a larger one for each missed attack.">
+        <Panel id="agent" title="Agent" explain="A reinforcement-learning agent sees each flow as the detector does (its score, and the autoencoder's code and per-feature errors) and chooses allow or flag. Its reward: a bonus for each correct decision, a penalty for each false alarm and a larger one for each missed attack.">
             <AgentSettings request=request disabled=running />
             <RunButton
                 running=running

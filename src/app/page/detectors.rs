@@ -1,6 +1,6 @@
 //! Every detector trained on the loaded flows, side by side: ROC-AUC, PR-AUC and the detection
 //! rate at 0.1 %, 1 % and 5 % false positives in one table, and their ROC curves on one chart,
-//! so a user sees whether the autoencoder beats the classic peers on these flows. Loading other
+//! so a user sees whether the ensemble and the autoencoder beat the classic peers on these flows. Loading other
 //! flows starts the comparison afresh (results on other flows do not compare).
 
 use leptos::prelude::*;

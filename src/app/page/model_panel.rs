@@ -57,7 +57,7 @@ pub fn ModelPanel() -> impl IntoView {
     let progress = Memo::new(move |_| view.with(|view| view.progress.clone()));
     let results = Memo::new(move |_| view.with(|view| view.results.clone()));
     view! {
-        <Panel id="model" title="Autoencoder" explain="A network learns to squeeze benign flows through a narrow code and rebuild them. Flows it rebuilds badly are unusual: their reconstruction error is the anomaly score. The classic detectors (Isolation Forest, kNN distance, PCA) fit on the same flows, to compare with.">
+        <Panel id="model" title="Detector" explain="An autoencoder learns to squeeze benign flows through a narrow code and rebuild them: flows it rebuilds badly are unusual. The ensemble, the default, lets it vote with the distance to the nearest benign flow and a PCA reconstruction, each scaled on benign validation flows, so a flow must look odd to several of them to score high; it measured best (README). The classic detectors (Isolation Forest, kNN distance, PCA) fit on the same flows, to compare with.">
             <Settings options=options disabled=running />
             <RunButton
                 running=running
@@ -93,6 +93,10 @@ pub fn ModelPanel() -> impl IntoView {
 /// The model's main settings; the rest keep the defaults chosen by measurement (README).
 #[component]
 fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoView {
+    // A memo, so typing a target re-renders its field only when the rule itself changes.
+    let is_target = Memo::new(move |_| {
+        options.with(|options| matches!(options.threshold_rule, ThresholdRule::TargetFpr(_)))
+    });
     view! {
         <fieldset class="settings" prop:disabled=move || disabled.get()>
             <legend>"Model"</legend>
@@ -100,6 +104,7 @@ fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoVie
                 label="Kind"
                 testid="model-kind"
                 options=&[
+                    ("ensemble", "Ensemble: autoencoder, kNN and PCA voting"),
                     ("ae", "Autoencoder"),
                     ("vae", "Variational autoencoder"),
                     ("iforest", "Isolation Forest (classic peer)"),
@@ -115,8 +120,8 @@ fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoVie
                 label="Threshold"
                 testid="threshold-rule"
                 options=&[
+                    ("target", "False-positive target (smoothed; needs no attack labels)"),
                     ("p99", "Benign 99th percentile (needs no attack labels)"),
-                    ("target", "Smoothed 1 % false-positive target"),
                     ("cost", "Least cost on validation flows (1 × FP + 4 × FN)"),
                     ("f1", "Best F1 on validation flows"),
                 ]
@@ -124,12 +129,19 @@ fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoVie
                     let rule = match rule.as_str() {
                         "cost" => ThresholdRule::MinCost(CostMatrix::default()),
                         "f1" => ThresholdRule::MaxF1,
-                        "target" => ThresholdRule::TargetFpr(0.01),
+                        "p99" => ThresholdRule::BenignPercentile(99.0),
                         _ => ThresholdRule::default(),
                     };
                     options.update(|options| options.threshold_rule = rule);
                 })
             />
+            {move || is_target.get().then(|| field_of(
+                options,
+                ("False-positive target %", "target-fpr"),
+                (0.1, 20.0, 0.1),
+                |o| match o.threshold_rule { ThresholdRule::TargetFpr(target) => target * 100.0, _ => 1.0 },
+                |o, v| o.threshold_rule = ThresholdRule::TargetFpr(v / 100.0),
+            ))}
             {field_of(options, ("Epochs", ""), (1.0, 1000.0, 1.0), |o| o.train.epochs as f64, |o, v| o.train.epochs = v as usize)}
             {field_of(options, ("Code size", ""), (1.0, 64.0, 1.0), |o| o.model.bottleneck as f64, |o, v| o.model.bottleneck = v as usize)}
             {field_of(options, ("Seed", ""), (0.0, 1e9, 1.0), |o| o.train.seed as f64, |o, v| o.train.seed = v as u64)}
@@ -225,6 +237,13 @@ fn Results(results: ModelResults) -> impl IntoView {
                 {evaluation.attacks.to_string()} " attacks): ROC-AUC "
                 <strong data-testid="roc-auc">{figure(evaluation.roc_auc)}</strong> ", PR-AUC "
                 {figure(evaluation.pr_auc)} "."
+            </p>
+            <p data-testid="threshold-outcome">
+                {format!(
+                    "At the model's threshold ({threshold_rule}): false-positive rate {:.2} % on the held-out benign flows, recall {:.1} % of the attacks.",
+                    evaluation.fpr * 100.0,
+                    evaluation.recall * 100.0
+                )}
             </p>
             {operating_points(&evaluation)}
             {threshold_hint(&evaluation)}

@@ -89,11 +89,17 @@ impl Knn {
                     .matmul(self.reference.clone().transpose())
                     .mul_scalar(2.0);
             // The k largest of the negated squared distances are the k smallest distances,
-            // nearest first.
-            let (closest, indices) = squared.neg().topk_with_indices(self.k, 1);
-            let kth = closest.narrow(1, self.k - 1, 1).neg().clamp_min(0.0).sqrt();
-            distances.push(kth.reshape([part_rows]));
-            let first = indices.narrow(1, 0, 1).reshape([part_rows]);
+            // nearest first; for the nearest alone a minimum is enough (a linear pass, where
+            // top-k sorts each row).
+            let (kth, first) = if self.k == 1 {
+                squared.min_dim_with_indices(1)
+            } else {
+                let (closest, indices) = squared.neg().topk_with_indices(self.k, 1);
+                let kth = closest.narrow(1, self.k - 1, 1).neg();
+                (kth, indices.narrow(1, 0, 1))
+            };
+            distances.push(kth.clamp_min(0.0).sqrt().reshape([part_rows]));
+            let first = first.reshape([part_rows]);
             nearest.push(self.reference.clone().select(0, first));
         }
         (Tensor::cat(distances, 0), Tensor::cat(nearest, 0))
@@ -132,18 +138,42 @@ mod tests {
     use super::*;
     use crate::model::classic::tests::{FIXTURE_WIDTH, SKLEARN_KNN, fixture, scores_of};
 
+    /// Fits kNN with `k` to the fixture and checks its test scores against scikit-learn's.
+    fn matches_scikit_learn(k: usize, expected: [f32; 8]) {
+        let (train, test) = fixture();
+        let knn = Knn::fit(&train, FIXTURE_WIDTH, k, usize::MAX, 0, &Device::flex());
+        let scores = scores_of(|input| knn.score(input).0, &test);
+        for (score, expected) in scores.iter().zip(expected) {
+            assert!(
+                (score - expected).abs() < 1e-4 * expected.max(1.0),
+                "k = {k}: {scores:?}"
+            );
+        }
+    }
+
     #[test]
     fn distances_match_scikit_learn_on_a_fixed_input() {
         // NearestNeighbors(n_neighbors=5).fit(train).kneighbors(test)[0][:, -1]
-        let (train, test) = fixture();
-        let knn = Knn::fit(&train, FIXTURE_WIDTH, 5, usize::MAX, 0, &Device::flex());
-        let scores = scores_of(|input| knn.score(input).0, &test);
-        for (score, expected) in scores.iter().zip(SKLEARN_KNN) {
-            assert!(
-                (score - expected).abs() < 1e-4 * expected.max(1.0),
-                "{scores:?} against {SKLEARN_KNN:?}"
-            );
-        }
+        matches_scikit_learn(5, SKLEARN_KNN);
+    }
+
+    #[test]
+    fn the_nearest_neighbour_alone_matches_scikit_learn_too() {
+        // k = 1 takes a minimum instead of a top-k (the ensemble's kNN member):
+        // NearestNeighbors(n_neighbors=1).fit(train).kneighbors(test)[0][:, 0]
+        matches_scikit_learn(
+            1,
+            [
+                0.221_161_67,
+                0.234_145_59,
+                0.224_685_83,
+                0.292_330_46,
+                0.346_099_16,
+                2.884_364_9,
+                4.053_255,
+                1.084_045_8,
+            ],
+        );
     }
 
     #[test]

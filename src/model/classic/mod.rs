@@ -95,7 +95,7 @@ impl Classic {
                 device,
             )),
             ModelKind::Pca => Self::Pca(Pca::fit(matrix, width, config.components, device).await?),
-            ModelKind::Autoencoder | ModelKind::Vae => {
+            ModelKind::Ensemble | ModelKind::Autoencoder | ModelKind::Vae => {
                 unreachable!("networks are trained by the trainer, not fitted here")
             }
         })
@@ -160,7 +160,7 @@ impl Classic {
                 width,
                 device,
             )?),
-            ModelKind::Autoencoder | ModelKind::Vae => {
+            ModelKind::Ensemble | ModelKind::Autoencoder | ModelKind::Vae => {
                 unreachable!("networks are read by Network::from_weights")
             }
         })
