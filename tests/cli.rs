@@ -153,7 +153,10 @@ fn train_eval_and_score_an_autoencoder() {
     ]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
-    assert!(stderr.contains("training a ae on "), "{stderr}");
+    assert!(
+        stderr.contains("training Autoencoder (--model ae) on "),
+        "{stderr}"
+    );
     assert!(stderr.contains("epoch   4/4 ["), "{stderr}");
     assert!(String::from_utf8_lossy(&output.stdout).contains("1 % false-positive target"));
 

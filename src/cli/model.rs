@@ -272,7 +272,8 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
     }
     let (plan, mut trainer) = fit::start(&device, &dataset, &options)?;
     eprintln!(
-        "training a {} on {} benign flows, validating on {}",
+        "training {} (--model {}) on {} benign flows, validating on {}",
+        options.model.kind.title(),
         options.model.kind.short_name(),
         plan.train_rows,
         plan.validation.len()

@@ -199,7 +199,7 @@ mod tests {
             .forward(input)
             .0
             .into_data()
-            .to_vec::<f32>()
+            .try_to_vec::<f32>()
             .unwrap()
     }
 
