@@ -120,7 +120,7 @@ fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoVie
                 label="Threshold"
                 testid="threshold-rule"
                 options=&[
-                    ("target", "False-positive target (smoothed; needs no attack labels)"),
+                    ("target", "False-positive target (needs no attack labels)"),
                     ("p99", "Benign 99th percentile (needs no attack labels)"),
                     ("cost", "Least cost on validation flows (1 × FP + 4 × FN)"),
                     ("f1", "Best F1 on validation flows"),
