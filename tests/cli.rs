@@ -405,28 +405,24 @@ fn a_classic_peer_trains_evaluates_and_scores_like_the_autoencoder() {
 #[test]
 fn a_split_that_cannot_split_is_refused_with_its_shares() {
     let out = std::env::temp_dir().join("netsentry-cli-bad-split.safetensors");
-    let output = netsentry(&[
-        "train",
-        "--split",
-        "0.8,0.3",
-        "--out",
-        out.to_str().unwrap(),
-        &improved("BENIGN_2500.csv"),
-    ]);
+    let train = |split: &str| {
+        netsentry(&[
+            "train",
+            "--split",
+            split,
+            "--out",
+            out.to_str().unwrap(),
+            &improved("BENIGN_2500.csv"),
+        ])
+    };
+    let output = train("0.8,0.3");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("add up to at most 1 (train 0.8, validation 0.3)"),
         "{stderr}"
     );
-    let output = netsentry(&[
-        "train",
-        "--split",
-        "0.6",
-        "--out",
-        out.to_str().unwrap(),
-        &improved("BENIGN_2500.csv"),
-    ]);
+    let output = train("0.6");
     assert!(String::from_utf8_lossy(&output.stderr).contains("give two shares, as in 0.6,0.15"));
     assert!(!out.exists());
 }

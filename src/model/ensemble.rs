@@ -16,6 +16,7 @@ use super::classic::knn::Knn;
 use super::classic::pca::Pca;
 use super::config::ModelConfig;
 use super::network::Network;
+use super::score::error_weight;
 use super::weights::{NamedTensor, NamedWeights, WeightError, read};
 use crate::metrics::threshold::percentile;
 
@@ -36,12 +37,26 @@ pub struct Ensemble {
     knn: Knn,
     /// PCA reconstruction.
     pca: Pca,
-    /// Per feature, `1 / (the autoencoder's mean squared error on benign validation flows +
-    /// 0.01)`: each error in units of what is usual for that feature. `[1, width]`.
+    /// Per feature, [`error_weight`] of the autoencoder's mean squared error on benign
+    /// validation flows: each error in units of what is usual for that feature. `[1, width]`.
     error_scale: Tensor<2>,
     /// Per member (autoencoder, kNN, PCA): the median and interquartile range of the logarithm
-    /// of its scores on benign validation flows, row-major `[MEMBERS, 2]`.
+    /// of its scores on benign validation flows, row-major `[MEMBERS, 2]`, as the file keeps them.
     scales: Vec<f32>,
+    /// The same medians and ranges on the device, `[1, MEMBERS]` each, so scoring a batch
+    /// uploads nothing.
+    centre: Tensor<2>,
+    spread: Tensor<2>,
+}
+
+/// The medians and the ranges of row-major `[MEMBERS, 2]` `scales` as `[1, MEMBERS]` rows on
+/// `device`.
+fn placed(scales: &[f32], device: &Device) -> (Tensor<2>, Tensor<2>) {
+    let column = |column: usize| {
+        let values: Vec<f32> = scales.iter().skip(column).step_by(2).copied().collect();
+        Tensor::<2>::from_data(TensorData::new(values, [1, MEMBERS]), device)
+    };
+    (column(0), column(1))
 }
 
 impl Ensemble {
@@ -64,13 +79,20 @@ impl Ensemble {
         let (reconstruction, _) = network.reconstruct(input.clone());
         let error = reconstruction - input.clone();
         let mean_squared = read((error.clone() * error).mean_dim(0)).await?;
-        let error_scale: Vec<f32> = mean_squared.iter().map(|mse| 1.0 / (mse + 0.01)).collect();
+        let error_scale: Vec<f32> = mean_squared
+            .iter()
+            .map(|&mse| error_weight(f64::from(mse)) as f32)
+            .collect();
+        let unscaled = [0.0, 1.0].repeat(MEMBERS);
+        let (centre, spread) = placed(&unscaled, device);
         let mut ensemble = Self {
             network,
             knn,
             pca,
             error_scale: Tensor::from_data(TensorData::new(error_scale, [1, width]), device),
-            scales: [0.0, 1.0].repeat(MEMBERS),
+            scales: unscaled,
+            centre,
+            spread,
         };
         let members = read(ensemble.members(input).0).await?;
         ensemble.scales = (0..MEMBERS)
@@ -86,6 +108,7 @@ impl Ensemble {
                 [median, (quartile(75.0) - quartile(25.0)).max(FLOOR)]
             })
             .collect();
+        (ensemble.centre, ensemble.spread) = placed(&ensemble.scales, device);
         Ok(ensemble)
     }
 
@@ -114,15 +137,8 @@ impl Ensemble {
     /// of the members' scaled log scores), the autoencoder's reconstruction and its code.
     pub fn forward(&self, input: Tensor<2>) -> (Tensor<1>, Tensor<2>, Tensor<2>) {
         let [rows, _] = input.dims();
-        let device = input.device();
         let (members, reconstruction, code) = self.members(input);
-        let scale = |column: usize| {
-            let values: Vec<f32> = (0..MEMBERS)
-                .map(|member| self.scales[member * 2 + column])
-                .collect();
-            Tensor::<2>::from_data(TensorData::new(values, [1, MEMBERS]), &device)
-        };
-        let scaled = (members.clamp_min(FLOOR).log() - scale(0)) / scale(1);
+        let scaled = (members.clamp_min(FLOOR).log() - self.centre.clone()) / self.spread.clone();
         let score = scaled.mean_dim(1).clamp(-CAP, CAP).exp();
         (score.reshape([rows]), reconstruction, code)
     }
@@ -171,36 +187,30 @@ impl Ensemble {
             .get("ensemble.scales", &[MEMBERS, 2])?
             .values
             .clone();
+        let (centre, spread) = placed(&scales, device);
         Ok(Self {
             network,
             knn,
             pca,
             error_scale: Tensor::from_data(TensorData::new(error_scale, [1, inputs]), device),
             scales,
+            centre,
+            spread,
         })
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use burn::prelude::{Device, Tensor, TensorData};
+    use burn::prelude::Device;
     use pollster::block_on;
 
     use super::*;
-    use crate::model::classic::tests::{FIXTURE_WIDTH, fixture};
+    use crate::model::classic::tests::{FIXTURE_WIDTH, fixture, scores_of};
     use crate::model::config::ModelKind;
 
     fn scores(ensemble: &Ensemble, rows: &[f32]) -> Vec<f32> {
-        let input = Tensor::<2>::from_data(
-            TensorData::new(rows.to_vec(), [rows.len() / FIXTURE_WIDTH, FIXTURE_WIDTH]),
-            &Device::flex(),
-        );
-        ensemble
-            .forward(input)
-            .0
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap()
+        scores_of(|input| ensemble.forward(input).0, rows)
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::config::{ModelConfig, ModelKind};
 use super::detector::Detector;
 use super::ensemble::Ensemble;
 use super::saved::{FORMAT_VERSION, ModelMeta, SavedModel};
-use super::score::{ScoreError, ScoreOptions, score};
+use super::score::{ScoreError, ScoreOptions, error_weight, score};
 use super::train::{EpochLoss, TrainConfig, TrainError, Trainer};
 use super::weights::WeightError;
 use crate::data::dataset::Dataset;
@@ -151,9 +151,7 @@ fn prepare(
     if let Some(problem) = options.split.problem() {
         return Err(TrainError::Config(problem));
     }
-    let split = content_split(dataset, options.split, options.train.seed);
-    let train = benign_rows(dataset, &split.train);
-    let validation_benign = benign_rows(dataset, &split.validation);
+    let (train, validation_benign, validation) = shares(dataset, options);
     if train.is_empty() || validation_benign.is_empty() {
         return Err(TrainError::NoRows);
     }
@@ -167,14 +165,24 @@ fn prepare(
     let plan = Plan {
         train_rows: train.len() as u64,
         scaler,
-        validation: split.validation,
+        validation,
     };
     Ok((plan, train_matrix, validation_matrix))
 }
 
-/// The trained model: the trainer's best weights, with the threshold chosen on the validation
-/// flows (a rule that needs attacks falls back to the default, a 1 % false-positive target, when there are none,
-/// and says so in the returned note).
+/// The content split `options` asks for: its benign training rows, its benign validation rows
+/// and all its validation rows.
+fn shares(dataset: &Dataset, options: &FitOptions) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+    let split = content_split(dataset, options.split, options.train.seed);
+    let train = benign_rows(dataset, &split.train);
+    let validation_benign = benign_rows(dataset, &split.validation);
+    (train, validation_benign, split.validation)
+}
+
+/// The trained model: the trainer's best weights (for the ensemble, with kNN and PCA fitted
+/// beside them), with the threshold chosen on the validation flows (a rule that needs attacks
+/// falls back to the default, a 1 % false-positive target, when there are none, and says so in
+/// the returned note).
 pub async fn finish(
     plan: &Plan,
     trainer: &Trainer,
@@ -185,9 +193,15 @@ pub async fn finish(
     let best = trainer.progress().best;
     let network = trainer.network();
     let detector = if options.model.kind == ModelKind::Ensemble {
-        // The same benign flows the autoencoder trained and stopped on: the split and the
-        // scaler are deterministic, so preparing again gives them back.
-        let (_, train, validation) = prepare(dataset, options)?;
+        // The same benign flows the autoencoder trained and stopped on (the split is
+        // deterministic), scaled by the plan's scaler.
+        let (train, validation, _) = shares(dataset, options);
+        let matrix = |rows: &[u32]| {
+            plan.scaler
+                .transform(dataset, rows)
+                .map_err(ScoreError::from)
+        };
+        let (train, validation) = (matrix(&train)?, matrix(&validation)?);
         let width = plan.scaler.features.len();
         let seed = options.train.seed;
         let ensemble = Ensemble::fit(
@@ -306,7 +320,7 @@ fn normalising_weights(errors: &[f32], attack: &[bool], width: usize) -> Vec<f32
     }
     let raw: Vec<f64> = sums
         .iter()
-        .map(|sum| 1.0 / (sum / rows.max(1) as f64 + 0.01))
+        .map(|sum| error_weight(sum / rows.max(1) as f64))
         .collect();
     let mean = raw.iter().sum::<f64>() / width.max(1) as f64;
     raw.iter().map(|weight| (weight / mean) as f32).collect()

@@ -28,6 +28,14 @@ pub enum ScoreError {
     NothingRebuilt,
 }
 
+/// How much a feature's squared error counts given its mean squared error on benign validation
+/// flows: features a model rebuilds well on benign traffic count more when they go wrong. The
+/// 0.01 keeps a perfectly rebuilt feature from counting without bound. Used by the networks'
+/// error weights and the ensemble's autoencoder member, so both mean the same.
+pub fn error_weight(mean_squared: f64) -> f64 {
+    1.0 / (mean_squared + 0.01)
+}
+
 /// Rows per inference batch: large enough to keep a GPU busy, small enough for a phone's memory.
 pub const SCORE_BATCH: usize = 4096;
 
