@@ -94,10 +94,17 @@ pub async fn score(
             device,
         );
         let verdict = detector.forward(input.clone());
-        let squared = verdict.reconstruction.as_ref().map(|reconstruction| {
-            let error = reconstruction.clone() - input;
-            error.clone() * error
-        });
+        // Squared errors only when they are the score or were asked for (a detector with its
+        // own score, like the ensemble, needs none to be scored).
+        let needs_errors = options.errors || verdict.score.is_none();
+        let squared = verdict
+            .reconstruction
+            .as_ref()
+            .filter(|_| needs_errors)
+            .map(|reconstruction| {
+                let error = reconstruction.clone() - input;
+                error.clone() * error
+            });
         let scores = match (verdict.score, &squared) {
             (Some(score), _) => score,
             (None, Some(squared)) => (squared.clone() * weights.clone())
