@@ -110,8 +110,10 @@ fn nan_stops_training_and_keeps_finite_weights() {
     options.train.gradient_clip = 1e30;
     let device = Device::flex();
     let (_, mut trainer) = fit::start(&device, &dataset, &options).unwrap();
+    // Eight batches a call, as the CLI steps: the NaN is found when their summed loss is read, and
+    // the weights go back to the last ones known finite (here the initial ones).
     let error = loop {
-        match block_on(trainer.step(1)) {
+        match block_on(trainer.step(8)) {
             Ok(progress) => assert!(progress.finished.is_none(), "no NaN in the whole run"),
             Err(error) => break error,
         }
@@ -126,6 +128,26 @@ fn nan_stops_training_and_keeps_finite_weights() {
             .iter()
             .all(|tensor| tensor.values.iter().all(|value| value.is_finite()))
     );
+}
+
+#[test]
+fn training_reads_the_device_once_per_step_and_per_epoch_not_per_batch() {
+    let dataset = improved(&["BENIGN_2500.csv"]);
+    let device = Device::flex();
+    let (_, mut trainer) = fit::start(&device, &dataset, &quick(ModelKind::Autoencoder)).unwrap();
+    let batches = trainer.progress().batches;
+    assert!(batches > 4, "{batches} batches an epoch");
+    // A whole epoch in one call: its summed losses once, its validation loss once.
+    let progress = block_on(trainer.step(batches)).unwrap();
+    assert_eq!((progress.history.len(), progress.device_reads), (1, 2));
+    // Three batches inside an epoch: one read for all three.
+    let progress = block_on(trainer.step(3)).unwrap();
+    assert_eq!(progress.device_reads, 3);
+    // The rest of the epoch and one batch of the next: the epoch's losses, its validation loss,
+    // then the new batch's loss at the end of the call.
+    let progress = block_on(trainer.step(batches - 3 + 1)).unwrap();
+    assert_eq!((progress.history.len(), progress.device_reads), (2, 6));
+    assert!(progress.train_loss.is_finite());
 }
 
 #[test]

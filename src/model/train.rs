@@ -5,7 +5,12 @@
 //!
 //! Adam with a cosine learning-rate decay, per-tensor gradient-norm clipping and L2 weight decay;
 //! early stopping on the validation loss keeps the best weights. A NaN or infinite loss stops the
-//! run with a message and keeps the last weights that gave a finite loss.
+//! run with a message and keeps the last weights known to give a finite loss.
+//!
+//! No read from the device inside the loop over batches: each read is a round trip (milliseconds
+//! on WebGPU in a browser), so the batches' losses are summed on the device and read once per
+//! call to [`Trainer::step`] (one progress report), once more when an epoch ends inside it, and
+//! once for the epoch's validation loss. NaN is found from those reads.
 
 use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
@@ -95,6 +100,9 @@ pub struct TrainProgress {
     pub best: Option<EpochLoss>,
     /// Training rows per second over the whole run so far.
     pub rows_per_second: f64,
+    /// Reads from the device so far (summed training losses and validation losses): what the
+    /// module documentation promises, counted so a test can hold it to that.
+    pub device_reads: usize,
     /// Set once the run is over.
     pub finished: Option<Finish>,
 }
@@ -119,7 +127,8 @@ pub enum TrainError {
     NotFinite {
         /// Zero-based epoch.
         epoch: usize,
-        /// Zero-based batch within it.
+        /// Zero-based batch within it by which the loss had become non-finite (losses are read
+        /// once per call to [`Trainer::step`], not per batch).
         batch: usize,
     },
     /// The device could not read a loss back.
@@ -137,7 +146,7 @@ impl std::fmt::Display for TrainError {
             ),
             Self::NotFinite { epoch, batch } => write!(
                 f,
-                "the loss became NaN or infinite at epoch {}, batch {}; training stopped and kept the last good weights (try a lower learning rate)",
+                "the loss became NaN or infinite in epoch {}, by batch {}; training stopped and kept the last good weights (try a lower learning rate)",
                 epoch + 1,
                 batch + 1
             ),
@@ -188,9 +197,15 @@ pub struct Trainer {
     config: TrainConfig,
     width: usize,
     network: Network,
-    /// The weights before the last step, which gave a finite loss: restored if the step's
-    /// weights give NaN.
-    last_finite: Option<Network>,
+    /// Weights known to give a finite loss (the initial or resumed ones, or those the last
+    /// batch of the last finite read was computed with): restored if a later loss is NaN.
+    last_finite: Network,
+    /// The weights the latest batch's loss was computed with, not yet read.
+    unread_weights: Option<Network>,
+    /// The sum of the losses of the batches trained since the last read, on the device.
+    unread_losses: Option<Tensor<1>>,
+    /// Reads from the device so far.
+    reads: usize,
     optimiser: ModuleOptimizer,
     train: Vec<f32>,
     validation: Vec<f32>,
@@ -234,8 +249,11 @@ impl Trainer {
             model,
             config,
             width,
+            last_finite: network.clone(),
             network,
-            last_finite: None,
+            unread_weights: None,
+            unread_losses: None,
+            reads: 0,
             optimiser,
             train,
             validation,
@@ -271,17 +289,20 @@ impl Trainer {
                 self.order.shuffle(&mut self.rng);
                 self.loss_sum = 0.0;
             }
-            self.train_batch().await?;
+            self.train_batch();
             self.batch += 1;
             if self.batch == self.batches() {
                 self.end_epoch().await?;
             }
         }
+        let read = self.read_losses().await;
         self.busy_seconds += started.elapsed().as_secs_f64();
+        read?;
         Ok(self.progress())
     }
 
-    async fn train_batch(&mut self) -> Result<(), TrainError> {
+    /// One optimiser step on the next mini-batch; its loss joins the unread sum on the device.
+    fn train_batch(&mut self) {
         let size = self.config.batch_size.max(1);
         let rows = &self.order[self.batch * size..((self.batch + 1) * size).min(self.order.len())];
         let mut values = Vec::with_capacity(rows.len() * self.width);
@@ -293,30 +314,36 @@ impl Trainer {
             &self.device,
         );
         let loss = self.network.loss(input, self.model.kl_weight, true);
-        let value = loss
-            .clone()
-            .into_scalar_async::<f32>()
-            .await
-            .map_err(|error| TrainError::Read(format!("{error:?}")))?;
-        if !value.is_finite() {
-            return Err(self.stop_on_nan());
-        }
-        self.last_finite = Some(self.network.clone());
-        self.loss_sum += f64::from(value);
+        self.unread_losses = Some(plus(self.unread_losses.take(), loss.clone().detach()));
+        self.unread_weights = Some(self.network.clone());
         self.rows_done += rows.len();
         let gradients = GradientsParams::from_grads(loss.backward(), &self.network);
         let network = self.network.clone();
         self.network =
             self.optimiser
                 .step(self.config.learning_rate_at(self.epoch), network, gradients);
+    }
+
+    /// Reads the losses summed since the last read (one read) into the epoch's sum. A NaN or
+    /// infinite sum ends the run with the weights of the last read that was finite.
+    async fn read_losses(&mut self) -> Result<(), TrainError> {
+        let Some(losses) = self.unread_losses.take() else {
+            return Ok(());
+        };
+        let sum = self.read(losses).await?;
+        if !sum.is_finite() {
+            return Err(self.stop_on_nan());
+        }
+        self.loss_sum += f64::from(sum);
+        if let Some(weights) = self.unread_weights.take() {
+            self.last_finite = weights;
+        }
         Ok(())
     }
 
     async fn end_epoch(&mut self) -> Result<(), TrainError> {
-        let validation = match self.validation_loss().await {
-            Err(TrainError::NotFinite { .. }) => return Err(self.stop_on_nan()),
-            other => other?,
-        };
+        self.read_losses().await?;
+        let validation = self.validation_loss().await?;
         let record = EpochLoss {
             epoch: self.epoch,
             train: (self.loss_sum / self.batches() as f64) as f32,
@@ -345,24 +372,25 @@ impl Trainer {
     }
 
     /// Ends the run after a non-finite loss, going back to the last weights with a finite one.
+    /// Called once the last batch of the read is counted, so that batch is the one named.
     fn stop_on_nan(&mut self) -> TrainError {
-        if let Some(network) = self.last_finite.take() {
-            self.network = network;
-        }
+        self.network = self.last_finite.clone();
+        self.unread_weights = None;
         self.finished = Some(Finish::NotFinite);
         TrainError::NotFinite {
             epoch: self.epoch,
-            batch: self.batch,
+            batch: self.batch.saturating_sub(1),
         }
     }
 
-    /// The training objective on the validation rows, without dropout or sampling.
-    async fn validation_loss(&self) -> Result<f32, TrainError> {
+    /// The training objective on the validation rows, without dropout or sampling: summed over
+    /// chunks on the device and read once.
+    async fn validation_loss(&mut self) -> Result<f32, TrainError> {
         let network = self.network.valid();
         let device = self.device.clone().inner();
         let rows = self.validation.len() / self.width;
         let chunk = 4096;
-        let mut total = 0.0f64;
+        let mut total: Option<Tensor<1>> = None;
         for start in (0..rows).step_by(chunk) {
             let end = (start + chunk).min(rows);
             let input = Tensor::<2>::from_data(
@@ -372,20 +400,26 @@ impl Trainer {
                 ),
                 &device,
             );
-            let loss = network
-                .loss(input, self.model.kl_weight, false)
-                .into_scalar_async::<f32>()
-                .await
-                .map_err(|error| TrainError::Read(format!("{error:?}")))?;
-            if !loss.is_finite() {
-                return Err(TrainError::NotFinite {
-                    epoch: self.epoch,
-                    batch: self.batch,
-                });
-            }
-            total += f64::from(loss) * (end - start) as f64;
+            let loss = network.loss(input, self.model.kl_weight, false) * (end - start) as f32;
+            total = Some(plus(total, loss));
         }
-        Ok((total / rows as f64) as f32)
+        let Some(total) = total else {
+            return Err(TrainError::NoRows);
+        };
+        let total = self.read(total).await?;
+        if !total.is_finite() {
+            return Err(self.stop_on_nan());
+        }
+        Ok(total / rows as f32)
+    }
+
+    /// The value of a one-element tensor: one read from the device, counted.
+    async fn read(&mut self, value: Tensor<1>) -> Result<f32, TrainError> {
+        self.reads += 1;
+        value
+            .into_scalar_async::<f32>()
+            .await
+            .map_err(|error| TrainError::Read(format!("{error:?}")))
     }
 
     /// Copies the weights to host memory (asynchronous reads, as WebGPU requires). Take it
@@ -422,11 +456,13 @@ impl Trainer {
             Some((record, weights)) => Some((*record, network(weights)?)),
             None => None,
         };
+        self.last_finite = current.clone();
         self.network = current;
         self.best = best;
         self.device = device;
         self.optimiser = optimiser(&self.config);
-        self.last_finite = None;
+        self.unread_weights = None;
+        self.unread_losses = None;
         self.history.truncate(checkpoint.epochs);
         self.epoch = checkpoint.epochs;
         self.batch = 0;
@@ -450,6 +486,7 @@ impl Trainer {
             history: self.history.clone(),
             best: self.best.as_ref().map(|(best, _)| *best),
             rows_per_second: self.rows_done as f64 / self.busy_seconds.max(1e-9),
+            device_reads: self.reads,
             finished: self.finished.clone(),
         }
     }
@@ -461,5 +498,13 @@ impl Trainer {
             .as_ref()
             .map_or(&self.network, |(_, network)| network)
             .valid()
+    }
+}
+
+/// `sum + value`, or `value` when nothing is summed yet: a running sum kept on the device.
+fn plus(sum: Option<Tensor<1>>, value: Tensor<1>) -> Tensor<1> {
+    match sum {
+        Some(sum) => sum + value,
+        None => value,
     }
 }
