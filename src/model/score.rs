@@ -8,7 +8,7 @@ use burn::prelude::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::detector::Detector;
-use super::weights::{WeightError, read};
+use super::weights::{WeightError, read_together};
 use crate::data::dataset::Dataset;
 use crate::data::prepare::{MissingFeatures, Scaler};
 
@@ -69,7 +69,8 @@ pub struct Scored {
 
 /// Scores a row-major matrix of scaled rows, `width` features each, in batches; each feature's
 /// squared error counts `weights[feature]` times in a reconstruction-error score. Each batch's
-/// results are read back before the next, so device memory stays bounded by [`SCORE_BATCH`].
+/// results are read back (in one read) before the next, so device memory stays bounded by
+/// [`SCORE_BATCH`].
 pub async fn score(
     detector: &Detector,
     device: &Device,
@@ -112,16 +113,30 @@ pub async fn score(
                 .reshape([end - start]),
             (None, None) => unreachable!("every detector scores or rebuilds"),
         };
-        scored.scores.extend(read(scores).await?);
-        if let (true, Some(squared)) = (options.errors, squared) {
-            scored.errors.extend(read(squared).await?);
-        }
-        if let (true, Some(code)) = (options.latent, verdict.code) {
+        // Everything asked for, in one read: the scores, then each wanted part that exists.
+        let code = verdict.code.filter(|_| options.latent);
+        if let Some(code) = &code {
             scored.latent_width = code.dims()[1];
-            scored.latent.extend(read(code).await?);
         }
-        if let (true, Some(reconstruction)) = (options.reconstruction, verdict.reconstruction) {
-            scored.reconstruction.extend(read(reconstruction).await?);
+        let parts = [
+            (&mut scored.errors, squared.filter(|_| options.errors)),
+            (&mut scored.latent, code),
+            (
+                &mut scored.reconstruction,
+                verdict.reconstruction.filter(|_| options.reconstruction),
+            ),
+        ];
+        let mut tensors = vec![scores.reshape([end - start, 1])];
+        tensors.extend(parts.iter().filter_map(|(_, tensor)| tensor.clone()));
+        let mut values = read_together(tensors).await?.into_iter();
+        let mut next = || {
+            values.next().ok_or_else(|| {
+                WeightError::Read("the device gave back fewer tensors than were read".to_owned())
+            })
+        };
+        scored.scores.extend(next()?);
+        for (into, _) in parts.into_iter().filter(|(_, tensor)| tensor.is_some()) {
+            into.extend(next()?);
         }
     }
     Ok(scored)

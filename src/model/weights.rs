@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use burn::module::Param;
 use burn::nn::Linear;
 use burn::prelude::{Device, Tensor, TensorData};
+use burn::tensor::Transaction;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
 /// One named weight tensor, row-major.
@@ -165,6 +166,24 @@ pub async fn read<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, WeightE
         .map_err(|error| WeightError::Read(format!("{error:?}")))?
         .try_to_vec::<f32>()
         .map_err(|error| WeightError::Read(format!("{error:?}")))
+}
+
+/// The values of several tensors in one read from the device (one round trip on WebGPU, where
+/// each read costs milliseconds), in the order given.
+pub async fn read_together(tensors: Vec<Tensor<2>>) -> Result<Vec<Vec<f32>>, WeightError> {
+    let transaction = tensors
+        .into_iter()
+        .fold(Transaction::default(), Transaction::register);
+    transaction
+        .execute_async()
+        .await
+        .map_err(|error| WeightError::Read(format!("{error:?}")))?
+        .into_iter()
+        .map(|data| {
+            data.try_to_vec::<f32>()
+                .map_err(|error| WeightError::Read(format!("{error:?}")))
+        })
+        .collect()
 }
 
 /// Appends a dense layer's weight (as `[outputs, inputs]`, PyTorch's layout) and bias.
