@@ -100,6 +100,36 @@ fn dqn_learns_a_separable_task_reproducibly() {
 }
 
 #[test]
+fn a_dqn_loss_that_is_not_finite_stops_it_with_the_weights_the_episode_started_from() {
+    let _turn = CPU_RNG.lock().unwrap_or_else(|poison| poison.into_inner());
+    let train = toy_pool(1);
+    let device = Device::flex();
+    let config = DqnConfig {
+        settings: Settings {
+            episode_length: 100,
+            ..Settings::default()
+        },
+        learning_starts: 10,
+        learning_rate: 1e30,
+        ..DqnConfig::default()
+    };
+    let env = DetectionEnv::new(&train, RewardMatrix::default(), 100, false);
+    let mut trainer = DqnTrainer::new(env, config, 30, &device);
+    // The losses are read once an episode, so the NaN is found at an episode's end.
+    let error = (0..30)
+        .find_map(|_| block_on(trainer.episode()).err())
+        .expect("a learning rate of 1e30 diverges within 30 episodes");
+    assert!(error.to_string().contains("NaN or infinite"), "{error}");
+    let weights = block_on(trainer.policy().weights()).unwrap();
+    assert!(
+        weights
+            .tensors
+            .iter()
+            .all(|tensor| tensor.values.iter().all(|value| value.is_finite()))
+    );
+}
+
+#[test]
 fn ppo_and_a2c_learn_a_separable_task_reproducibly() {
     let _turn = CPU_RNG.lock().unwrap_or_else(|poison| poison.into_inner());
     let train = toy_pool(1);

@@ -25,7 +25,7 @@ use web_time::Instant;
 
 use super::config::ModelConfig;
 use super::network::Network;
-use super::weights::NamedWeights;
+use super::weights::{NamedWeights, accumulate};
 
 /// How a run trains. Defaults chosen by measurement (README, "Models").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -314,7 +314,7 @@ impl Trainer {
             &self.device,
         );
         let loss = self.network.loss(input, self.model.kl_weight, true);
-        self.unread_losses = Some(plus(self.unread_losses.take(), loss.clone().detach()));
+        self.unread_losses = Some(accumulate(self.unread_losses.take(), loss.clone().detach()));
         self.unread_weights = Some(self.network.clone());
         self.rows_done += rows.len();
         let gradients = GradientsParams::from_grads(loss.backward(), &self.network);
@@ -401,7 +401,7 @@ impl Trainer {
                 &device,
             );
             let loss = network.loss(input, self.model.kl_weight, false) * (end - start) as f32;
-            total = Some(plus(total, loss));
+            total = Some(accumulate(total, loss));
         }
         let Some(total) = total else {
             return Err(TrainError::NoRows);
@@ -498,13 +498,5 @@ impl Trainer {
             .as_ref()
             .map_or(&self.network, |(_, network)| network)
             .valid()
-    }
-}
-
-/// `sum + value`, or `value` when nothing is summed yet: a running sum kept on the device.
-fn plus(sum: Option<Tensor<1>>, value: Tensor<1>) -> Tensor<1> {
-    match sum {
-        Some(sum) => sum + value,
-        None => value,
     }
 }

@@ -168,6 +168,15 @@ pub async fn read<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, WeightE
         .map_err(|error| WeightError::Read(format!("{error:?}")))
 }
 
+/// `sum + value`, or `value` when nothing is summed yet: a running sum kept on the device, read
+/// once when it is reported instead of once per value.
+pub fn accumulate(sum: Option<Tensor<1>>, value: Tensor<1>) -> Tensor<1> {
+    match sum {
+        Some(sum) => sum + value,
+        None => value,
+    }
+}
+
 /// The values of several tensors in one read from the device (one round trip on WebGPU, where
 /// each read costs milliseconds), in the order given.
 pub async fn read_together(tensors: Vec<Tensor<2>>) -> Result<Vec<Vec<f32>>, WeightError> {

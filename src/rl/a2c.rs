@@ -76,7 +76,7 @@ impl<'a> A2cTrainer<'a> {
             .descend(loss, entropy, self.config.learning_rate, "A2C")
             .await?;
         let mut tally = rollout.tally;
-        tally.losses.push(loss);
+        tally.add_loss(loss);
         Ok(tally.report(
             self.inner.episodes() - 1,
             self.inner.rewards(),

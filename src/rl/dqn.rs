@@ -25,7 +25,7 @@ use super::error::AgentError;
 use super::history::{EpisodeReport, EpisodeTally};
 use super::network::{AgentNetwork, Heads};
 use super::plan::Settings;
-use crate::model::weights::read;
+use crate::model::weights::{accumulate, read};
 
 /// DQN's settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -140,9 +140,13 @@ impl<'a> DqnTrainer<'a> {
         self.config.epsilon_start + (self.config.epsilon_end - self.config.epsilon_start) * progress
     }
 
-    /// Plays and learns one episode.
+    /// Plays and learns one episode. The updates' losses are summed on the device and read once,
+    /// at the end; a NaN among them ends training with the weights the episode started from.
     pub async fn episode(&mut self) -> Result<EpisodeReport, AgentError> {
         let mut tally = EpisodeTally::default();
+        let started_from = self.online.clone();
+        let mut losses = None;
+        let mut updates = 0;
         loop {
             let action = if self.rng.random_bool(self.epsilon().clamp(0.0, 1.0)) {
                 self.rng.random_range(0..Action::ALL.len())
@@ -166,12 +170,23 @@ impl<'a> DqnTrainer<'a> {
             if self.steps >= self.config.learning_starts
                 && self.steps.is_multiple_of(self.config.train_every.max(1))
             {
-                let loss = self.learn().await?;
-                tally.losses.push(loss);
+                losses = Some(accumulate(losses, self.learn()));
+                updates += 1;
             }
             if step.done {
                 break;
             }
+        }
+        if let Some(losses) = losses {
+            let sum = read(losses).await?[0];
+            if !sum.is_finite() {
+                self.online = started_from;
+                return Err(AgentError::NotFinite {
+                    algorithm: "DQN",
+                    updates: self.gradient_steps - updates,
+                });
+            }
+            tally.add_losses(sum, updates);
         }
         self.episode += 1;
         Ok(tally.report(
@@ -191,8 +206,8 @@ impl<'a> DqnTrainer<'a> {
         }
     }
 
-    /// One gradient step on a replayed batch; returns its loss.
-    async fn learn(&mut self) -> Result<f32, AgentError> {
+    /// One gradient step on a replayed batch; returns its loss, unread, on the device.
+    fn learn(&mut self) -> Tensor<1> {
         let size = self.config.batch_size.min(self.buffer.len()).max(1);
         let batch: Vec<&Transition> = (0..size)
             .map(|_| &self.buffer[self.rng.random_range(0..self.buffer.len())])
@@ -225,13 +240,7 @@ impl<'a> DqnTrainer<'a> {
             HuberLossConfig::new(1.0)
                 .init()
                 .forward(predicted, targets.detach(), Reduction::Mean);
-        let value = read(loss.clone()).await?[0];
-        if !value.is_finite() {
-            return Err(AgentError::NotFinite {
-                algorithm: "DQN",
-                updates: self.gradient_steps,
-            });
-        }
+        let value = loss.clone().detach();
         let gradients = GradientsParams::from_grads(loss.backward(), &self.online);
         let online = self.online.clone();
         self.online = self
@@ -244,7 +253,7 @@ impl<'a> DqnTrainer<'a> {
         {
             self.target = self.online.clone();
         }
-        Ok(value)
+        value
     }
 
     /// The learnt policy, for evaluation and saving.

@@ -50,8 +50,10 @@ impl EpisodeReport {
 pub struct EpisodeTally {
     confusion: Confusion,
     reward: f64,
-    /// Losses of the updates made during the episode.
-    pub losses: Vec<f32>,
+    /// Sum of the losses of the updates made during the episode.
+    loss_sum: f64,
+    /// Updates made during the episode.
+    updates: usize,
 }
 
 impl EpisodeTally {
@@ -62,6 +64,17 @@ impl EpisodeTally {
             .add(step.info.action == Action::Flag, step.info.is_attack);
     }
 
+    /// Counts one update's loss.
+    pub fn add_loss(&mut self, loss: f32) {
+        self.add_losses(loss, 1);
+    }
+
+    /// Counts `updates` updates whose losses sum to `sum` (read from the device once).
+    pub fn add_losses(&mut self, sum: f32, updates: usize) {
+        self.loss_sum += f64::from(sum);
+        self.updates += updates;
+    }
+
     /// The episode's report.
     pub fn report(
         &self,
@@ -70,10 +83,10 @@ impl EpisodeTally {
         epsilon: Option<f64>,
         entropy: Option<f64>,
     ) -> EpisodeReport {
-        let loss = if self.losses.is_empty() {
+        let loss = if self.updates == 0 {
             f64::NAN
         } else {
-            self.losses.iter().map(|&loss| f64::from(loss)).sum::<f64>() / self.losses.len() as f64
+            self.loss_sum / self.updates as f64
         };
         EpisodeReport {
             episode,
@@ -82,7 +95,7 @@ impl EpisodeTally {
             recall: self.confusion.recall(),
             cost: self.confusion.cost(&rewards.costs()),
             loss,
-            updates: self.losses.len(),
+            updates: self.updates,
             epsilon,
             entropy,
         }

@@ -92,7 +92,7 @@ impl<'a> PpoTrainer<'a> {
                     .inner
                     .descend(loss, entropy, self.config.learning_rate, "PPO")
                     .await?;
-                tally.losses.push(loss);
+                tally.add_loss(loss);
                 entropies.push(f64::from(entropy));
             }
         }
