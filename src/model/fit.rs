@@ -151,7 +151,9 @@ fn prepare(
     if let Some(problem) = options.split.problem() {
         return Err(TrainError::Config(problem));
     }
-    let (train, validation_benign, validation) = shares(dataset, options);
+    let split = content_split(dataset, options.split, options.train.seed);
+    let train = benign_rows(dataset, &split.train);
+    let validation_benign = benign_rows(dataset, &split.validation);
     if train.is_empty() || validation_benign.is_empty() {
         return Err(TrainError::NoRows);
     }
@@ -165,18 +167,9 @@ fn prepare(
     let plan = Plan {
         train_rows: train.len() as u64,
         scaler,
-        validation,
+        validation: split.validation,
     };
     Ok((plan, train_matrix, validation_matrix))
-}
-
-/// The content split `options` asks for: its benign training rows, its benign validation rows
-/// and all its validation rows.
-fn shares(dataset: &Dataset, options: &FitOptions) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
-    let split = content_split(dataset, options.split, options.train.seed);
-    let train = benign_rows(dataset, &split.train);
-    let validation_benign = benign_rows(dataset, &split.validation);
-    (train, validation_benign, split.validation)
 }
 
 /// The trained model: the trainer's best weights (for the ensemble, with kNN and PCA fitted
@@ -193,21 +186,14 @@ pub async fn finish(
     let best = trainer.progress().best;
     let network = trainer.network();
     let detector = if options.model.kind == ModelKind::Ensemble {
-        // The same benign flows the autoencoder trained and stopped on (the split is
-        // deterministic), scaled by the plan's scaler.
-        let (train, validation, _) = shares(dataset, options);
-        let matrix = |rows: &[u32]| {
-            plan.scaler
-                .transform(dataset, rows)
-                .map_err(ScoreError::from)
-        };
-        let (train, validation) = (matrix(&train)?, matrix(&validation)?);
+        // The same scaled benign flows the autoencoder trained and stopped on.
+        let (train, validation) = trainer.flows();
         let width = plan.scaler.features.len();
         let seed = options.train.seed;
         let ensemble = Ensemble::fit(
             network,
-            &train,
-            &validation,
+            train,
+            validation,
             width,
             &options.model,
             seed,

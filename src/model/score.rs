@@ -119,6 +119,7 @@ pub async fn score(
             scored.latent_width = code.dims()[1];
         }
         let parts = [
+            (&mut scored.scores, Some(scores.reshape([end - start, 1]))),
             (&mut scored.errors, squared.filter(|_| options.errors)),
             (&mut scored.latent, code),
             (
@@ -126,17 +127,12 @@ pub async fn score(
                 verdict.reconstruction.filter(|_| options.reconstruction),
             ),
         ];
-        let mut tensors = vec![scores.reshape([end - start, 1])];
-        tensors.extend(parts.iter().filter_map(|(_, tensor)| tensor.clone()));
-        let mut values = read_together(tensors).await?.into_iter();
-        let mut next = || {
-            values.next().ok_or_else(|| {
-                WeightError::Read("the device gave back fewer tensors than were read".to_owned())
-            })
-        };
-        scored.scores.extend(next()?);
-        for (into, _) in parts.into_iter().filter(|(_, tensor)| tensor.is_some()) {
-            into.extend(next()?);
+        let (into, tensors): (Vec<_>, Vec<_>) = parts
+            .into_iter()
+            .filter_map(|(into, tensor)| Some((into, tensor?)))
+            .unzip();
+        for (into, values) in into.into_iter().zip(read_together(tensors).await?) {
+            into.extend(values);
         }
     }
     Ok(scored)

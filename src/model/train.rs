@@ -491,6 +491,12 @@ impl Trainer {
         }
     }
 
+    /// The scaled benign flows it trains on and stops on, row-major: what the ensemble's other
+    /// members are fitted and scaled on.
+    pub fn flows(&self) -> (&[f32], &[f32]) {
+        (&self.train, &self.validation)
+    }
+
     /// The network to score with: the best epoch's weights, or the current ones before any
     /// epoch has ended; on the plain (non-autodiff) device, without dropout.
     pub fn network(&self) -> Network {

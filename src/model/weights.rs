@@ -178,16 +178,23 @@ pub fn accumulate(sum: Option<Tensor<1>>, value: Tensor<1>) -> Tensor<1> {
 }
 
 /// The values of several tensors in one read from the device (one round trip on WebGPU, where
-/// each read costs milliseconds), in the order given.
+/// each read costs milliseconds), in the order given, one for each.
 pub async fn read_together(tensors: Vec<Tensor<2>>) -> Result<Vec<Vec<f32>>, WeightError> {
+    let asked = tensors.len();
     let transaction = tensors
         .into_iter()
         .fold(Transaction::default(), Transaction::register);
-    transaction
+    let read = transaction
         .execute_async()
         .await
-        .map_err(|error| WeightError::Read(format!("{error:?}")))?
-        .into_iter()
+        .map_err(|error| WeightError::Read(format!("{error:?}")))?;
+    if read.len() != asked {
+        return Err(WeightError::Read(format!(
+            "the device gave back {} of the {asked} tensors read together",
+            read.len()
+        )));
+    }
+    read.into_iter()
         .map(|data| {
             data.try_to_vec::<f32>()
                 .map_err(|error| WeightError::Read(format!("{error:?}")))
