@@ -6,10 +6,13 @@ use std::sync::Mutex;
 
 use burn::prelude::Device;
 use netsentry::data::label::Family;
+use netsentry::rl::a2c::{A2cConfig, A2cTrainer};
 use netsentry::rl::agent::AgentTrainer;
 use netsentry::rl::dqn::{DqnConfig, DqnTrainer};
 use netsentry::rl::env::{DetectionEnv, FlowPool, RewardMatrix};
+use netsentry::rl::network::AgentNetwork;
 use netsentry::rl::plan::{Algorithm, Settings};
+use netsentry::rl::ppo::{PpoConfig, PpoTrainer};
 use pollster::block_on;
 
 /// The CPU backend has one seeded random generator per process: seeded runs take turns.
@@ -120,7 +123,12 @@ fn a_dqn_loss_that_is_not_finite_stops_it_with_the_weights_the_episode_started_f
         .find_map(|_| block_on(trainer.episode()).err())
         .expect("a learning rate of 1e30 diverges within 30 episodes");
     assert!(error.to_string().contains("NaN or infinite"), "{error}");
-    let weights = block_on(trainer.policy().weights()).unwrap();
+    assert_finite_weights(&trainer.policy());
+}
+
+/// Fails unless every weight of `policy` is a finite number.
+fn assert_finite_weights(policy: &AgentNetwork) {
+    let weights = block_on(policy.weights()).unwrap();
     assert!(
         weights
             .tensors
@@ -167,6 +175,66 @@ fn ppo_and_a2c_learn_a_separable_task_reproducibly() {
             again.iter().map(|report| report.reward).collect::<Vec<_>>(),
             "{algorithm:?} is not reproducible"
         );
+    }
+}
+
+#[test]
+fn an_episode_reads_the_device_once_per_hand_and_once_for_its_losses() {
+    let _turn = CPU_RNG.lock().unwrap_or_else(|poison| poison.into_inner());
+    let train = toy_pool(1);
+    let device = Device::flex();
+    // Episodes of 256 flows. DQN decides hands of 64 (4 reads) and learns from its 500th step
+    // on, so its first episode reads no loss; PPO and A2C decide the whole episode at once.
+    for (algorithm, expected) in [
+        (Algorithm::Dqn, [4, 5, 5]),
+        (Algorithm::Ppo, [2, 2, 2]),
+        (Algorithm::A2c, [2, 2, 2]),
+    ] {
+        let settings = Settings::default();
+        let env = DetectionEnv::new(&train, RewardMatrix::default(), 256, false);
+        let mut trainer = AgentTrainer::new(algorithm, env, settings, 3, &device);
+        let reads: Vec<usize> = (0..3)
+            .map(|_| block_on(trainer.episode()).unwrap().device_reads)
+            .collect();
+        assert_eq!(reads, expected, "{algorithm:?}");
+    }
+}
+
+#[test]
+fn a_ppo_or_a2c_loss_that_is_not_finite_stops_it_with_the_weights_the_episode_started_from() {
+    let _turn = CPU_RNG.lock().unwrap_or_else(|poison| poison.into_inner());
+    let train = toy_pool(1);
+    let device = Device::flex();
+    let settings = Settings {
+        episode_length: 100,
+        ..Settings::default()
+    };
+    let trainers: [AgentTrainer; 2] = [
+        AgentTrainer::Ppo(PpoTrainer::new(
+            DetectionEnv::new(&train, RewardMatrix::default(), 100, false),
+            PpoConfig {
+                settings,
+                learning_rate: 1e30,
+                ..PpoConfig::default()
+            },
+            &device,
+        )),
+        AgentTrainer::A2c(A2cTrainer::new(
+            DetectionEnv::new(&train, RewardMatrix::default(), 100, false),
+            A2cConfig {
+                settings,
+                learning_rate: 1e30,
+                ..A2cConfig::default()
+            },
+            &device,
+        )),
+    ];
+    for mut trainer in trainers {
+        let error = (0..30)
+            .find_map(|_| block_on(trainer.episode()).err())
+            .expect("a learning rate of 1e30 diverges within 30 episodes");
+        assert!(error.to_string().contains("NaN or infinite"), "{error}");
+        assert_finite_weights(&trainer.policy());
     }
 }
 

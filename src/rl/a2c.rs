@@ -56,7 +56,7 @@ impl<'a> A2cTrainer<'a> {
     /// Sets up training in `env`.
     pub fn new(env: DetectionEnv<'a>, config: A2cConfig, device: &burn::prelude::Device) -> Self {
         Self {
-            inner: OnPolicy::new(env, config.settings, device),
+            inner: OnPolicy::new(env, config.settings, "A2C", device),
             config,
         }
     }
@@ -71,17 +71,14 @@ impl<'a> A2cTrainer<'a> {
             .inner
             .minibatch(&rollout, &rows, (&targets.0, &targets.1));
         let (loss, entropy) = self.loss(batch);
-        let (loss, entropy) = self
-            .inner
-            .descend(loss, entropy, self.config.learning_rate, "A2C")
-            .await?;
+        self.inner.descend(loss, entropy, self.config.learning_rate);
         let mut tally = rollout.tally;
-        tally.add_loss(loss);
+        let entropy = self.inner.settle(&mut tally).await?;
         Ok(tally.report(
             self.inner.episodes() - 1,
             self.inner.rewards(),
             None,
-            Some(f64::from(entropy)),
+            Some(entropy),
         ))
     }
 

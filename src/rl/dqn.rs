@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::env::{Action, DetectionEnv};
 use super::error::AgentError;
 use super::history::{EpisodeReport, EpisodeTally};
-use super::network::{AgentNetwork, Heads};
+use super::network::{AgentNetwork, Heads, observation_batch};
 use super::plan::Settings;
 use crate::model::weights::{accumulate, read};
 
@@ -52,6 +52,9 @@ pub struct DqnConfig {
     pub epsilon_end: f64,
     /// Share of all training steps over which ε decays.
     pub epsilon_fraction: f64,
+    /// Flows dealt and decided together: one forward pass and one read for all of them, with
+    /// the weights of the hand's start (the updates made meanwhile count from the next hand).
+    pub hand: usize,
 }
 
 impl Default for DqnConfig {
@@ -68,17 +71,18 @@ impl Default for DqnConfig {
             epsilon_start: 1.0,
             epsilon_end: 0.05,
             epsilon_fraction: 0.5,
+            hand: 64,
         }
     }
 }
 
-/// One remembered step.
-#[derive(Clone, Debug)]
+/// One remembered step; the flows are rows of the pool.
+#[derive(Clone, Copy, Debug)]
 struct Transition {
-    observation: Vec<f32>,
+    row: usize,
     action: usize,
     reward: f32,
-    next: Vec<f32>,
+    next: usize,
 }
 
 /// A DQN agent learning on a pool of flows.
@@ -93,7 +97,6 @@ pub struct DqnTrainer<'a> {
     buffer: Vec<Transition>,
     buffer_next: usize,
     rng: StdRng,
-    observation: Vec<f32>,
     steps: usize,
     total_steps: usize,
     gradient_steps: usize,
@@ -113,7 +116,7 @@ impl<'a> DqnTrainer<'a> {
         device.seed(settings.seed);
         let online = AgentNetwork::new(env.width(), settings.hidden, Heads::Actions, &device);
         let target = online.clone();
-        let observation = env.reset(Some(settings.seed));
+        env.reset(Some(settings.seed));
         Self {
             rng: StdRng::seed_from_u64(settings.seed ^ 0x9e37_79b9),
             total_steps: episodes * env.episode_length(),
@@ -125,7 +128,6 @@ impl<'a> DqnTrainer<'a> {
             device,
             buffer: Vec::with_capacity(config.buffer.min(1 << 16)),
             buffer_next: 0,
-            observation,
             steps: 0,
             gradient_steps: 0,
             episode: 0,
@@ -140,46 +142,57 @@ impl<'a> DqnTrainer<'a> {
         self.config.epsilon_start + (self.config.epsilon_end - self.config.epsilon_start) * progress
     }
 
-    /// Plays and learns one episode. The updates' losses are summed on the device and read once,
-    /// at the end; a NaN among them ends training with the weights the episode started from.
+    /// Plays and learns one episode, a hand of flows at a time: the greedy decisions of a hand
+    /// come from one forward pass and one read. The updates' losses are summed on the device and
+    /// read once, at the end, with the sum of the network's outputs on the last hand; a NaN or
+    /// infinity in either ends training with the weights the episode started from.
     pub async fn episode(&mut self) -> Result<EpisodeReport, AgentError> {
         let mut tally = EpisodeTally::default();
         let started_from = self.online.clone();
         let mut losses = None;
         let mut updates = 0;
+        let mut last_hand;
         loop {
-            let action = if self.rng.random_bool(self.epsilon().clamp(0.0, 1.0)) {
-                self.rng.random_range(0..Action::ALL.len())
-            } else {
-                let observation = &self.observation;
-                self.online
-                    .greedy(&self.device, observation, self.width)
-                    .await?[0]
-            };
-            let step = self.env.step(Action::from_index(action));
-            tally.add(&step);
-            let transition = Transition {
-                observation: std::mem::take(&mut self.observation),
-                action,
-                reward: step.reward,
-                next: step.observation.clone(),
-            };
-            self.remember(transition);
-            self.observation = step.observation;
-            self.steps += 1;
-            if self.steps >= self.config.learning_starts
-                && self.steps.is_multiple_of(self.config.train_every.max(1))
-            {
-                losses = Some(accumulate(losses, self.learn()));
-                updates += 1;
+            let hand = self.env.deal(self.config.hand);
+            last_hand = self.env.observations(&hand.rows);
+            let greedy = self
+                .online
+                .greedy(&self.device, &last_hand, self.width)
+                .await?;
+            tally.add_read();
+            for (index, &row) in hand.rows.iter().enumerate() {
+                let action = if self.rng.random_bool(self.epsilon().clamp(0.0, 1.0)) {
+                    self.rng.random_range(0..Action::ALL.len())
+                } else {
+                    greedy[index]
+                };
+                let step = self.env.decide(row, Action::from_index(action));
+                tally.add(&step);
+                self.remember(Transition {
+                    row,
+                    action,
+                    reward: step.reward,
+                    next: hand.rows.get(index + 1).copied().unwrap_or(hand.next),
+                });
+                self.steps += 1;
+                if self.steps >= self.config.learning_starts
+                    && self.steps.is_multiple_of(self.config.train_every.max(1))
+                {
+                    losses = Some(accumulate(losses, self.learn()));
+                    updates += 1;
+                }
             }
-            if step.done {
+            if hand.ends_episode {
                 break;
             }
         }
         if let Some(losses) = losses {
-            let sum = read(losses).await?[0];
-            if !sum.is_finite() {
+            let probe = observation_batch(&last_hand, self.width, &self.device);
+            let read_back =
+                read(Tensor::cat(vec![losses, self.online.output_sum(probe)], 0)).await?;
+            tally.add_read();
+            let sum = read_back[0];
+            if !read_back.iter().all(|value| value.is_finite()) {
                 self.online = started_from;
                 return Err(AgentError::NotFinite {
                     algorithm: "DQN",
@@ -209,21 +222,21 @@ impl<'a> DqnTrainer<'a> {
     /// One gradient step on a replayed batch; returns its loss, unread, on the device.
     fn learn(&mut self) -> Tensor<1> {
         let size = self.config.batch_size.min(self.buffer.len()).max(1);
-        let batch: Vec<&Transition> = (0..size)
-            .map(|_| &self.buffer[self.rng.random_range(0..self.buffer.len())])
+        let batch: Vec<Transition> = (0..size)
+            .map(|_| self.buffer[self.rng.random_range(0..self.buffer.len())])
             .collect();
-        let matrix = |rows: &mut dyn Iterator<Item = &Vec<f32>>| {
-            let values: Vec<f32> = rows.flat_map(|row| row.iter().copied()).collect();
+        let matrix = |rows: Vec<usize>| {
+            let values = self.env.observations(&rows);
             Tensor::<2>::from_data(TensorData::new(values, [size, self.width]), &self.device)
         };
-        let observations = matrix(&mut batch.iter().map(|t| &t.observation));
+        let observations = matrix(batch.iter().map(|t| t.row).collect());
         let rewards: Vec<f32> = batch.iter().map(|t| t.reward).collect();
         let mut targets = Tensor::<1>::from_data(TensorData::new(rewards, [size]), &self.device);
         if self.config.gamma > 0.0 {
             // Double DQN: the online network chooses the next action, the target network
             // values it. Episodes end by a time limit, not a terminal state, so every next
             // flow is bootstrapped.
-            let next = matrix(&mut batch.iter().map(|t| &t.next)).detach();
+            let next = matrix(batch.iter().map(|t| t.next).collect()).detach();
             let chosen = self.online.actions(next.clone()).detach().argmax(1);
             let values = self.target.actions(next).detach().gather(1, chosen);
             targets = targets + values.squeeze_dim(1) * self.config.gamma;

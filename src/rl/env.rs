@@ -1,13 +1,14 @@
-//! The detection environment: each step shows the agent one flow and it answers allow or flag.
+//! The detection environment: the agent is shown flows and answers allow or flag for each.
 //!
-//! Gym-like: [`DetectionEnv::reset`] with a seed, then [`DetectionEnv::step`] → observation,
-//! reward, done, info. Flows are dealt from a shuffled deck of the labelled pool that is dealt
-//! to the end before it is reshuffled, so episodes cover the whole pool (the seed notebook always
-//! restarted at row 0 and only ever saw its first rows); with `balanced`, each step first picks
-//! benign or attack with equal odds, then deals from that class's deck.
-//!
-//! A decision does not change which flow comes next, so this is a contextual bandit dressed as
-//! an episode; episodes only set how often progress is reported and targets are refreshed.
+//! A decision does not change which flow comes next, so this is a contextual bandit: the
+//! environment deals a hand of flows ([`DetectionEnv::deal`]), the agent decides all of them with
+//! one forward pass (one read from the device, milliseconds on WebGPU, instead of one per flow),
+//! and each decision is settled on its own ([`DetectionEnv::decide`]: reward and what happened).
+//! Episodes only set how often progress is reported and learning is summed up; a hand never
+//! runs past its episode's end. Flows are dealt from a shuffled deck of the labelled pool that is
+//! dealt to the end before it is reshuffled, so episodes cover the whole pool (the seed notebook
+//! always restarted at row 0 and only ever saw its first rows); with `balanced`, each flow first
+//! picks benign or attack with equal odds, then comes from that class's deck.
 
 use rand::RngExt;
 use rand::SeedableRng;
@@ -113,7 +114,7 @@ impl FlowPool {
     }
 }
 
-/// What happened in one step.
+/// What happened to one flow.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepInfo {
     /// The flow decided on (a row of the pool).
@@ -124,17 +125,25 @@ pub struct StepInfo {
     pub action: Action,
 }
 
-/// The result of [`DetectionEnv::step`].
-#[derive(Clone, Debug, PartialEq)]
+/// One decision settled by [`DetectionEnv::decide`].
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Step {
-    /// The next flow's observation (the first of a new episode after `done`).
-    pub observation: Vec<f32>,
-    /// The reward for the decision just taken.
+    /// The reward for the decision.
     pub reward: f32,
-    /// Whether the episode ended with this step.
-    pub done: bool,
     /// The flow and decision.
     pub info: StepInfo,
+}
+
+/// Flows dealt together, to be decided with one forward pass.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hand {
+    /// Rows of the pool, in the order dealt.
+    pub rows: Vec<usize>,
+    /// The flow dealt after them (the first of the next hand): the next state of the last
+    /// decision, for agents that bootstrap from it.
+    pub next: usize,
+    /// Whether the hand ends its episode.
+    pub ends_episode: bool,
 }
 
 /// A deck of rows dealt in a shuffled order, reshuffled when empty.
@@ -173,7 +182,9 @@ pub struct DetectionEnv<'a> {
     all: Deck,
     benign: Deck,
     attacks: Deck,
-    current: usize,
+    /// The flow dealt next (dealt ahead, so a hand knows what follows it).
+    upcoming: usize,
+    /// Flows dealt in the episode so far.
     steps: usize,
 }
 
@@ -196,12 +207,12 @@ impl<'a> DetectionEnv<'a> {
             all: Deck::new((0..pool.len()).collect()),
             benign: Deck::new(benign),
             attacks: Deck::new(attacks),
-            current: 0,
+            upcoming: 0,
             steps: 0,
         }
     }
 
-    fn deal(&mut self) -> usize {
+    fn deal_one(&mut self) -> usize {
         let from_attacks = self.balanced && self.rng.random_bool(0.5);
         let dealt = if !self.balanced {
             self.all.deal(&mut self.rng)
@@ -219,7 +230,7 @@ impl<'a> DetectionEnv<'a> {
 
     /// Starts an episode; a seed restarts the random deal (decks reshuffled from scratch).
     /// Panics on an empty pool, which callers refuse before building an environment.
-    pub fn reset(&mut self, seed: Option<u64>) -> Vec<f32> {
+    pub fn reset(&mut self, seed: Option<u64>) {
         assert!(!self.pool.is_empty(), "an environment needs flows");
         if let Some(seed) = seed {
             self.rng = StdRng::seed_from_u64(seed);
@@ -229,33 +240,48 @@ impl<'a> DetectionEnv<'a> {
             }
         }
         self.steps = 0;
-        self.current = self.deal();
-        self.pool.observation(self.current).to_vec()
+        self.upcoming = self.deal_one();
     }
 
-    /// Takes `action` on the current flow.
-    pub fn step(&mut self, action: Action) -> Step {
-        let is_attack = self.pool.attack[self.current];
-        let info = StepInfo {
-            row: self.current,
-            is_attack,
-            action,
-        };
-        let reward = self.rewards.reward(action, is_attack);
-        self.steps += 1;
-        let done = self.steps >= self.episode_length;
-        let observation = if done {
-            self.reset(None)
-        } else {
-            self.current = self.deal();
-            self.pool.observation(self.current).to_vec()
-        };
-        Step {
-            observation,
-            reward,
-            done,
-            info,
+    /// Deals the next `count` flows, fewer if the episode ends first (at least one).
+    pub fn deal(&mut self, count: usize) -> Hand {
+        let count = count.clamp(1, self.episode_length - self.steps);
+        let mut rows = Vec::with_capacity(count);
+        rows.push(self.upcoming);
+        for _ in 1..count {
+            rows.push(self.deal_one());
         }
+        self.steps += count;
+        let ends_episode = self.steps >= self.episode_length;
+        if ends_episode {
+            self.steps = 0;
+        }
+        self.upcoming = self.deal_one();
+        Hand {
+            rows,
+            next: self.upcoming,
+            ends_episode,
+        }
+    }
+
+    /// Settles `action` on flow `row`: its reward and what happened.
+    pub fn decide(&self, row: usize, action: Action) -> Step {
+        let is_attack = self.pool.attack[row];
+        Step {
+            reward: self.rewards.reward(action, is_attack),
+            info: StepInfo {
+                row,
+                is_attack,
+                action,
+            },
+        }
+    }
+
+    /// The observations of `rows`, row-major, to decide or learn on together.
+    pub fn observations(&self, rows: &[usize]) -> Vec<f32> {
+        rows.iter()
+            .flat_map(|&row| self.pool.observation(row).iter().copied())
+            .collect()
     }
 
     /// The reward matrix in use.
@@ -308,26 +334,41 @@ mod tests {
     }
 
     #[test]
-    fn episodes_cover_the_pool_and_rewards_match_the_flows() {
+    fn hands_cover_the_pool_stop_at_episode_ends_and_rewards_match_the_flows() {
         let attacks: Vec<bool> = (0..50).map(|row| row % 5 == 0).collect();
         let pool = pool(&attacks);
         let mut env = DetectionEnv::new(&pool, RewardMatrix::default(), 7, false);
-        let first = env.reset(Some(3));
+        env.reset(Some(3));
         let mut seen = vec![0usize; 50];
-        let mut observation = first;
+        let mut sizes = Vec::new();
+        let mut dealt = 0;
         let mut episodes = 0;
-        for _ in 0..50 {
-            let step = env.step(Action::Flag);
-            // The observation shown was the flow decided on.
-            assert_eq!(observation, [step.info.row as f32]);
-            let expected = if attacks[step.info.row] { 2.0 } else { -1.0 };
-            assert_eq!(step.reward, expected);
-            seen[step.info.row] += 1;
-            episodes += usize::from(step.done);
-            observation = step.observation;
+        let mut follows = None;
+        while dealt < 50 {
+            let hand = env.deal(3.min(50 - dealt));
+            // A hand starts with the flow the previous one said comes next.
+            if let Some(next) = follows {
+                assert_eq!(hand.rows[0], next);
+            }
+            follows = Some(hand.next);
+            assert_eq!(
+                env.observations(&hand.rows),
+                hand.rows.iter().map(|&row| row as f32).collect::<Vec<_>>()
+            );
+            for &row in &hand.rows {
+                let step = env.decide(row, Action::Flag);
+                let expected = if attacks[row] { 2.0 } else { -1.0 };
+                assert_eq!((step.reward, step.info.row), (expected, row));
+                seen[row] += 1;
+            }
+            sizes.push(hand.rows.len());
+            dealt += hand.rows.len();
+            episodes += usize::from(hand.ends_episode);
         }
         // One deck of 50: every flow exactly once, not the first 50 draws of row 0.
         assert!(seen.iter().all(|&count| count == 1), "{seen:?}");
+        // Episodes of 7 in hands of 3: 3, 3, 1, then again; 50 = 7 episodes and 1 flow.
+        assert_eq!(sizes[..4], [3, 3, 1, 3]);
         assert_eq!(episodes, 7);
     }
 
@@ -335,14 +376,22 @@ mod tests {
     fn same_seed_same_flows_and_balanced_deals_half_attacks() {
         let attacks: Vec<bool> = (0..100).map(|row| row < 10).collect();
         let pool = pool(&attacks);
-        let rows = |seed: u64, balanced: bool| {
+        let dealt = |seed: u64, balanced: bool, hand: usize| {
             let mut env = DetectionEnv::new(&pool, RewardMatrix::default(), 1000, balanced);
             env.reset(Some(seed));
-            (0..400)
-                .map(|_| env.step(Action::Allow).info)
+            let mut rows = Vec::new();
+            while rows.len() < 400 {
+                rows.extend(env.deal(hand).rows);
+            }
+            rows.truncate(400);
+            rows.into_iter()
+                .map(|row| env.decide(row, Action::Allow).info)
                 .collect::<Vec<_>>()
         };
+        let rows = |seed: u64, balanced: bool| dealt(seed, balanced, 1);
         assert_eq!(rows(1, false), rows(1, false));
+        // The size of the hands does not change which flows come.
+        assert_eq!(rows(1, true), dealt(1, true, 64));
         assert_ne!(rows(1, false), rows(2, false));
         let balanced = rows(1, true);
         let share = balanced.iter().filter(|info| info.is_attack).count() as f64 / 400.0;

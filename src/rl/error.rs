@@ -24,7 +24,7 @@ pub enum AgentError {
     NoAttacks,
     /// Training diverged.
     #[error(
-        "the {algorithm} loss became NaN or infinite after {updates} gradient steps; try a lower learning rate"
+        "the {algorithm} loss or weights became NaN or infinite after {updates} gradient steps; try a lower learning rate"
     )]
     NotFinite {
         /// The algorithm's name.

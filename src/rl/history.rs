@@ -23,6 +23,9 @@ pub struct EpisodeReport {
     pub loss: f64,
     /// Gradient updates made during the episode.
     pub updates: usize,
+    /// Reads from the device during the episode (each a round trip on WebGPU): its hands'
+    /// decisions and one sum of its losses, never one per flow or per update.
+    pub device_reads: usize,
     /// Exploration rate at its end (DQN).
     pub epsilon: Option<f64>,
     /// Mean policy entropy (PPO, A2C).
@@ -54,6 +57,8 @@ pub struct EpisodeTally {
     loss_sum: f64,
     /// Updates made during the episode.
     updates: usize,
+    /// Reads from the device made during the episode.
+    reads: usize,
 }
 
 impl EpisodeTally {
@@ -64,9 +69,9 @@ impl EpisodeTally {
             .add(step.info.action == Action::Flag, step.info.is_attack);
     }
 
-    /// Counts one update's loss.
-    pub fn add_loss(&mut self, loss: f32) {
-        self.add_losses(loss, 1);
+    /// Counts one read from the device.
+    pub fn add_read(&mut self) {
+        self.reads += 1;
     }
 
     /// Counts `updates` updates whose losses sum to `sum` (read from the device once).
@@ -96,6 +101,7 @@ impl EpisodeTally {
             cost: self.confusion.cost(&rewards.costs()),
             loss,
             updates: self.updates,
+            device_reads: self.reads,
             epsilon,
             entropy,
         }

@@ -63,6 +63,15 @@ impl AgentNetwork {
         (actions, values)
     }
 
+    /// The sum of the network's outputs on `observations`, `[1]`, left on the device: it is not
+    /// finite when the weights no longer give finite decisions (diverged training can leave
+    /// finite losses and finite but huge weights), so reading it with an episode's losses checks
+    /// the network in the same round trip.
+    pub fn output_sum(&self, observations: Tensor<2>) -> Tensor<1> {
+        let (actions, values) = self.actions_and_values(observations);
+        (actions.sum() + values.sum()).detach()
+    }
+
     /// The greedy action (the larger output) for each row of `observations` (row-major, `width`
     /// wide): one forward pass, one read.
     pub async fn greedy(

@@ -1,6 +1,8 @@
 //! The plumbing PPO and A2C share (their losses are in `ppo.rs` and `a2c.rs`): an actor-critic
 //! network (policy logits over allow/flag and a state value), rollouts played with the sampled
 //! policy, generalised advantage estimation, minibatches as tensors, and the optimiser step.
+//! An episode reads the device twice: once for the whole rollout's logits and values (the policy
+//! does not change while it plays), once for the sum of its updates' losses.
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
@@ -14,7 +16,7 @@ use super::error::AgentError;
 use super::history::EpisodeTally;
 use super::network::{AgentNetwork, Heads, observation_batch};
 use super::plan::Settings;
-use crate::model::weights::read;
+use crate::model::weights::{accumulate, read};
 
 /// The steps of one rollout, row-major observations.
 #[derive(Default)]
@@ -29,7 +31,7 @@ pub struct Rollout {
     pub log_probs: Vec<f32>,
     /// Value estimates of the observations.
     pub values: Vec<f32>,
-    /// Counts for the episode report.
+    /// Counts for the episode report (the rollout's read included).
     pub tally: EpisodeTally,
 }
 
@@ -62,72 +64,96 @@ pub struct Minibatch {
 /// The state PPO and A2C share: the environment, the network, its optimiser and the random
 /// generator for sampling.
 pub struct OnPolicy<'a> {
+    /// "PPO" or "A2C", for messages.
+    algorithm: &'static str,
     device: Device,
     env: DetectionEnv<'a>,
     network: AgentNetwork,
     optimiser: ModuleOptimizer,
     /// Samples actions; PPO also shuffles minibatches with it.
     pub rng: StdRng,
-    observation: Vec<f32>,
     width: usize,
     episode: usize,
+    /// Updates made before this episode's.
     updates: usize,
+    /// The network as this episode's rollout found it, to go back to if a loss is not finite.
+    started_from: AgentNetwork,
+    /// The last rollout's observations on the device, to check the network's outputs on.
+    played: Option<Tensor<2>>,
+    /// This episode's updates: their losses and entropies summed on the device, `[2]`, and
+    /// how many.
+    pending: (Option<Tensor<1>>, usize),
 }
 
 impl<'a> OnPolicy<'a> {
-    /// Sets up training in `env` with a fresh network on an autodiff version of `device`.
-    pub fn new(mut env: DetectionEnv<'a>, settings: Settings, device: &Device) -> Self {
+    /// Sets up training in `env` with a fresh network on an autodiff version of `device`, for
+    /// `algorithm` (its name, for messages).
+    pub fn new(
+        mut env: DetectionEnv<'a>,
+        settings: Settings,
+        algorithm: &'static str,
+        device: &Device,
+    ) -> Self {
         let device = device.clone().autodiff();
         device.seed(settings.seed);
-        let observation = env.reset(Some(settings.seed));
+        env.reset(Some(settings.seed));
+        let network = AgentNetwork::new(
+            env.width(),
+            settings.hidden,
+            Heads::ActionsAndValue,
+            &device,
+        );
         Self {
-            network: AgentNetwork::new(
-                env.width(),
-                settings.hidden,
-                Heads::ActionsAndValue,
-                &device,
-            ),
+            algorithm,
+            started_from: network.clone(),
+            network,
             optimiser: AdamConfig::new().init(),
             rng: StdRng::seed_from_u64(settings.seed ^ 0x9e37_79b9),
             width: env.width(),
             device,
             env,
-            observation,
             episode: 0,
             updates: 0,
+            played: None,
+            pending: (None, 0),
         }
     }
 
-    /// Plays one episode with actions sampled from the current policy; also returns the value of
-    /// the flow that comes next, for bootstrapping.
+    /// Plays one episode with actions sampled from the current policy, deciding the whole
+    /// episode's flows with one forward pass and one read; also returns the value of the flow
+    /// that comes next, for bootstrapping.
     pub async fn rollout(&mut self) -> Result<(Rollout, f32), AgentError> {
+        let hand = self.env.deal(self.env.episode_length());
+        let mut rows = hand.rows.clone();
+        rows.push(hand.next);
+        let input = observation_batch(&self.env.observations(&rows), self.width, &self.device);
+        let (logits, values) = self.network.actions_and_values(input.clone());
+        let outputs = read(Tensor::cat(
+            vec![logits.detach(), values.detach().unsqueeze_dim(1)],
+            1,
+        ))
+        .await?;
+        if !outputs.iter().all(|value| value.is_finite()) {
+            return Err(self.diverged());
+        }
+        self.started_from = self.network.clone();
+        self.played = Some(input);
         let mut rollout = Rollout::default();
-        loop {
-            let input = observation_batch(&self.observation, self.width, &self.device);
-            let (logits, value) = self.network.actions_and_values(input);
-            let outputs = read(Tensor::cat(
-                vec![logits.detach(), value.detach().unsqueeze_dim(1)],
-                1,
-            ))
-            .await?;
+        rollout.tally.add_read();
+        for (&row, output) in hand.rows.iter().zip(outputs.chunks_exact(3)) {
             // Softmax over two logits: the probability of flagging.
-            let flag = 1.0 / (1.0 + f64::from(outputs[0] - outputs[1]).exp());
+            let flag = 1.0 / (1.0 + f64::from(output[0] - output[1]).exp());
             let action = usize::from(self.rng.random_bool(flag.clamp(0.0, 1.0)));
             let probability = if action == 1 { flag } else { 1.0 - flag };
-            let step = self.env.step(Action::from_index(action));
+            let step = self.env.decide(row, Action::from_index(action));
             rollout.tally.add(&step);
-            rollout.observations.append(&mut self.observation);
             rollout.actions.push(action as i64);
             rollout.rewards.push(step.reward);
             rollout.log_probs.push(probability.max(1e-12).ln() as f32);
-            rollout.values.push(outputs[2]);
-            self.observation = step.observation;
-            if step.done {
-                break;
-            }
+            rollout.values.push(output[2]);
         }
-        let input = observation_batch(&self.observation, self.width, &self.device);
-        let last = read(self.network.actions_and_values(input).1.detach()).await?[0];
+        rollout.observations = self.env.observations(&hand.rows);
+        let last = outputs[outputs.len() - 1];
         self.episode += 1;
         Ok((rollout, last))
     }
@@ -171,31 +197,44 @@ impl<'a> OnPolicy<'a> {
         (log_probs, entropy, values)
     }
 
-    /// One Adam step of `learning_rate` down `loss`; returns the loss and `entropy` read back
-    /// together, and refuses a loss that is not finite (`algorithm` names it in the message).
-    pub async fn descend(
-        &mut self,
-        loss: Tensor<1>,
-        entropy: Tensor<1>,
-        learning_rate: f64,
-        algorithm: &'static str,
-    ) -> Result<(f32, f32), AgentError> {
-        let read_back = read(Tensor::cat(
-            vec![loss.clone().detach(), entropy.detach()],
-            0,
-        ))
-        .await?;
-        if !read_back[0].is_finite() {
-            return Err(AgentError::NotFinite {
-                algorithm,
-                updates: self.updates,
-            });
-        }
+    /// One Adam step of `learning_rate` down `loss`; the loss and `entropy` are added to the
+    /// episode's sums on the device, unread (see [`OnPolicy::settle`]).
+    pub fn descend(&mut self, loss: Tensor<1>, entropy: Tensor<1>, learning_rate: f64) {
+        let values = Tensor::cat(vec![loss.clone().detach(), entropy.detach()], 0);
+        let (sums, count) = std::mem::take(&mut self.pending);
+        self.pending = (Some(accumulate(sums, values)), count + 1);
         let gradients = GradientsParams::from_grads(loss.backward(), &self.network);
         let network = self.network.clone();
         self.network = self.optimiser.step(learning_rate, network, gradients);
-        self.updates += 1;
-        Ok((read_back[0], read_back[1]))
+    }
+
+    /// Reads this episode's summed losses and entropies, with the sum of the network's outputs
+    /// on the rollout, in one go and counts them into `tally`; returns the updates' mean policy
+    /// entropy. A NaN or infinity among them puts the network back as the rollout found it and
+    /// stops training, so every episode starts from weights that decide finitely.
+    pub async fn settle(&mut self, tally: &mut EpisodeTally) -> Result<f64, AgentError> {
+        let (sums, updates) = std::mem::take(&mut self.pending);
+        let (Some(sums), Some(played)) = (sums, self.played.clone()) else {
+            return Ok(f64::NAN);
+        };
+        let probe = self.network.output_sum(played);
+        let read_back = read(Tensor::cat(vec![sums, probe], 0)).await?;
+        tally.add_read();
+        if !read_back.iter().all(|value| value.is_finite()) {
+            return Err(self.diverged());
+        }
+        self.updates += updates;
+        tally.add_losses(read_back[0], updates);
+        Ok(f64::from(read_back[1]) / updates as f64)
+    }
+
+    /// Puts the network back as the last rollout found it and says training diverged.
+    fn diverged(&mut self) -> AgentError {
+        self.network = self.started_from.clone();
+        AgentError::NotFinite {
+            algorithm: self.algorithm,
+            updates: self.updates,
+        }
     }
 
     /// Episodes played so far.

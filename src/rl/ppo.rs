@@ -68,7 +68,7 @@ impl<'a> PpoTrainer<'a> {
     /// Sets up training in `env`.
     pub fn new(env: DetectionEnv<'a>, config: PpoConfig, device: &burn::prelude::Device) -> Self {
         Self {
-            inner: OnPolicy::new(env, config.settings, device),
+            inner: OnPolicy::new(env, config.settings, "PPO", device),
             config,
         }
     }
@@ -79,8 +79,6 @@ impl<'a> PpoTrainer<'a> {
         let (rollout, last_value) = self.inner.rollout().await?;
         let targets = targets(&rollout, last_value, self.config.gamma, self.config.lambda);
         let mut order: Vec<usize> = (0..rollout.len()).collect();
-        let mut tally = rollout.tally.clone();
-        let mut entropies = Vec::new();
         for _ in 0..self.config.epochs {
             order.shuffle(&mut self.inner.rng);
             for rows in order.chunks(self.config.minibatch.max(1)) {
@@ -88,15 +86,11 @@ impl<'a> PpoTrainer<'a> {
                     .inner
                     .minibatch(&rollout, rows, (&targets.0, &targets.1));
                 let (loss, entropy) = self.loss(batch);
-                let (loss, entropy) = self
-                    .inner
-                    .descend(loss, entropy, self.config.learning_rate, "PPO")
-                    .await?;
-                tally.add_loss(loss);
-                entropies.push(f64::from(entropy));
+                self.inner.descend(loss, entropy, self.config.learning_rate);
             }
         }
-        let entropy = entropies.iter().sum::<f64>() / entropies.len().max(1) as f64;
+        let mut tally = rollout.tally;
+        let entropy = self.inner.settle(&mut tally).await?;
         Ok(tally.report(
             self.inner.episodes() - 1,
             self.inner.rewards(),
