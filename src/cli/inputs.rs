@@ -14,7 +14,8 @@ use crate::model::saved::SavedModel;
 /// Where to compute, spelled the same for every command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackendArg {
-    /// A hardware GPU through wgpu (Vulkan, Metal, DirectX, GL) if there is one, else the CPU.
+    /// A hardware GPU through wgpu (Vulkan, Metal, DirectX, GL) if it trains faster than the CPU
+    /// in a short race, else the CPU.
     Auto,
     /// Any wgpu adapter, software ones included (slow; for checking the GPU path).
     #[value(alias = "wgpu")]

@@ -1,9 +1,12 @@
 //! Which burn device the models run on, and why: the page's badge and the CLI tell the user.
 //!
 //! The GPU path is burn's wgpu runtime (WebGPU in a browser; Vulkan, Metal or GL natively). It
-//! can be initialised only once per process or page, so the outcome is cached. A software adapter
-//! (SwiftShader in Chromium, llvmpipe/lavapipe natively) reports a CPU device type and trains
-//! far slower than burn's `flex` CPU backend, so `Auto` prefers the CPU there.
+//! can be initialised only once per process or page, so the outcome is cached. With a hardware
+//! adapter, `Auto` races it against the CPU (see [`super::race`]) and takes the faster, and the
+//! badge shows both figures. A software adapter (SwiftShader in Chromium, llvmpipe/lavapipe
+//! natively) reports a CPU device type and trains about 800× slower than burn's `flex` CPU
+//! backend (README, "Model benchmark"), so `Auto` takes the CPU there without racing: one of its
+//! steps alone takes seconds.
 
 use std::sync::OnceLock;
 
@@ -11,10 +14,12 @@ use burn::prelude::Device;
 use burn::tensor::wgpu::wgpu;
 use serde::{Deserialize, Serialize};
 
+use super::race::{Race, race};
+
 /// What the user asked for; `Auto` unless they override it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BackendPreference {
-    /// A hardware GPU if there is one, else the CPU.
+    /// A hardware GPU if it trains faster than the CPU in a short race, else the CPU.
     #[default]
     Auto,
     /// The GPU adapter whatever it is, even a software one; the CPU only if there is none.
@@ -32,6 +37,8 @@ pub enum BackendInfo {
         api: String,
         /// The adapter's own description, as the browser or driver reports it.
         adapter: String,
+        /// `Auto`'s race it won; none when the user asked for the GPU.
+        race: Option<Race>,
     },
     /// burn's `flex` CPU backend.
     Cpu {
@@ -41,10 +48,23 @@ pub enum BackendInfo {
 }
 
 impl BackendInfo {
-    /// The badge text: "WebGPU · <adapter>" or "CPU (<reason>)".
+    /// The badge text: "WebGPU · <adapter>", with the race it won, or "CPU (<reason>)".
     pub fn label(&self) -> String {
         match self {
-            Self::Gpu { api, adapter } => format!("{api} · {adapter}"),
+            Self::Gpu {
+                api,
+                adapter,
+                race: None,
+            } => format!("{api} · {adapter}"),
+            Self::Gpu {
+                api,
+                adapter,
+                race: Some(race),
+            } => format!(
+                "{api} · {adapter} (faster here: {} training rows/s against the CPU's {})",
+                whole(race.gpu),
+                whole(race.cpu)
+            ),
             Self::Cpu { reason } => format!("CPU ({reason})"),
         }
     }
@@ -81,32 +101,81 @@ static GPU: OnceLock<Result<GpuAdapter, GpuUnavailable>> = OnceLock::new();
 struct GpuUnavailable(String);
 
 /// Picks the device for `preference`, initialising the GPU at most once (asynchronously, as a
-/// browser requires) and falling back to the CPU with the reason when it is missing.
+/// browser requires), racing a hardware GPU against the CPU for `Auto`, and falling back to the
+/// CPU with the reason when the GPU is missing or slower.
 pub async fn select(preference: BackendPreference) -> Selected {
     #[cfg(target_arch = "wasm32")]
     crate::platform::run_static_constructors();
     if preference == BackendPreference::Cpu {
         return cpu("chosen in settings".to_owned());
     }
-    choose(preference, gpu().await)
+    let gpu = gpu().await;
+    let raced = match gpu {
+        Ok(adapter) if preference == BackendPreference::Auto && !adapter.software => Some(
+            race(&Device::flex(), &adapter.device)
+                .await
+                .map_err(|error| error.to_string()),
+        ),
+        _ => None,
+    };
+    choose(preference, gpu, raced)
 }
 
-/// The decision for `Auto` or `Gpu`, given what the one GPU initialisation found.
-fn choose(preference: BackendPreference, gpu: Result<&GpuAdapter, &str>) -> Selected {
-    match gpu {
-        Err(error) => cpu(format!("{} unavailable: {error}", gpu_api_name())),
-        Ok(gpu) if gpu.software && preference == BackendPreference::Auto => cpu(format!(
+/// The decision for `Auto` or `Gpu`, given what the one GPU initialisation found and, for `Auto`
+/// with a hardware adapter, how the race went.
+fn choose(
+    preference: BackendPreference,
+    gpu: Result<&GpuAdapter, &str>,
+    raced: Option<Result<Race, String>>,
+) -> Selected {
+    let gpu = match gpu {
+        Err(error) => return cpu(format!("{} unavailable: {error}", gpu_api_name())),
+        Ok(gpu) => gpu,
+    };
+    let named = format!("{} · {}", gpu.api, gpu.adapter);
+    if preference == BackendPreference::Gpu {
+        return on_gpu(gpu, None);
+    }
+    if gpu.software {
+        return cpu(format!(
             "{} adapter {} is a software renderer; the CPU backend is faster",
             gpu.api, gpu.adapter
+        ));
+    }
+    match raced {
+        Some(Ok(race)) if race.gpu_wins() => on_gpu(gpu, Some(race)),
+        Some(Ok(race)) => cpu(format!(
+            "faster here: {} training rows/s against {} on {named}",
+            whole(race.cpu),
+            whole(race.gpu)
         )),
-        Ok(gpu) => Selected {
-            device: gpu.device.clone(),
-            info: BackendInfo::Gpu {
-                api: gpu.api.clone(),
-                adapter: gpu.adapter.clone(),
-            },
+        Some(Err(error)) => cpu(format!("{named} failed the speed race: {error}")),
+        None => on_gpu(gpu, None),
+    }
+}
+
+fn on_gpu(gpu: &GpuAdapter, race: Option<Race>) -> Selected {
+    Selected {
+        device: gpu.device.clone(),
+        info: BackendInfo::Gpu {
+            api: gpu.api.clone(),
+            adapter: gpu.adapter.clone(),
+            race,
         },
     }
+}
+
+/// `value` rounded, with thousands separated by commas, as the badge shows speeds.
+fn whole(value: f64) -> String {
+    let digits = format!("{:.0}", value.max(0.0));
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
 }
 
 fn cpu(reason: String) -> Selected {
@@ -188,6 +257,7 @@ mod tests {
         let gpu = BackendInfo::Gpu {
             api: "WebGPU".into(),
             adapter: "Example GPU".into(),
+            race: None,
         };
         assert_eq!(gpu.label(), "WebGPU · Example GPU");
         let cpu = BackendInfo::Cpu {
@@ -200,32 +270,61 @@ mod tests {
         GpuAdapter {
             device: Device::flex(),
             api: "WebGPU".into(),
-            adapter: "SwiftShader Device".into(),
+            adapter: if software {
+                "SwiftShader Device".into()
+            } else {
+                "Example GPU".into()
+            },
             software,
         }
     }
 
     #[test]
     fn auto_prefers_the_cpu_over_a_software_adapter() {
-        let selected = choose(BackendPreference::Auto, Ok(&adapter(true)));
+        let selected = choose(BackendPreference::Auto, Ok(&adapter(true)), None);
         assert!(!selected.info.is_gpu());
         assert_eq!(
             selected.info.label(),
             "CPU (WebGPU adapter SwiftShader Device is a software renderer; the CPU backend is faster)"
         );
-        let forced = choose(BackendPreference::Gpu, Ok(&adapter(true)));
+        let forced = choose(BackendPreference::Gpu, Ok(&adapter(true)), None);
         assert_eq!(forced.info.label(), "WebGPU · SwiftShader Device");
     }
 
     #[test]
-    fn auto_takes_a_hardware_adapter() {
-        let selected = choose(BackendPreference::Auto, Ok(&adapter(false)));
-        assert!(selected.info.is_gpu());
+    fn auto_takes_a_hardware_adapter_only_when_it_wins_the_race() {
+        let won = Race {
+            cpu: 36_055.4,
+            gpu: 1_204_000.0,
+        };
+        let selected = choose(BackendPreference::Auto, Ok(&adapter(false)), Some(Ok(won)));
+        assert_eq!(
+            selected.info.label(),
+            "WebGPU · Example GPU (faster here: 1,204,000 training rows/s against the CPU's 36,055)"
+        );
+        let lost = Race {
+            cpu: 36_055.0,
+            gpu: 912.0,
+        };
+        let selected = choose(BackendPreference::Auto, Ok(&adapter(false)), Some(Ok(lost)));
+        assert_eq!(
+            selected.info.label(),
+            "CPU (faster here: 36,055 training rows/s against 912 on WebGPU · Example GPU)"
+        );
+        let failed = Some(Err("the device was lost".to_owned()));
+        let selected = choose(BackendPreference::Auto, Ok(&adapter(false)), failed);
+        assert_eq!(
+            selected.info.label(),
+            "CPU (WebGPU · Example GPU failed the speed race: the device was lost)"
+        );
+        // Asked for by name, the GPU is taken without a race.
+        let forced = choose(BackendPreference::Gpu, Ok(&adapter(false)), Some(Ok(lost)));
+        assert_eq!(forced.info.label(), "WebGPU · Example GPU");
     }
 
     #[test]
     fn a_missing_gpu_falls_back_to_the_cpu_with_the_reason() {
-        let selected = choose(BackendPreference::Gpu, Err("no adapter found"));
+        let selected = choose(BackendPreference::Gpu, Err("no adapter found"), None);
         let expected = format!("CPU ({} unavailable: no adapter found)", gpu_api_name());
         assert_eq!(selected.info.label(), expected);
     }

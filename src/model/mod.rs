@@ -11,6 +11,7 @@ pub mod fit;
 pub mod held_out;
 pub mod network;
 pub mod probe;
+pub mod race;
 pub mod saved;
 pub mod score;
 pub mod scored_csv;

@@ -53,12 +53,12 @@ pub fn BackendPanel() -> impl IntoView {
     };
     choose(BackendPreference::Auto);
     view! {
-        <Panel id="check" title="Backend" explain="Where the models train. Before training anything, the worker runs a few Adam steps of a tiny network there and reads the loss back. A software GPU (such as SwiftShader) is slower than the CPU, so the automatic choice skips it.">
+        <Panel id="check" title="Backend" explain="Where the models train. Before training anything, the worker runs a few Adam steps of a tiny network there and reads the loss back. The automatic choice races a hardware GPU against the CPU on a few training steps of the autoencoder and takes the faster (the badge shows both speeds); a software GPU (such as SwiftShader) is far slower than the CPU, so it skips that one.">
             <Choice
                 label="Train on"
                 testid="backend-choice"
                 options=&[
-                    ("auto", "Automatic (a hardware GPU, else the CPU)"),
+                    ("auto", "Automatic (the faster of a hardware GPU and the CPU)"),
                     ("gpu", "WebGPU, even a software adapter"),
                     ("cpu", "CPU"),
                 ]
