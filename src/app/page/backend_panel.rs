@@ -58,7 +58,7 @@ pub fn BackendPanel() -> impl IntoView {
                 label="Train on"
                 testid="backend-choice"
                 options=&[
-                    ("auto", "Automatic (the faster of a hardware GPU and the CPU)"),
+                    ("auto", "Automatic (GPU if it races faster)"),
                     ("gpu", "WebGPU, even a software adapter"),
                     ("cpu", "CPU"),
                 ]
