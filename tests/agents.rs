@@ -184,11 +184,12 @@ fn an_episode_reads_the_device_once_per_hand_and_once_for_its_losses() {
     let train = toy_pool(1);
     let device = Device::flex();
     // Episodes of 256 flows. DQN decides hands of 64 (4 reads) and learns from its 500th step
-    // on, so its first episode reads no loss; PPO and A2C decide the whole episode at once.
+    // on, so its first episode reads no loss; PPO decides the whole episode at once, A2C each
+    // rollout of 32 flows (8 reads); each reads its losses once.
     for (algorithm, expected) in [
         (Algorithm::Dqn, [4, 5, 5]),
         (Algorithm::Ppo, [2, 2, 2]),
-        (Algorithm::A2c, [2, 2, 2]),
+        (Algorithm::A2c, [9, 9, 9]),
     ] {
         let settings = Settings::default();
         let env = DetectionEnv::new(&train, RewardMatrix::default(), 256, false);

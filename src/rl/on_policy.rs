@@ -31,8 +31,8 @@ pub struct Rollout {
     pub log_probs: Vec<f32>,
     /// Value estimates of the observations.
     pub values: Vec<f32>,
-    /// Counts for the episode report (the rollout's read included).
-    pub tally: EpisodeTally,
+    /// Whether the rollout ended its episode.
+    pub ends_episode: bool,
 }
 
 impl Rollout {
@@ -76,8 +76,11 @@ pub struct OnPolicy<'a> {
     episode: usize,
     /// Updates made before this episode's.
     updates: usize,
-    /// The network as this episode's rollout found it, to go back to if a loss is not finite.
+    /// The network as this episode's first rollout found it, to go back to if a loss is not
+    /// finite.
     started_from: AgentNetwork,
+    /// Whether the next rollout starts an episode.
+    episode_starts: bool,
     /// The last rollout's observations on the device, to check the network's outputs on.
     played: Option<Tensor<2>>,
     /// This episode's updates: their losses and entropies summed on the device, `[2]`, and
@@ -106,6 +109,7 @@ impl<'a> OnPolicy<'a> {
         Self {
             algorithm,
             started_from: network.clone(),
+            episode_starts: true,
             network,
             optimiser: AdamConfig::new().init(),
             rng: StdRng::seed_from_u64(settings.seed ^ 0x9e37_79b9),
@@ -119,11 +123,15 @@ impl<'a> OnPolicy<'a> {
         }
     }
 
-    /// Plays one episode with actions sampled from the current policy, deciding the whole
-    /// episode's flows with one forward pass and one read; also returns the value of the flow
-    /// that comes next, for bootstrapping.
-    pub async fn rollout(&mut self) -> Result<(Rollout, f32), AgentError> {
-        let hand = self.env.deal(self.env.episode_length());
+    /// Plays the next `count` flows of the episode (fewer where it ends) with actions sampled
+    /// from the current policy, deciding them all with one forward pass and one read, counted in
+    /// `tally`; also returns the value of the flow that comes next, for bootstrapping.
+    pub async fn rollout(
+        &mut self,
+        count: usize,
+        tally: &mut EpisodeTally,
+    ) -> Result<(Rollout, f32), AgentError> {
+        let hand = self.env.deal(count);
         let mut rows = hand.rows.clone();
         rows.push(hand.next);
         let input = observation_batch(&self.env.observations(&rows), self.width, &self.device);
@@ -136,17 +144,23 @@ impl<'a> OnPolicy<'a> {
         if !outputs.iter().all(|value| value.is_finite()) {
             return Err(self.diverged());
         }
-        self.started_from = self.network.clone();
+        if self.episode_starts {
+            self.started_from = self.network.clone();
+        }
+        self.episode_starts = hand.ends_episode;
         self.played = Some(input);
-        let mut rollout = Rollout::default();
-        rollout.tally.add_read();
+        tally.add_read();
+        let mut rollout = Rollout {
+            ends_episode: hand.ends_episode,
+            ..Rollout::default()
+        };
         for (&row, output) in hand.rows.iter().zip(outputs.chunks_exact(3)) {
             // Softmax over two logits: the probability of flagging.
             let flag = 1.0 / (1.0 + f64::from(output[0] - output[1]).exp());
             let action = usize::from(self.rng.random_bool(flag.clamp(0.0, 1.0)));
             let probability = if action == 1 { flag } else { 1.0 - flag };
             let step = self.env.decide(row, Action::from_index(action));
-            rollout.tally.add(&step);
+            tally.add(&step);
             rollout.actions.push(action as i64);
             rollout.rewards.push(step.reward);
             rollout.log_probs.push(probability.max(1e-12).ln() as f32);
@@ -154,7 +168,7 @@ impl<'a> OnPolicy<'a> {
         }
         rollout.observations = self.env.observations(&hand.rows);
         let last = outputs[outputs.len() - 1];
-        self.episode += 1;
+        self.episode += usize::from(hand.ends_episode);
         Ok((rollout, last))
     }
 

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::env::DetectionEnv;
 use super::error::AgentError;
-use super::history::EpisodeReport;
+use super::history::{EpisodeReport, EpisodeTally};
 use super::network::AgentNetwork;
 use super::on_policy::{Minibatch, OnPolicy, targets, with_critic};
 use super::plan::Settings;
@@ -76,7 +76,8 @@ impl<'a> PpoTrainer<'a> {
     /// Plays one episode, then makes `epochs` passes over it in shuffled minibatches.
     pub async fn episode(&mut self) -> Result<EpisodeReport, AgentError> {
         // Plumbing: play with the current policy and compute the advantages.
-        let (rollout, last_value) = self.inner.rollout().await?;
+        let mut tally = EpisodeTally::default();
+        let (rollout, last_value) = self.inner.rollout(usize::MAX, &mut tally).await?;
         let targets = targets(&rollout, last_value, self.config.gamma, self.config.lambda);
         let mut order: Vec<usize> = (0..rollout.len()).collect();
         for _ in 0..self.config.epochs {
@@ -89,7 +90,6 @@ impl<'a> PpoTrainer<'a> {
                 self.inner.descend(loss, entropy, self.config.learning_rate);
             }
         }
-        let mut tally = rollout.tally;
         let entropy = self.inner.settle(&mut tally).await?;
         Ok(tally.report(
             self.inner.episodes() - 1,
