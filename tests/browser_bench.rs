@@ -111,6 +111,7 @@ async fn benign_and(name: &str, bytes: &[u8]) -> netsentry::data::dataset::Datas
 #[ignore = "a benchmark: run by `make bench`"]
 async fn autoencoder_throughput() {
     use netsentry::model::backend::{self, BackendPreference};
+    use netsentry::model::config::ModelKind;
     use netsentry::model::fit::{self, FitOptions};
     use netsentry::model::score::{ScoreOptions, score};
 
@@ -122,6 +123,8 @@ async fn autoencoder_throughput() {
     for (preference, batches) in [(BackendPreference::Cpu, 200), (BackendPreference::Gpu, 5)] {
         let selected = backend::select(preference).await;
         let mut options = FitOptions::default();
+        // The autoencoder alone: the default ensemble scores with kNN and PCA as well.
+        options.model.kind = ModelKind::Autoencoder;
         options.train.epochs = 100;
         let (plan, mut trainer) = fit::start(&selected.device, &dataset, &options).unwrap();
         // The first batch compiles kernels (WebGPU) and warms the JIT: not timed.
