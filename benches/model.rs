@@ -1,6 +1,8 @@
 //! Model benchmark: training and scoring throughput (rows/s) of the autoencoder and the VAE on
-//! the CPU backend, on the real improved samples in `tests/data/`. Run with `make bench` (or
-//! `cargo bench --bench model`); the browser's figures come from `tests/browser_bench.rs`.
+//! the CPU backend, on the real improved samples in `tests/data/`; the autoencoder's training at
+//! batches 128, 256 and 1024 with each one's ratio to batch 128, measured in the same run. Run
+//! with `make bench` (or `cargo bench --bench model`); the browser's figures come from
+//! `tests/browser_bench.rs`.
 
 use std::time::Instant;
 
@@ -10,8 +12,11 @@ use netsentry::model::fit::{self, FitOptions};
 use netsentry::model::score::{ScoreOptions, score};
 use netsentry::model::train::TrainConfig;
 
-/// Epochs timed per model.
+/// Epochs timed per model at batch 128; larger batches train proportionally more epochs, so each
+/// batch size is timed over the same number of rows.
 const EPOCHS: usize = 5;
+/// Batch sizes the autoencoder's training is timed at (the VAE's at the first).
+const BATCHES: [usize; 3] = [128, 256, 1024];
 /// Times the whole sample is scored, for a stable figure.
 const SCORE_REPEATS: usize = 20;
 
@@ -27,28 +32,52 @@ fn main() {
         dataset.features.len()
     );
     for kind in [ModelKind::Autoencoder, ModelKind::Vae] {
-        let options = FitOptions {
-            model: ModelConfig {
-                kind,
-                ..ModelConfig::default()
-            },
-            train: TrainConfig {
-                epochs: EPOCHS,
-                patience: EPOCHS,
-                ..TrainConfig::default()
-            },
-            ..FitOptions::default()
+        let batches = if kind == ModelKind::Autoencoder {
+            &BATCHES[..]
+        } else {
+            &BATCHES[..1]
         };
-        let (plan, mut trainer) = fit::start(&device, &dataset, &options).expect("trains");
-        let progress = loop {
-            let progress = pollster::block_on(trainer.step(64)).expect("trains");
-            if progress.finished.is_some() {
-                break progress;
+        let mut baseline = None;
+        let mut trained = None;
+        for &batch in batches {
+            let epochs = EPOCHS * batch / BATCHES[0];
+            let options = FitOptions {
+                model: ModelConfig {
+                    kind,
+                    ..ModelConfig::default()
+                },
+                train: TrainConfig {
+                    epochs,
+                    patience: epochs,
+                    batch_size: batch,
+                    ..TrainConfig::default()
+                },
+                ..FitOptions::default()
+            };
+            let (plan, mut trainer) = fit::start(&device, &dataset, &options).expect("trains");
+            let progress = loop {
+                let progress = pollster::block_on(trainer.step(64)).expect("trains");
+                if progress.finished.is_some() {
+                    break progress;
+                }
+            };
+            let pace = progress.rows_per_second;
+            let ratio = pace / *baseline.get_or_insert(pace);
+            println!(
+                "{}: training {pace:.0} rows/s at batch {batch} ({ratio:.2}× batch {}; {epochs} epochs of {} flows)",
+                kind.short_name(),
+                BATCHES[0],
+                plan.train_rows,
+            );
+            if trained.is_none() {
+                trained = Some(
+                    pollster::block_on(fit::finish(&plan, &trainer, &dataset, &options, &device))
+                        .expect("finishes")
+                        .0,
+                );
             }
-        };
-        let (model, _) =
-            pollster::block_on(fit::finish(&plan, &trainer, &dataset, &options, &device))
-                .expect("finishes");
+        }
+        let model = trained.expect("one batch size was trained");
         let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
         let matrix = model
             .meta
@@ -72,12 +101,8 @@ fn main() {
         .expect("scores");
         let seconds = started.elapsed().as_secs_f64();
         println!(
-            "{}: training {:.0} rows/s (batch {}, {} epochs of {} flows); scoring {:.0} rows/s ({} rows)",
+            "{}: scoring {:.0} rows/s ({} rows)",
             kind.short_name(),
-            progress.rows_per_second,
-            options.train.batch_size,
-            EPOCHS,
-            plan.train_rows,
             scored.scores.len() as f64 / seconds,
             scored.scores.len()
         );

@@ -1,8 +1,8 @@
 //! The plumbing PPO and A2C share (their losses are in `ppo.rs` and `a2c.rs`): an actor-critic
 //! network (policy logits over allow/flag and a state value), rollouts played with the sampled
 //! policy, generalised advantage estimation, minibatches as tensors, and the optimiser step.
-//! An episode reads the device twice: once for the whole rollout's logits and values (the policy
-//! does not change while it plays), once for the sum of its updates' losses.
+//! Each rollout reads the device once, for all its logits and values (the policy does not change
+//! while it plays), and each episode once more, for the sum of its updates' losses.
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
