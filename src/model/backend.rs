@@ -95,6 +95,9 @@ struct GpuAdapter {
 
 static GPU: OnceLock<Result<GpuAdapter, GpuUnavailable>> = OnceLock::new();
 
+/// `Auto`'s race between the CPU and that GPU, run at most once.
+static RACE: OnceLock<Result<Race, String>> = OnceLock::new();
+
 /// Why there is no GPU to train on: wgpu's own words, or the browser's lack of WebGPU.
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("{0}")]
@@ -111,14 +114,26 @@ pub async fn select(preference: BackendPreference) -> Selected {
     }
     let gpu = gpu().await;
     let raced = match gpu {
-        Ok(adapter) if preference == BackendPreference::Auto && !adapter.software => Some(
-            race(&Device::flex(), &adapter.device)
-                .await
-                .map_err(|error| error.to_string()),
-        ),
+        Ok(adapter) if preference == BackendPreference::Auto && !adapter.software => {
+            Some(raced(adapter).await)
+        }
         _ => None,
     };
     choose(preference, gpu, raced)
+}
+
+/// The outcome of the one race this process or page runs (like the GPU initialisation): the
+/// answer does not change while it runs, and every caller of `select` would otherwise train both
+/// contenders again.
+async fn raced(gpu: &GpuAdapter) -> Result<Race, String> {
+    if RACE.get().is_none() {
+        let outcome = race(&Device::flex(), &gpu.device)
+            .await
+            .map_err(|error| error.to_string());
+        // A concurrent caller may have finished first; both raced the same devices.
+        let _ = RACE.set(outcome);
+    }
+    RACE.get().expect("set above").clone()
 }
 
 /// The decision for `Auto` or `Gpu`, given what the one GPU initialisation found and, for `Auto`
@@ -149,7 +164,9 @@ fn choose(
             whole(race.cpu),
             whole(race.gpu)
         )),
-        Some(Err(error)) => cpu(format!("{named} failed the speed race: {error}")),
+        Some(Err(error)) => cpu(format!(
+            "{named} failed the speed race ({error}); ask for the GPU by name to use it anyway"
+        )),
         None => on_gpu(gpu, None),
     }
 }
@@ -315,7 +332,7 @@ mod tests {
         let selected = choose(BackendPreference::Auto, Ok(&adapter(false)), failed);
         assert_eq!(
             selected.info.label(),
-            "CPU (WebGPU · Example GPU failed the speed race: the device was lost)"
+            "CPU (WebGPU · Example GPU failed the speed race (the device was lost); ask for the GPU by name to use it anyway)"
         );
         // Asked for by name, the GPU is taken without a race.
         let forced = choose(BackendPreference::Gpu, Ok(&adapter(false)), Some(Ok(lost)));

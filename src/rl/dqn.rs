@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::env::{Action, DetectionEnv};
 use super::error::AgentError;
 use super::history::{EpisodeReport, EpisodeTally};
-use super::network::{AgentNetwork, Heads, observation_batch};
+use super::network::{AgentNetwork, Heads, best_actions, observation_batch};
 use super::plan::Settings;
 use crate::model::weights::{accumulate, read};
 
@@ -154,12 +154,11 @@ impl<'a> DqnTrainer<'a> {
         let mut last_hand;
         loop {
             let hand = self.env.deal(self.config.hand);
-            last_hand = self.env.observations(&hand.rows);
-            let greedy = self
-                .online
-                .greedy(&self.device, &last_hand, self.width)
-                .await?;
+            let input =
+                observation_batch(&self.env.observations(&hand.rows), self.width, &self.device);
+            let greedy = best_actions(self.online.actions(input.clone())).await?;
             tally.add_read();
+            last_hand = input;
             for (index, &row) in hand.rows.iter().enumerate() {
                 let action = if self.rng.random_bool(self.epsilon().clamp(0.0, 1.0)) {
                     self.rng.random_range(0..Action::ALL.len())
@@ -187,9 +186,11 @@ impl<'a> DqnTrainer<'a> {
             }
         }
         if let Some(losses) = losses {
-            let probe = observation_batch(&last_hand, self.width, &self.device);
-            let read_back =
-                read(Tensor::cat(vec![losses, self.online.output_sum(probe)], 0)).await?;
+            let read_back = read(Tensor::cat(
+                vec![losses, self.online.output_sum(last_hand)],
+                0,
+            ))
+            .await?;
             tally.add_read();
             let sum = read_back[0];
             if !read_back.iter().all(|value| value.is_finite()) {

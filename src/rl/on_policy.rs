@@ -134,7 +134,8 @@ impl<'a> OnPolicy<'a> {
         let hand = self.env.deal(count);
         let mut rows = hand.rows.clone();
         rows.push(hand.next);
-        let input = observation_batch(&self.env.observations(&rows), self.width, &self.device);
+        let mut observations = self.env.observations(&rows);
+        let input = observation_batch(&observations, self.width, &self.device);
         let (logits, values) = self.network.actions_and_values(input.clone());
         let outputs = read(Tensor::cat(
             vec![logits.detach(), values.detach().unsqueeze_dim(1)],
@@ -166,7 +167,9 @@ impl<'a> OnPolicy<'a> {
             rollout.log_probs.push(probability.max(1e-12).ln() as f32);
             rollout.values.push(output[2]);
         }
-        rollout.observations = self.env.observations(&hand.rows);
+        // The flow that follows was observed only for its value.
+        observations.truncate(hand.rows.len() * self.width);
+        rollout.observations = observations;
         let last = outputs[outputs.len() - 1];
         self.episode += usize::from(hand.ends_episode);
         Ok((rollout, last))
