@@ -292,7 +292,7 @@ test("the classic peers train beside the ensemble and the comparison lines them 
   // k is the page's to choose, as on the command line.
   await page.getByLabel("k (kNN)").fill("3");
   await page.getByLabel("k (kNN)").dispatchEvent("change");
-  for (const [kind, rows] of [["knn", 2], ["iforest", 3], ["pca", 4]]) {
+  for (const [kind, rows] of [["knn", 2], ["iforest", 3], ["pca", 4], ["hbos", 5]]) {
     await page.getByTestId("model-kind").selectOption(kind);
     await page.getByTestId("train-ae").click();
     await page.waitForFunction(
@@ -302,12 +302,12 @@ test("the classic peers train beside the ensemble and the comparison lines them 
     );
   }
   const names = await compared.locator("th").allTextContents();
-  assert.deepEqual(names, ["Ensemble (autoencoder, kNN, PCA)", "kNN distance", "Isolation Forest", "PCA reconstruction"]);
+  assert.deepEqual(names, ["Ensemble (autoencoder, kNN, PCA, HBOS)", "kNN distance", "Isolation Forest", "PCA reconstruction", "HBOS (feature histograms)"]);
   for (const row of await compared.all()) {
     const auc = Number(await row.locator("td").first().textContent());
     assert.ok(auc > 0.5 && auc <= 1, `ROC-AUC ${auc}`);
   }
-  assert.equal(await page.locator(".roc-overlay polyline").count(), 4);
+  assert.equal(await page.locator(".roc-overlay polyline").count(), 5);
   assert.match(await page.getByTestId("train-status").textContent(), /^done: fitted in one pass/);
   await page.screenshot({ path: `${SCREENSHOTS}detectors-1280.png`, fullPage: true });
   assert.deepEqual(problems, []);

@@ -366,7 +366,12 @@ fn classic_peers_fit_on_the_same_flows_round_trip_and_rank_attacks() {
     let _turn = CPU_RNG.lock().unwrap_or_else(|poison| poison.into_inner());
     let dataset = improved(&["BENIGN_2500.csv", "Portscan_2500.csv"]);
     let device = Device::flex();
-    for kind in [ModelKind::IsolationForest, ModelKind::Knn, ModelKind::Pca] {
+    for kind in [
+        ModelKind::IsolationForest,
+        ModelKind::Knn,
+        ModelKind::Pca,
+        ModelKind::Hbos,
+    ] {
         let options = quick(kind);
         let (model, _) = block_on(fit::fit_classic(&device, &dataset, &options)).unwrap();
         // The same benign training share and validation flows as a network would use.
@@ -388,7 +393,10 @@ fn classic_peers_fit_on_the_same_flows_round_trip_and_rank_attacks() {
             "{kind:?} is not reproducible"
         );
 
-        // Portscan is far from benign traffic for all three (a guard well under what they reach).
+        // Port scans are far from benign traffic for the first three (a guard well under what
+        // they reach). HBOS sees each feature alone, and each value of a port scan is common in
+        // benign traffic (README: 0.66), so its guard only says it ranks them above chance.
+        let floor = if kind == ModelKind::Hbos { 0.6 } else { 0.8 };
         let held_out = netsentry::model::held_out::rows_to_evaluate(&model, &dataset, false)
             .unwrap()
             .0;
@@ -397,7 +405,7 @@ fn classic_peers_fit_on_the_same_flows_round_trip_and_rank_attacks() {
         ))
         .unwrap();
         let auc = evaluation.roc_auc.unwrap();
-        assert!(auc > 0.8, "{kind:?}: ROC-AUC {auc}");
+        assert!(auc > floor, "{kind:?}: ROC-AUC {auc}");
         assert_eq!(evaluation.tpr_at_fpr.len(), 3);
     }
     // The forest rebuilds nothing, so it names no feature; kNN and PCA do.
@@ -421,7 +429,7 @@ fn classic_peers_fit_on_the_same_flows_round_trip_and_rank_attacks() {
         refused
             .unwrap_err()
             .to_string()
-            .contains("explanations need an ae, vae, pca or knn model")
+            .contains("explanations need an ensemble, ae, vae, pca or knn model")
     );
     // Each way of training refuses the other's kind instead of failing later.
     assert!(matches!(

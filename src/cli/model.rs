@@ -23,9 +23,9 @@ const BATCHES_PER_STEP: usize = 8;
 /// `netsentry train`; every default is [`FitOptions::default`]'s, as on the page.
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
-    /// Which detector: the ensemble (the default: the autoencoder, kNN distance and PCA voting
-    /// together, which measured best), a network trained over epochs (ae, vae) or a classic
-    /// peer fitted in one pass on the same benign flows and scaler (iforest, knn, pca).
+    /// Which detector: the ensemble (the default: the autoencoder, kNN distance, PCA and HBOS
+    /// voting together, which measured best), a network trained over epochs (ae, vae) or a classic
+    /// peer fitted in one pass on the same benign flows and scaler (iforest, knn, pca, hbos).
     #[arg(long, value_enum, default_value_t = ModelArg::Ensemble)]
     model: ModelArg,
     /// Passes over the training flows at most (early stopping may end sooner).
@@ -68,6 +68,9 @@ pub struct TrainArgs {
     /// PCA: principal components kept.
     #[arg(long, default_value_t = ClassicConfig::default().components)]
     components: usize,
+    /// HBOS: equal-width bins of each feature's benign histogram.
+    #[arg(long, default_value_t = ClassicConfig::default().bins)]
+    bins: usize,
     /// Adam's initial learning rate (it decays along a half cosine to 5 % of this).
     #[arg(long, default_value_t = TrainConfig::default().learning_rate)]
     learning_rate: f64,
@@ -119,6 +122,7 @@ enum ModelArg {
     Iforest,
     Knn,
     Pca,
+    Hbos,
 }
 
 /// `--split`: two shares, "0.6,0.15".
@@ -178,6 +182,7 @@ impl TrainArgs {
                     ModelArg::Iforest => ModelKind::IsolationForest,
                     ModelArg::Knn => ModelKind::Knn,
                     ModelArg::Pca => ModelKind::Pca,
+                    ModelArg::Hbos => ModelKind::Hbos,
                 },
                 hidden: self.hidden.clone(),
                 bottleneck: self.bottleneck,
@@ -194,6 +199,7 @@ impl TrainArgs {
                     k: self.k,
                     references: self.references,
                     components: self.components,
+                    bins: self.bins,
                 },
             },
             train: TrainConfig {

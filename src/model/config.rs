@@ -13,7 +13,7 @@ use super::classic::ClassicConfig;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
-    /// The autoencoder, kNN distance and PCA voting together (see [`super::ensemble`]): the
+    /// The autoencoder, kNN distance, PCA and HBOS voting together (see [`super::ensemble`]): the
     /// default, because it measured best (README, "Model quality").
     #[default]
     Ensemble,
@@ -29,17 +29,20 @@ pub enum ModelKind {
     Knn,
     /// PCA reconstruction error.
     Pca,
+    /// How improbable each feature's value is under its benign histogram (HBOS).
+    Hbos,
 }
 
 impl ModelKind {
     /// Every kind, networks first.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Ensemble,
         Self::Autoencoder,
         Self::Vae,
         Self::IsolationForest,
         Self::Knn,
         Self::Pca,
+        Self::Hbos,
     ];
 
     /// The short name used on the command line, on the page and in files.
@@ -51,6 +54,7 @@ impl ModelKind {
             Self::IsolationForest => "iforest",
             Self::Knn => "knn",
             Self::Pca => "pca",
+            Self::Hbos => "hbos",
         }
     }
 
@@ -62,12 +66,13 @@ impl ModelKind {
     /// The name people use for it.
     pub fn title(self) -> &'static str {
         match self {
-            Self::Ensemble => "Ensemble (autoencoder, kNN, PCA)",
+            Self::Ensemble => "Ensemble (autoencoder, kNN, PCA, HBOS)",
             Self::Autoencoder => "Autoencoder",
             Self::Vae => "Variational autoencoder",
             Self::IsolationForest => "Isolation Forest",
             Self::Knn => "kNN distance",
             Self::Pca => "PCA reconstruction",
+            Self::Hbos => "HBOS (feature histograms)",
         }
     }
 

@@ -17,9 +17,9 @@ use super::weights::{NamedWeights, WeightError};
 pub enum Detector {
     /// The autoencoder or the VAE.
     Network(Network),
-    /// Isolation Forest, kNN distance or PCA.
+    /// Isolation Forest, kNN distance, PCA or HBOS.
     Classic(Classic),
-    /// The autoencoder, kNN and PCA together.
+    /// The autoencoder, kNN, PCA and HBOS together.
     Ensemble(Box<Ensemble>),
 }
 

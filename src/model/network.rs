@@ -29,7 +29,7 @@ impl Network {
                 Self::Autoencoder(Autoencoder::new(inputs, config, device))
             }
             ModelKind::Vae => Self::Vae(Vae::new(inputs, config, device)),
-            ModelKind::IsolationForest | ModelKind::Knn | ModelKind::Pca => {
+            ModelKind::IsolationForest | ModelKind::Knn | ModelKind::Pca | ModelKind::Hbos => {
                 unreachable!(
                     "classic detectors are fitted by model::classic, not built as networks"
                 )
@@ -86,7 +86,7 @@ impl Network {
                 Self::Autoencoder(Autoencoder::from_weights(inputs, config, weights, device)?)
             }
             ModelKind::Vae => Self::Vae(Vae::from_weights(inputs, config, weights, device)?),
-            ModelKind::IsolationForest | ModelKind::Knn | ModelKind::Pca => {
+            ModelKind::IsolationForest | ModelKind::Knn | ModelKind::Pca | ModelKind::Hbos => {
                 unreachable!("classic detectors are read by model::classic")
             }
         })

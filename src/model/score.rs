@@ -23,7 +23,7 @@ pub enum ScoreError {
     Read(#[from] WeightError),
     /// The detector does not rebuild flows, so no feature can be blamed.
     #[error(
-        "an Isolation Forest scores how few random splits isolate a flow, not which features differ: explanations need an ae, vae, pca or knn model"
+        "an Isolation Forest or HBOS model scores a flow without rebuilding it, so no feature is to blame: explanations need an ensemble, ae, vae, pca or knn model"
     )]
     NothingRebuilt,
 }

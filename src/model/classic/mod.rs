@@ -1,10 +1,11 @@
 //! The classic unsupervised detectors the networks stand beside and must beat (the baselines of
 //! ADBench, NeurIPS 2022, and Bouman et al., JMLR 2024): Isolation Forest, distance to the k-th
-//! nearest benign training flow, and PCA reconstruction error. Like PyOD's detectors they share
+//! nearest benign training flow, PCA reconstruction error and per-feature histograms (HBOS). Like PyOD's detectors they share
 //! one interface: fitted on the same scaled benign training flows as the networks, they score a
 //! batch of scaled flows on the device (higher is more anomalous), and the threshold is chosen
 //! outside, by the same rule as the networks'.
 
+pub mod hbos;
 pub mod iforest;
 pub mod knn;
 pub mod pca;
@@ -12,14 +13,17 @@ pub mod pca;
 use burn::prelude::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
+use self::hbos::Hbos;
 use self::iforest::IsolationForest;
 use self::knn::Knn;
 use self::pca::Pca;
 use super::config::ModelKind;
 use super::weights::{NamedWeights, WeightError};
 
-/// The classic detectors' settings; defaults are scikit-learn's and PyOD's.
+/// The classic detectors' settings; defaults are scikit-learn's and PyOD's. A setting missing
+/// from a model file (written before it existed) takes its default.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ClassicConfig {
     /// Isolation Forest: trees.
     pub trees: usize,
@@ -32,6 +36,8 @@ pub struct ClassicConfig {
     pub references: usize,
     /// PCA: principal components kept.
     pub components: usize,
+    /// HBOS: equal-width bins per feature.
+    pub bins: usize,
 }
 
 impl Default for ClassicConfig {
@@ -42,6 +48,7 @@ impl Default for ClassicConfig {
             k: 5,
             references: 20_000,
             components: 8,
+            bins: 10,
         }
     }
 }
@@ -55,14 +62,17 @@ pub enum Classic {
     Knn(Knn),
     /// See [`Pca`].
     Pca(Pca),
+    /// See [`Hbos`] (boxed: its four tables on the device make it twice the others' size).
+    Hbos(Box<Hbos>),
 }
 
 /// What a classic detector says about a batch of flows.
 pub struct ClassicOutput {
-    /// Its own score per flow, when it is not the reconstruction error (Isolation Forest, kNN).
+    /// Its own score per flow, when it is not the reconstruction error (Isolation Forest, kNN,
+    /// HBOS).
     pub score: Option<Tensor<1>>,
     /// What each flow "should" look like (PCA's projection, kNN's nearest benign flow), which
-    /// gives per-feature errors for explanations; `None` for the Isolation Forest.
+    /// gives per-feature errors for explanations; `None` for the Isolation Forest and HBOS.
     pub reconstruction: Option<Tensor<2>>,
 }
 
@@ -95,6 +105,7 @@ impl Classic {
                 device,
             )),
             ModelKind::Pca => Self::Pca(Pca::fit(matrix, width, config.components, device).await?),
+            ModelKind::Hbos => Self::Hbos(Box::new(Hbos::fit(matrix, width, config.bins, device))),
             ModelKind::Ensemble | ModelKind::Autoencoder | ModelKind::Vae => {
                 unreachable!("networks are trained by the trainer, not fitted here")
             }
@@ -119,6 +130,10 @@ impl Classic {
                 score: None,
                 reconstruction: Some(pca.reconstruct(input)),
             },
+            Self::Hbos(hbos) => ClassicOutput {
+                score: Some(hbos.score(input)),
+                reconstruction: None,
+            },
         }
     }
 
@@ -128,6 +143,7 @@ impl Classic {
             Self::IsolationForest(forest) => Ok(forest.weights()),
             Self::Knn(knn) => Ok(knn.weights()),
             Self::Pca(pca) => pca.weights().await,
+            Self::Hbos(hbos) => Ok(hbos.weights()),
         }
     }
 
@@ -160,6 +176,12 @@ impl Classic {
                 width,
                 device,
             )?),
+            ModelKind::Hbos => Self::Hbos(Box::new(Hbos::from_weights(
+                weights,
+                config.bins,
+                width,
+                device,
+            )?)),
             ModelKind::Ensemble | ModelKind::Autoencoder | ModelKind::Vae => {
                 unreachable!("networks are read by Network::from_weights")
             }
@@ -200,6 +222,11 @@ pub(crate) mod tests {
     pub const SKLEARN_KNN: [f32; 8] = [
         0.374_91, 0.356_392, 0.352_418, 0.425_333, 0.493_533, 2.993_16, 4.167_238, 1.130_654,
     ];
+    /// `HBOS(n_bins=10).fit(train).decision_function(test)` (PyOD 2.0.2, NumPy 2.1.3). The
+    /// third outlier breaks only how the features go together, which HBOS cannot see.
+    pub const SKLEARN_HBOS: [f32; 8] = [
+        3.400_461, 2.795_123, 2.712_623, 2.698_334, 3.473_017, 5.505_728, 4.627_221, 2.987_321,
+    ];
     /// `p = PCA(n_components=3, svd_solver="full").fit(train)`, then
     /// `((test - p.inverse_transform(p.transform(test))) ** 2).sum(1)`.
     pub const SKLEARN_PCA: [f32; 8] = [
@@ -212,6 +239,14 @@ pub(crate) mod tests {
         0.001_207_68,
         1.320_464_4,
     ];
+
+    #[test]
+    fn a_model_file_from_before_hbos_reads_with_its_default_bins() {
+        let settings =
+            r#"{"trees":100,"tree_samples":256,"k":5,"references":20000,"components":8}"#;
+        let read: super::ClassicConfig = serde_json::from_str(settings).unwrap();
+        assert_eq!(read, super::ClassicConfig::default());
+    }
 
     /// What `score` gives for the fixture's row-major `rows`, read back.
     pub fn scores_of(score: impl Fn(Tensor<2>) -> Tensor<1>, rows: &[f32]) -> Vec<f32> {
