@@ -142,8 +142,7 @@ async fn bundled_sample() -> netsentry::data::dataset::Dataset {
         .0
 }
 
-/// Trains the default detector (the ensemble: its autoencoder, then kNN, PCA and HBOS beside
-/// it) on
+/// Trains the default detector (the ensemble: its autoencoder, then kNN and PCA beside it) on
 /// the bundled sample for `batches` mini-batches (at least one epoch ends when `epochs` is 1 and
 /// the batches cover it), saves it, loads it back and scores.
 async fn train_save_load_score(device: &burn::prelude::Device, epochs: usize, batches: usize) {

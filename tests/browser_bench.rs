@@ -132,7 +132,7 @@ async fn autoencoder_throughput() {
         let mut trained = None;
         for &batch in sizes {
             let mut options = FitOptions::default();
-            // The autoencoder alone: the default ensemble scores with kNN, PCA and HBOS as well.
+            // The autoencoder alone: the default ensemble scores with kNN and PCA as well.
             options.model.kind = ModelKind::Autoencoder;
             options.train.epochs = 100;
             options.train.batch_size = batch;

@@ -23,8 +23,8 @@ const BATCHES_PER_STEP: usize = 8;
 /// `netsentry train`; every default is [`FitOptions::default`]'s, as on the page.
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
-    /// Which detector: the ensemble (the default: the autoencoder, kNN distance, PCA and HBOS
-    /// voting together, which measured best), a network trained over epochs (ae, vae) or a classic
+    /// Which detector: the ensemble (the default: the autoencoder, kNN distance and PCA voting
+    /// together, which measured best), a network trained over epochs (ae, vae) or a classic
     /// peer fitted in one pass on the same benign flows and scaler (iforest, knn, pca, hbos).
     #[arg(long, value_enum, default_value_t = ModelArg::Ensemble)]
     model: ModelArg,

@@ -13,7 +13,7 @@ use super::classic::ClassicConfig;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
-    /// The autoencoder, kNN distance, PCA and HBOS voting together (see [`super::ensemble`]): the
+    /// The autoencoder, kNN distance and PCA voting together (see [`super::ensemble`]): the
     /// default, because it measured best (README, "Model quality").
     #[default]
     Ensemble,
@@ -66,7 +66,7 @@ impl ModelKind {
     /// The name people use for it.
     pub fn title(self) -> &'static str {
         match self {
-            Self::Ensemble => "Ensemble (autoencoder, kNN, PCA, HBOS)",
+            Self::Ensemble => "Ensemble (autoencoder, kNN, PCA)",
             Self::Autoencoder => "Autoencoder",
             Self::Vae => "Variational autoencoder",
             Self::IsolationForest => "Isolation Forest",

@@ -19,7 +19,7 @@ pub enum Detector {
     Network(Network),
     /// Isolation Forest, kNN distance, PCA or HBOS.
     Classic(Classic),
-    /// The autoencoder, kNN, PCA and HBOS together.
+    /// The autoencoder, kNN and PCA together.
     Ensemble(Box<Ensemble>),
 }
 

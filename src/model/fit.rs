@@ -172,8 +172,8 @@ fn prepare(
     Ok((plan, train_matrix, validation_matrix))
 }
 
-/// The trained model: the trainer's best weights (for the ensemble, with kNN, PCA and HBOS
-/// fitted beside them), with the threshold chosen on the validation flows (a rule that needs attacks
+/// The trained model: the trainer's best weights (for the ensemble, with kNN and PCA fitted
+/// beside them), with the threshold chosen on the validation flows (a rule that needs attacks
 /// falls back to the default, a 1 % false-positive target, when there are none, and says so in
 /// the returned note).
 pub async fn finish(

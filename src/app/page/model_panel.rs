@@ -57,7 +57,7 @@ pub fn ModelPanel() -> impl IntoView {
     let progress = Memo::new(move |_| view.with(|view| view.progress.clone()));
     let results = Memo::new(move |_| view.with(|view| view.results.clone()));
     view! {
-        <Panel id="model" title="Detector" explain="An autoencoder learns to squeeze benign flows through a narrow code and rebuild them: flows it rebuilds badly are unusual. The ensemble, the default, lets it vote with the distance to the nearest benign flow, a PCA reconstruction and per-feature histograms (HBOS), each scaled on benign validation flows, so a flow must look odd to several of them to score high; it measured best (README). The classic detectors (Isolation Forest, kNN distance, PCA, HBOS) fit on the same flows, to compare with.">
+        <Panel id="model" title="Detector" explain="An autoencoder learns to squeeze benign flows through a narrow code and rebuild them: flows it rebuilds badly are unusual. The ensemble, the default, lets it vote with the distance to the nearest benign flow and a PCA reconstruction, each scaled on benign validation flows, so a flow must look odd to several of them to score high; it measured best (README). The classic detectors (Isolation Forest, kNN distance, PCA, HBOS) fit on the same flows, to compare with.">
             <Settings options=options disabled=running />
             <RunButton
                 running=running
@@ -104,7 +104,7 @@ fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoVie
                 label="Kind"
                 testid="model-kind"
                 options=&[
-                    ("ensemble", "Ensemble: autoencoder, kNN, PCA, HBOS"),
+                    ("ensemble", "Ensemble: autoencoder, kNN and PCA voting"),
                     ("ae", "Autoencoder"),
                     ("vae", "Variational autoencoder"),
                     ("iforest", "Isolation Forest (classic peer)"),

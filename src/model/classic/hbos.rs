@@ -1,9 +1,9 @@
 //! Histogram-based outlier score (HBOS; Goldstein and Dengel, KI 2012; PyOD's `HBOS`): one
 //! histogram per feature of the benign training flows, and a flow's score is how improbable its
-//! values are under them, feature by feature, as if the features were independent. It ignores
-//! how features go together (the autoencoder's, kNN's and PCA's strength) and looks at each
-//! feature's whole benign distribution (their weakness: a value in an empty stretch between two
-//! benign clusters is near both to them, rare to it). Scoring is elementwise work and one table
+//! values are under them, feature by feature, as if the features were independent. It is the
+//! fast baseline the published benchmarks include. It cannot see how features go together, as
+//! the autoencoder, kNN and PCA do, so it misses attacks whose values are each common in benign
+//! traffic (port scans: README, "Model quality"). Scoring is elementwise work and one table
 //! lookup on the device.
 
 use burn::prelude::{Device, Int, Tensor, TensorData};
