@@ -2,8 +2,8 @@
 //! file rebuilds the same network.
 
 use burn::nn::{Dropout, Linear};
-use burn::prelude::Tensor;
-use burn::tensor::activation::{gelu, relu, tanh};
+use burn::prelude::{Device, Tensor};
+use burn::tensor::activation::{gelu, relu, sigmoid, tanh};
 use serde::{Deserialize, Serialize};
 
 use super::classic::ClassicConfig;
@@ -101,7 +101,7 @@ impl Activation {
     pub fn apply(self, tensor: Tensor<2>) -> Tensor<2> {
         match self {
             Self::Relu => relu(tensor),
-            Self::Tanh => tanh(tensor),
+            Self::Tanh => tanh_on(tensor),
             Self::Gelu => gelu(tensor),
         }
     }
@@ -118,6 +118,22 @@ impl Activation {
             }
         }
         hidden
+    }
+}
+
+/// `tanh`, computed where the tensor lives the fastest way known: on burn's CPU backend as
+/// `2 σ(2x) − 1`, elsewhere as `tanh`. burn-flex 0.22 computes `tanh` one element at a time with
+/// libm's `tanhf`, which is built on the slow `expm1f` (43 % of a training step in a profile),
+/// while its sigmoid uses `expf`: the identity trains the default autoencoder about 1.35× faster
+/// with the same detection figures (README, "Model benchmark"). A GPU computes `tanh` in one
+/// kernel where the identity takes three, so it keeps `tanh`.
+fn tanh_on(tensor: Tensor<2>) -> Tensor<2> {
+    if tensor.device().inner() == Device::flex() {
+        sigmoid(tensor.mul_scalar(2.0))
+            .mul_scalar(2.0)
+            .sub_scalar(1.0)
+    } else {
+        tanh(tensor)
     }
 }
 
@@ -201,5 +217,39 @@ impl ModelConfig {
             ));
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::prelude::TensorData;
+
+    use super::*;
+
+    #[test]
+    fn the_cpus_tanh_identity_matches_tanh_and_its_gradient() {
+        let device = Device::flex().autodiff();
+        let values: Vec<f32> = (-400..=400).map(|i| i as f32 / 40.0).collect();
+        let input = || {
+            Tensor::<2>::from_data(TensorData::new(values.clone(), [1, values.len()]), &device)
+                .require_grad()
+        };
+        let (identity_input, tanh_input) = (input(), input());
+        let identity = tanh_on(identity_input.clone());
+        let plain = tanh(tanh_input.clone());
+        let read = |tensor: Tensor<2>| tensor.into_data().try_to_vec::<f32>().unwrap();
+        for (a, b) in read(identity.clone()).iter().zip(read(plain.clone())) {
+            assert!((a - b).abs() < 1e-6, "{a} against {b}");
+        }
+        // The same slope, 1 − tanh², which backpropagation goes through.
+        let slope = |output: Tensor<2>, input: Tensor<2>| {
+            let gradients = output.sum().backward();
+            input.grad(&gradients).unwrap().into_data().try_to_vec::<f32>().unwrap()
+        };
+        let identity_slope = slope(identity, identity_input);
+        let tanh_slope = slope(plain, tanh_input);
+        for (a, b) in identity_slope.iter().zip(tanh_slope) {
+            assert!((a - b).abs() < 1e-6, "{a} against {b}");
+        }
     }
 }
