@@ -109,7 +109,7 @@ impl Hbos {
     /// For each row of a `[rows, width]` batch, its surprise: the mean over features of
     /// `-log2(density + ALPHA)` of the bin its value falls in. PyOD's score is this times the
     /// number of features. In bits, and negative where the benign densities exceed one.
-    pub fn surprise(&self, input: Tensor<2>) -> Tensor<1> {
+    fn surprise(&self, input: Tensor<2>) -> Tensor<1> {
         let [rows, width] = input.dims();
         let device = input.device();
         let position = (input - self.lower_row.clone()) / self.bin_width_row.clone();

@@ -1,9 +1,9 @@
 //! The classic unsupervised detectors the networks stand beside and must beat (the baselines of
 //! ADBench, NeurIPS 2022, and Bouman et al., JMLR 2024): Isolation Forest, distance to the k-th
-//! nearest benign training flow, PCA reconstruction error and per-feature histograms (HBOS). Like PyOD's detectors they share
-//! one interface: fitted on the same scaled benign training flows as the networks, they score a
-//! batch of scaled flows on the device (higher is more anomalous), and the threshold is chosen
-//! outside, by the same rule as the networks'.
+//! nearest benign training flow, PCA reconstruction error and per-feature histograms (HBOS).
+//! Like PyOD's detectors they share one interface: fitted on the same scaled benign training
+//! flows as the networks, they score a batch of scaled flows on the device (higher is more
+//! anomalous), and the threshold is chosen outside, by the same rule as the networks'.
 
 pub mod hbos;
 pub mod iforest;
