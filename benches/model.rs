@@ -1,6 +1,8 @@
 //! Model benchmark: training and scoring throughput (rows/s) of the autoencoder and the VAE on
 //! the CPU backend, on the real improved samples in `tests/data/`; the autoencoder's training at
-//! batches 128, 256 and 1024 with each one's ratio to batch 128, measured in the same run. Run
+//! batches 128, 256 and 1024 with each one's ratio to batch 128, measured in the same run. Each
+//! figure is the median of several runs, printed with their range: one run lasts well under a
+//! second, and single runs of one build vary by up to 1.5× on the 2-core development machine. Run
 //! with `make bench` (or `cargo bench --bench model`); the browser's figures come from
 //! `tests/browser_bench.rs`.
 
@@ -17,8 +19,23 @@ use netsentry::model::train::TrainConfig;
 const EPOCHS: usize = 5;
 /// Batch sizes the autoencoder's training is timed at (the VAE's at the first).
 const BATCHES: [usize; 3] = [128, 256, 1024];
-/// Times the whole sample is scored, for a stable figure.
+/// Times the whole sample is scored in one run, for a stable figure.
 const SCORE_REPEATS: usize = 20;
+/// Runs behind each figure (their median is printed).
+const RUNS: usize = 7;
+
+/// The median of `figures` and their range, formatted: "123 rows/s (median of 7, 100–150)".
+fn median_of(mut figures: Vec<f64>) -> (f64, String) {
+    figures.sort_by(f64::total_cmp);
+    let median = figures[figures.len() / 2];
+    let text = format!(
+        "{median:.0} rows/s (median of {}, {:.0}–{:.0})",
+        figures.len(),
+        figures[0],
+        figures[figures.len() - 1]
+    );
+    (median, text)
+}
 
 #[path = "support/improved.rs"]
 mod improved;
@@ -54,17 +71,24 @@ fn main() {
                 },
                 ..FitOptions::default()
             };
-            let (plan, mut trainer) = fit::start(&device, &dataset, &options).expect("trains");
-            let progress = loop {
-                let progress = pollster::block_on(trainer.step(64)).expect("trains");
-                if progress.finished.is_some() {
-                    break progress;
+            let mut paces = Vec::with_capacity(RUNS);
+            let (plan, trainer) = loop {
+                let (plan, mut trainer) = fit::start(&device, &dataset, &options).expect("trains");
+                let progress = loop {
+                    let progress = pollster::block_on(trainer.step(64)).expect("trains");
+                    if progress.finished.is_some() {
+                        break progress;
+                    }
+                };
+                paces.push(progress.rows_per_second);
+                if paces.len() == RUNS {
+                    break (plan, trainer);
                 }
             };
-            let pace = progress.rows_per_second;
+            let (pace, text) = median_of(paces);
             let ratio = pace / *baseline.get_or_insert(pace);
             println!(
-                "{}: training {pace:.0} rows/s at batch {batch} ({ratio:.2}× batch {}; {epochs} epochs of {} flows)",
+                "{}: training {text} at batch {batch} ({ratio:.2}× batch {}; {epochs} epochs of {} flows)",
                 kind.short_name(),
                 BATCHES[0],
                 plan.train_rows,
@@ -90,21 +114,25 @@ fn main() {
             .cycle()
             .take(matrix.len() * SCORE_REPEATS)
             .collect();
-        let started = Instant::now();
-        let scored = pollster::block_on(score(
-            &model.detector,
-            &device,
-            &repeated,
-            &model.meta.error_weights,
-            ScoreOptions::default(),
-        ))
-        .expect("scores");
-        let seconds = started.elapsed().as_secs_f64();
+        let rates = (0..RUNS)
+            .map(|_| {
+                let started = Instant::now();
+                let scored = pollster::block_on(score(
+                    &model.detector,
+                    &device,
+                    &repeated,
+                    &model.meta.error_weights,
+                    ScoreOptions::default(),
+                ))
+                .expect("scores");
+                scored.scores.len() as f64 / started.elapsed().as_secs_f64()
+            })
+            .collect();
         println!(
-            "{}: scoring {:.0} rows/s ({} rows)",
+            "{}: scoring {} ({} rows a run)",
             kind.short_name(),
-            scored.scores.len() as f64 / seconds,
-            scored.scores.len()
+            median_of(rates).1,
+            dataset.rows() * SCORE_REPEATS
         );
     }
 }
