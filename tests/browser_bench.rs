@@ -138,11 +138,10 @@ async fn autoencoder_throughput() {
             options.train.batch_size = batch;
             let (plan, mut trainer) = fit::start(&selected.device, &dataset, &options).unwrap();
             // The first batch compiles kernels (WebGPU) and warms the JIT: not timed.
-            trainer.step(1).await.unwrap();
+            let warmed = trainer.step(1).await.unwrap().rows;
             let batches = rows_timed / batch;
             let started = Instant::now();
-            trainer.step(batches).await.unwrap();
-            let rows = rows_in(1, batches, batch, plan.train_rows as usize);
+            let rows = trainer.step(batches).await.unwrap().rows - warmed;
             let training = rows as f64 / started.elapsed().as_secs_f64();
             let ratio = training / *baseline.get_or_insert(training);
             console_log!(
@@ -175,21 +174,6 @@ async fn autoencoder_throughput() {
             dataset.rows()
         );
     }
-}
-
-/// Rows in `count` mini-batches of `batch` after the first `skip`, in epochs of `rows` rows whose
-/// last batch is what is left (at batch 1024 half the batches of the sample's epochs are short).
-fn rows_in(skip: usize, count: usize, batch: usize, rows: usize) -> usize {
-    let per_epoch = rows.div_ceil(batch);
-    (skip..skip + count)
-        .map(|index| {
-            if index % per_epoch == per_epoch - 1 {
-                rows - (per_epoch - 1) * batch
-            } else {
-                batch
-            }
-        })
-        .sum()
 }
 
 /// Environment steps and gradient updates per second of each agent in the browser, on the CPU

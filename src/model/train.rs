@@ -98,6 +98,8 @@ pub struct TrainProgress {
     pub history: Vec<EpochLoss>,
     /// The epoch whose weights are kept, and its validation loss.
     pub best: Option<EpochLoss>,
+    /// Training rows so far (an epoch's last batch may be short), for rates over part of a run.
+    pub rows: usize,
     /// Training rows per second over the whole run so far.
     pub rows_per_second: f64,
     /// Reads from the device so far (summed training losses and validation losses): what the
@@ -485,6 +487,7 @@ impl Trainer {
             },
             history: self.history.clone(),
             best: self.best.as_ref().map(|(best, _)| *best),
+            rows: self.rows_done,
             rows_per_second: self.rows_done as f64 / self.busy_seconds.max(1e-9),
             device_reads: self.reads,
             finished: self.finished.clone(),

@@ -243,6 +243,11 @@ impl<'a> DetectionEnv<'a> {
         self.upcoming = self.deal_one();
     }
 
+    /// Whether the next flow dealt starts an episode.
+    pub fn episode_starts(&self) -> bool {
+        self.steps == 0
+    }
+
     /// Deals the next `count` flows, fewer if the episode ends first (at least one).
     pub fn deal(&mut self, count: usize) -> Hand {
         let count = count.clamp(1, self.episode_length - self.steps);
@@ -344,8 +349,12 @@ mod tests {
         let mut dealt = 0;
         let mut episodes = 0;
         let mut follows = None;
+        let mut previous_ended = true;
         while dealt < 50 {
+            // The environment knows when the next hand opens an episode: after one that ended it.
+            assert_eq!(env.episode_starts(), previous_ended);
             let hand = env.deal(3.min(50 - dealt));
+            previous_ended = hand.ends_episode;
             // A hand starts with the flow the previous one said comes next.
             if let Some(next) = follows {
                 assert_eq!(hand.rows[0], next);

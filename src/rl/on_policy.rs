@@ -79,8 +79,6 @@ pub struct OnPolicy<'a> {
     /// The network as this episode's first rollout found it, to go back to if a loss is not
     /// finite.
     started_from: AgentNetwork,
-    /// Whether the next rollout starts an episode.
-    episode_starts: bool,
     /// The last rollout's observations on the device, to check the network's outputs on.
     played: Option<Tensor<2>>,
     /// This episode's updates: their losses and entropies summed on the device, `[2]`, and
@@ -109,7 +107,6 @@ impl<'a> OnPolicy<'a> {
         Self {
             algorithm,
             started_from: network.clone(),
-            episode_starts: true,
             network,
             optimiser: AdamConfig::new().init(),
             rng: StdRng::seed_from_u64(settings.seed ^ 0x9e37_79b9),
@@ -131,6 +128,7 @@ impl<'a> OnPolicy<'a> {
         count: usize,
         tally: &mut EpisodeTally,
     ) -> Result<(Rollout, f32), AgentError> {
+        let starts_episode = self.env.episode_starts();
         let hand = self.env.deal(count);
         let mut rows = hand.rows.clone();
         rows.push(hand.next);
@@ -145,10 +143,9 @@ impl<'a> OnPolicy<'a> {
         if !outputs.iter().all(|value| value.is_finite()) {
             return Err(self.diverged());
         }
-        if self.episode_starts {
+        if starts_episode {
             self.started_from = self.network.clone();
         }
-        self.episode_starts = hand.ends_episode;
         self.played = Some(input);
         tally.add_read();
         let mut rollout = Rollout {

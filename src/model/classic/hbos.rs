@@ -78,18 +78,23 @@ impl Hbos {
             lower.push(low);
             bin_width.push(step);
         }
-        Self::on(lower, bin_width, log_density, device)
+        Self::on(lower, bin_width, log_density, bins, device)
     }
 
     /// The detector with these edges and log densities (`[width, bins]`) on `device`.
-    fn on(lower: Vec<f32>, bin_width: Vec<f32>, log_density: Vec<f32>, device: &Device) -> Self {
+    fn on(
+        lower: Vec<f32>,
+        bin_width: Vec<f32>,
+        log_density: Vec<f32>,
+        bins: usize,
+        device: &Device,
+    ) -> Self {
         let width = lower.len();
-        let bins = log_density.len() / width.max(1);
         let row =
             |values: Vec<f32>| Tensor::<2>::from_data(TensorData::new(values, [1, width]), device);
         let rarest = log_density
-            .chunks(bins.max(1))
-            .map(|bins| bins.iter().copied().fold(f32::MAX, f32::min))
+            .chunks(bins)
+            .map(|feature| feature.iter().copied().fold(f32::MAX, f32::min))
             .collect();
         Self {
             lower_row: row(lower.clone()),
@@ -169,13 +174,15 @@ impl Hbos {
         width: usize,
         device: &Device,
     ) -> Result<Self, WeightError> {
+        let bins = bins.max(1);
         let values = |name: &str, shape: &[usize]| -> Result<Vec<f32>, WeightError> {
             Ok(weights.get(name, shape)?.values.clone())
         };
         Ok(Self::on(
             values("hbos.lower", &[width])?,
             values("hbos.bin_width", &[width])?,
-            values("hbos.log_density", &[width, bins.max(1)])?,
+            values("hbos.log_density", &[width, bins])?,
+            bins,
             device,
         ))
     }
