@@ -4,11 +4,13 @@
 //! figure is the median of several runs, printed with their range: one run lasts well under a
 //! second, and single runs of one build vary by up to 1.5× on the 2-core development machine. Run
 //! with `make bench` (or `cargo bench --bench model`); the browser's figures come from
-//! `tests/browser_bench.rs`.
+//! `tests/browser_bench.rs`. `NETSENTRY_BENCH_BACKEND=gpu` times the wgpu adapter instead (Vulkan,
+//! Metal or GL natively), and building with `--features fusion` turns on burn's kernel fusion
+//! there, so the two builds' figures are the ratio fusion buys on that adapter.
 
 use std::time::Instant;
 
-use burn::prelude::Device;
+use netsentry::model::backend::{self, BackendPreference};
 use netsentry::model::config::{ModelConfig, ModelKind};
 use netsentry::model::fit::{self, FitOptions};
 use netsentry::model::score::{ScoreOptions, score};
@@ -40,13 +42,29 @@ fn median_of(mut figures: Vec<f64>) -> (f64, String) {
 #[path = "support/improved.rs"]
 mod improved;
 
+/// The backend named by `NETSENTRY_BENCH_BACKEND` (`cpu`, the default, or `gpu`).
+fn preference() -> BackendPreference {
+    match std::env::var("NETSENTRY_BENCH_BACKEND").as_deref() {
+        Err(_) | Ok("cpu") => BackendPreference::Cpu,
+        Ok("gpu") => BackendPreference::Gpu,
+        Ok(other) => panic!("NETSENTRY_BENCH_BACKEND is {other:?}: use cpu or gpu"),
+    }
+}
+
 fn main() {
     let dataset = improved::load();
-    let device = Device::flex();
+    let selected = pollster::block_on(backend::select(preference()));
+    let device = selected.device;
     println!(
-        "{} flows, {} features, CPU backend (flex)",
+        "{} flows, {} features, {}{}",
         dataset.rows(),
-        dataset.features.len()
+        dataset.features.len(),
+        selected.info.label(),
+        if cfg!(feature = "fusion") {
+            ", burn's kernel fusion on"
+        } else {
+            ""
+        }
     );
     for kind in [ModelKind::Autoencoder, ModelKind::Vae] {
         let batches = if kind == ModelKind::Autoencoder {

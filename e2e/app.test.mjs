@@ -102,6 +102,41 @@ test("the bundled sample loads in the worker and its report is shown", async () 
   await page.close();
 });
 
+test("a model trained on one dataset's sample is tested on another's, on a phone", async () => {
+  const { page, problems } = await open({ width: 390, height: 844 });
+  await page.getByTestId("shared-features").check();
+  await page.getByTestId("load-sample").click();
+  await page.getByTestId("ingest-summary").waitFor({ timeout: 60_000 });
+  assert.match(
+    await page.getByTestId("ingest-files").textContent(),
+    /cicids2017-sample\.csv: CIC-IDS 2017, improved re-extraction \(Engelen et al\.\), 91 columns; 3000 rows read, 2998 kept/,
+  );
+  assert.match(await page.getByTestId("ingest-summary").textContent(), /76 features/);
+  // PCA fits in one pass: the test is about where the model is tested, not how it trains.
+  await page.getByTestId("model-kind").selectOption("pca");
+  await page.getByTestId("train-ae").click();
+  const testedOn = page.getByTestId("tested-on");
+  await testedOn.waitFor({ timeout: 60_000 });
+  assert.match(await testedOn.textContent(), /^Tested on the \d+ flows of cicids2017-sample\.csv \(CIC-IDS 2017\) that the model did not train or tune on/);
+
+  await page.getByTestId("sample-choice").selectOption("cic-ddos2019-sample.csv");
+  await page.getByTestId("load-sample").click();
+  await page.waitForFunction(() => /CIC-DDoS2019, published layout, 88 columns/.test(document.querySelector('[data-testid="ingest-files"]')?.textContent ?? ""));
+  await page.waitForFunction(() => /learnt from/.test(document.querySelector('[data-testid="tested-on"]')?.textContent ?? ""), null, { timeout: 60_000 });
+  assert.equal(
+    await testedOn.textContent(),
+    "Tested on all 2730 flows of cic-ddos2019-sample.csv (CIC-DDoS2019), none of which trained or tuned the model: it learnt from cicids2017-sample.csv (CIC-IDS 2017).",
+  );
+  const results = await page.locator(".results").textContent();
+  assert.match(results, /Reflection DDoS/);
+  assert.match(results, /Exploitation DDoS/);
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `the page is ${width} px wide on a 390 px screen`);
+  await page.screenshot({ path: `${SCREENSHOTS}cross-dataset-390.png`, fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test("a bad file gets an error naming its line, labels render as text, and a phone fits", async () => {
   const { page, problems } = await open({ width: 390, height: 844 });
   const input = page.getByTestId("file-input");

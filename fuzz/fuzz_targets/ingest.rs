@@ -1,5 +1,8 @@
 //! Fuzzes the streaming CSV ingest: arbitrary bytes, cut into two chunks at an arbitrary point,
-//! must give a dataset or an error, never a panic, and a dataset's columns must line up.
+//! must give a dataset or an error, never a panic, and a dataset's columns must line up. The
+//! bytes may follow one of the datasets' headers (chosen by the input), so rows are explored
+//! against each layout's header handling (aliases, identifiers, repeated header lines, rows cut
+//! off at the end) and not only against headers the fuzzer would have to guess.
 //!
 //! Run: `RUSTC_BOOTSTRAP=1 cargo fuzz run ingest` from the repository root (cargo-fuzz needs
 //! nightly features; RUSTC_BOOTSTRAP lets the stable toolchain provide them).
@@ -14,11 +17,23 @@ mod data;
 use data::ingest::{Ingest, IngestOptions};
 use libfuzzer_sys::fuzz_target;
 
+/// Headers put before the fuzzer's bytes: none, CIC-IDS 2017's, CSE-CIC-IDS2018's in snake_case
+/// and as published, and CIC-DDoS2019's (shortened).
+const HEADERS: [&[u8]; 5] = [
+    b"",
+    b" Destination Port, Flow Duration, Total Fwd Packets, Fwd Header Length, Fwd Header Length, Flow Bytes/s, Label\n",
+    b",dst_port,timestamp,flow_duration,tot_fwd_pkts,flow_byts_s,label\n",
+    b"Flow ID,Src IP,Dst Port,Timestamp,Tot Fwd Pkts,Flow Byts/s,Fwd Seg Size Min,Label\n",
+    b"Unnamed: 0,Flow ID, Source IP, Flow Duration, Fwd Header Length, Fwd Header Length.1,SimillarHTTP, Inbound, Label\n",
+];
+
 fuzz_target!(|input: &[u8]| {
-    let Some((&cut, bytes)) = input.split_first() else {
+    let [cut, header, rest @ ..] = input else {
         return;
     };
-    let cut = usize::from(cut).min(bytes.len());
+    let bytes = [HEADERS[usize::from(*header) % HEADERS.len()], rest].concat();
+    let bytes = bytes.as_slice();
+    let cut = usize::from(*cut).min(bytes.len());
     let mut ingest = Ingest::new(IngestOptions::default());
     ingest.begin_file("fuzz.csv", Some(bytes.len() as u64)).unwrap();
     let loaded = ingest

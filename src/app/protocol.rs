@@ -40,10 +40,12 @@ pub enum ToWorker {
         /// The user's load options.
         options: IngestOptions,
     },
-    /// Read the bundled sample from this (absolute) URL of the page's own assets.
+    /// Read a bundled sample from this (absolute) URL of the page's own assets.
     LoadSample {
         /// The sample's URL, resolved against the page.
         url: String,
+        /// The user's load options.
+        options: IngestOptions,
     },
     /// Train the autoencoder on the loaded flows, then evaluate it.
     Train {
@@ -156,6 +158,9 @@ pub struct ModelResults {
     pub histogram: ScoreHistogram,
     /// How the model's threshold was chosen, in words.
     pub threshold_rule: String,
+    /// Which flows it was tested on, in a sentence: the held-out part of its own load, or all of
+    /// another load's (perhaps another dataset's).
+    pub tested_on: String,
 }
 
 /// The features that deviated most in one flow.

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::error::Failure;
-use super::inputs::{BackendArg, device, load, read_model, write};
+use super::inputs::{BackendArg, device, every_column, load, read_model, write};
 use crate::data::label::Family;
 use crate::rl::compare::{Comparison, Decisions};
 use crate::rl::env::RewardMatrix;
@@ -125,11 +125,11 @@ pub fn agent(args: &AgentArgs) -> Result<(), Failure> {
     let plan = args.plan();
     let device = device(args.backend);
     let model = read_model(&args.model, &device)?;
-    let train = load(&args.train, true)?;
+    let train = load(&args.train, every_column())?;
     let test = if args.test.is_empty() {
         None
     } else {
-        Some(load(&args.test, true)?)
+        Some(load(&args.test, every_column())?)
     };
     if let Some(family) = args.withhold {
         eprintln!("withheld {} from the agent's training flows", family.name());

@@ -35,13 +35,17 @@ impl From<BackendArg> for BackendPreference {
     }
 }
 
-/// Loads CSVs, printing the ingest summary to stderr; `ports` makes ports and the protocol
-/// number features.
-pub fn load(paths: &[PathBuf], ports: bool) -> Result<Dataset, Failure> {
-    let options = IngestOptions {
-        ports_as_features: ports,
-        keep_duplicates: false,
-    };
+/// The load for scoring with a saved model: every column that can be a feature is read (ports
+/// too), and the model takes the ones it was trained on.
+pub fn every_column() -> IngestOptions {
+    IngestOptions {
+        ports_as_features: true,
+        ..IngestOptions::default()
+    }
+}
+
+/// Loads CSVs, printing the ingest summary to stderr.
+pub fn load(paths: &[PathBuf], options: IngestOptions) -> Result<Dataset, Failure> {
     let (dataset, report) = ingest_paths(paths, options)?;
     eprintln!(
         "loaded {} flows ({} read, {} dropped) with {} features from {} file(s)",

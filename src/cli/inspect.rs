@@ -21,6 +21,9 @@ pub struct IngestArgs {
     /// Keep exact duplicate rows (dropped by default).
     #[arg(long)]
     keep_duplicates: bool,
+    /// Keep only the 76 statistics every CIC dataset's files carry (as `train --shared-features`).
+    #[arg(long)]
+    shared_features: bool,
     /// The CSV files, loaded together and aligned on their common features.
     #[arg(required = true, value_name = "CSV")]
     files: Vec<PathBuf>,
@@ -42,6 +45,7 @@ pub fn ingest(args: &IngestArgs) -> Result<(), Failure> {
     let options = IngestOptions {
         ports_as_features: args.ports,
         keep_duplicates: args.keep_duplicates,
+        shared_features_only: args.shared_features,
     };
     let (_, report) = ingest_paths(&args.files, options)?;
     if args.json {

@@ -12,7 +12,8 @@ mod inputs;
 mod inspect;
 mod model;
 
-/// Network-flow anomaly detection: an autoencoder and an RL agent on CIC-IDS 2017 flows.
+/// Network-flow anomaly detection: an autoencoder and an RL agent on CICFlowMeter flows (CIC-IDS
+/// 2017, CSE-CIC-IDS2018, CIC-DDoS2019).
 #[derive(Debug, Parser)]
 #[command(name = "netsentry", version, about, long_about = None)]
 struct Cli {
@@ -22,7 +23,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Read CIC-IDS 2017 flow CSVs (any published or cleaned variant) and report what was kept,
+    /// Read CICFlowMeter flow CSVs (CIC-IDS 2017, CSE-CIC-IDS2018, CIC-DDoS2019; any published or
+    /// cleaned variant), say which dataset and layout each file is, and report what was kept,
     /// dropped and imputed, per file, label and column.
     Ingest(inspect::IngestArgs),
     /// Show which compute backend would train here, and prove it trains with a few Adam steps.

@@ -4,7 +4,8 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use super::error::{CliError, Failure};
-use super::inputs::{BackendArg, device, load, read_model, write};
+use super::inputs::{BackendArg, device, every_column, load, read_model, write};
+use crate::data::ingest::IngestOptions;
 use crate::data::prepare::SplitFractions;
 use crate::metrics::confusion::CostMatrix;
 use crate::metrics::evaluation::Evaluation;
@@ -101,6 +102,11 @@ pub struct TrainArgs {
     /// Use ports and the protocol number as features.
     #[arg(long)]
     ports: bool,
+    /// Train on the 76 statistics every CIC dataset's files carry, leaving out the improved
+    /// re-extraction's extras, so the model can score CSE-CIC-IDS2018's AWS files and
+    /// CIC-DDoS2019's too.
+    #[arg(long)]
+    shared_features: bool,
     /// Score by the plain mean squared error instead of weighing each feature's error by how
     /// well the model rebuilds it on benign validation flows.
     #[arg(long)]
@@ -265,7 +271,14 @@ pub struct ScoreArgs {
 /// Trains a model on the benign flows of the files and writes it.
 pub fn train(args: &TrainArgs) -> Result<(), Failure> {
     let options = args.options();
-    let dataset = load(&args.files, args.ports)?;
+    let dataset = load(
+        &args.files,
+        IngestOptions {
+            ports_as_features: args.ports,
+            shared_features_only: args.shared_features,
+            ..IngestOptions::default()
+        },
+    )?;
     let device = device(args.backend);
     if !options.model.kind.is_network() {
         eprintln!(
@@ -316,7 +329,7 @@ fn save(args: &TrainArgs, (model, note): (SavedModel, Option<String>)) -> Result
 pub fn eval(args: &EvalArgs) -> Result<(), Failure> {
     let device = device(args.backend);
     let model = read_model(&args.model, &device)?;
-    let dataset = load(&args.files, true)?;
+    let dataset = load(&args.files, every_column())?;
     let (rows, excluded) = rows_to_evaluate(&model, &dataset, args.all_rows)?;
     if excluded > 0 {
         eprintln!(
@@ -402,7 +415,7 @@ fn evaluation_text(evaluation: &Evaluation, excluded: u64) -> String {
 pub fn score(args: &ScoreArgs) -> Result<(), Failure> {
     let device = device(args.backend);
     let model = read_model(&args.model, &device)?;
-    let dataset = load(&args.files, true)?;
+    let dataset = load(&args.files, every_column())?;
     let cannot_write = |source| CliError::Write {
         path: args.out.clone(),
         source,

@@ -97,6 +97,14 @@ pub enum RowProblemKind {
     },
     /// The label field is empty.
     EmptyLabel,
+    /// The file ends in the middle of this row (no line end, fields missing), as files cut at a
+    /// byte count (CIC-DDoS2019's samples) do; not counted as malformed.
+    CutOff {
+        /// Fields in the header.
+        expected: usize,
+        /// Fields before the file ended.
+        found: usize,
+    },
 }
 
 impl RowProblemKind {
@@ -106,6 +114,7 @@ impl RowProblemKind {
             Self::Ragged { .. } => "wrong number of fields",
             Self::NotANumber { .. } => "text in a numeric column",
             Self::EmptyLabel => "empty label",
+            Self::CutOff { .. } => "cut off at the end of the file",
         }
     }
 }
@@ -126,6 +135,10 @@ impl std::fmt::Display for RowProblem {
                 ": expected a number, found \"{value}\"; the row was skipped"
             ),
             RowProblemKind::EmptyLabel => write!(f, ": the label is empty; the row was skipped"),
+            RowProblemKind::CutOff { expected, found } => write!(
+                f,
+                ": the file ends in the middle of this row ({found} of {expected} fields); the row was skipped"
+            ),
         }
     }
 }
@@ -152,10 +165,10 @@ impl std::fmt::Display for IngestError {
                 describe_delimiter(*found)
             ),
             ErrorKind::NoLabel => f.write_str(
-                "no \"Label\" column in the header; NetSentry needs labelled flows (CIC-IDS 2017 CSVs have one)",
+                "no \"Label\" column in the header; NetSentry needs labelled flows (the CIC datasets' CSVs have one)",
             ),
             ErrorKind::NoFeatures => f.write_str(
-                "none of the columns is a CICFlowMeter flow statistic (such as \"Flow Duration\"); is this a CIC-IDS 2017 flow CSV?",
+                "none of the columns is a CICFlowMeter flow statistic (such as \"Flow Duration\"); is this a CICFlowMeter flow CSV (CIC-IDS 2017, CSE-CIC-IDS2018, CIC-DDoS2019)?",
             ),
             ErrorKind::NoCommonFeatures { with } => write!(
                 f,

@@ -21,9 +21,12 @@ use csv_core::{ReadRecordResult, Reader};
 use super::dataset::Dataset;
 use super::error::{ErrorKind, IngestError, RowProblem, RowProblemKind};
 use super::label::{self, Family};
+use super::layout::Origin;
 use super::number::{MissingKind, Number, parse_number, trim};
-use super::report::{EXAMPLES_KEPT, ExcludedColumn, FileReport, IngestReport, MissingCounts};
-use super::schema::{Role, Schema};
+use super::report::{
+    EXAMPLES_KEPT, ExcludedColumn, FileReport, IngestReport, MissingCounts, in_words,
+};
+use super::schema::{KNOWN_FEATURES, Role, SHARED_FEATURES, Schema};
 
 #[cfg(not(target_arch = "wasm32"))]
 mod pieces;
@@ -51,6 +54,11 @@ pub struct IngestOptions {
     pub ports_as_features: bool,
     /// Keep exact duplicate rows (off: duplicates inflate counts and leak between splits).
     pub keep_duplicates: bool,
+    /// Keep only the statistics every CIC dataset's files carry ([`SHARED_FEATURES`]), so a
+    /// model trained on these flows can score another dataset's (off: the improved
+    /// re-extraction's extra statistics are used where every file has them).
+    #[serde(default)]
+    pub shared_features_only: bool,
 }
 
 /// Progress of a load, for progress bars.
@@ -128,6 +136,9 @@ struct FileState {
     /// Scratch space for the lengths of a row's identity fields, for duplicate detection.
     field_lengths: Vec<u8>,
     row_missing: Vec<(usize, MissingKind)>,
+    /// Set once all the file's bytes are fed: a record completed now had no line end, and one
+    /// with fields missing is a row the file was cut off in.
+    at_end: bool,
 }
 
 impl FileState {
@@ -234,6 +245,8 @@ struct Header {
     /// time and second copies), as runs of adjacent columns: (first, last).
     identity_runs: Vec<(usize, usize)>,
     names: Vec<String>,
+    /// The dataset and layout the header matches.
+    origin: Origin,
 }
 
 impl Ingest {
@@ -286,6 +299,7 @@ impl Ingest {
             row: Vec::new(),
             field_lengths: Vec::new(),
             row_missing: Vec::new(),
+            at_end: false,
         });
         Ok(())
     }
@@ -312,21 +326,35 @@ impl Ingest {
     /// Ends the current file: flushes its last record and checks it held data.
     pub fn end_file(&mut self) -> Result<(), IngestError> {
         let mut file = self.file.take().expect("begin_file before end_file");
+        file.at_end = true;
         self.parse(&mut file, &[])?;
         self.flush_block();
-        if file.header.is_none() {
+        let Some(header) = &file.header else {
             return Err(error(&file.name, None, None, ErrorKind::Empty));
-        }
+        };
         self.check_malformed(&file, true)?;
         if file.rows_read == 0 {
             self.report
                 .warnings
                 .push(format!("{} has a header but no flows", file.name));
         }
+        // This file's rows are the last ones kept.
+        let mut seen = vec![false; self.label_names.len()];
+        for &label in &self.labels[self.labels.len() - file.rows as usize..] {
+            seen[label as usize] = true;
+        }
+        let labels = self
+            .label_names
+            .iter()
+            .zip(&seen)
+            .filter(|(_, seen)| **seen)
+            .map(|(name, _)| name.as_str());
+        let origin = header.origin.with_labels(labels);
         self.report.files.push(FileReport {
+            columns: header.fields,
+            origin,
             name: file.name,
             bytes: file.bytes,
-            columns: file.header.as_ref().map_or(0, |header| header.fields),
             rows_read: file.rows_read,
             rows: file.rows,
         });
@@ -390,6 +418,9 @@ impl Ingest {
         }
         if report.rows == 0 && !report.files.is_empty() {
             report.warnings.push("no rows were kept".to_owned());
+        }
+        if let Some(mixed) = mixed_datasets(&report) {
+            report.warnings.push(mixed);
         }
         let dataset = Dataset {
             features: self.features,
@@ -483,7 +514,16 @@ impl Ingest {
             self.drop_row("empty row");
             return Ok(());
         }
-        let problem = if fields.len() != header.fields {
+        let problem = if fields.len() < header.fields && file.at_end {
+            Some(RowProblem {
+                line,
+                column: None,
+                kind: RowProblemKind::CutOff {
+                    expected: header.fields,
+                    found: fields.len(),
+                },
+            })
+        } else if fields.len() != header.fields {
             Some(RowProblem {
                 line,
                 column: None,
@@ -496,7 +536,12 @@ impl Ingest {
             parse_row(header, fields, line, &mut file.row, &mut file.row_missing).err()
         };
         if let Some(problem) = problem {
-            self.skip_row(file, problem)?;
+            if is_header_again(header, fields) {
+                // Some CSE-CIC-IDS2018 files repeat their header where day files were joined.
+                self.drop_row("repeated header line");
+            } else {
+                self.skip_row(file, problem)?;
+            }
             return Ok(());
         }
         let Some(label) = self.label_id(trim(fields.get(header.label))) else {
@@ -569,7 +614,17 @@ impl Ingest {
         let label = schema
             .label_column()
             .ok_or_else(|| error(name, Some(1), None, ErrorKind::NoLabel))?;
-        let offered: Vec<(usize, &str)> = schema.features().collect();
+        let improved_only = &KNOWN_FEATURES[SHARED_FEATURES..];
+        let (offered, extra): (Vec<_>, Vec<_>) = schema.features().partition(|(_, feature)| {
+            !self.options.shared_features_only || !improved_only.contains(feature)
+        });
+        for (column, _) in extra {
+            self.exclude(
+                name,
+                &names[column],
+                "not among the statistics every CIC dataset shares (shared features only)",
+            );
+        }
         if offered.is_empty() {
             return Err(error(name, Some(1), None, ErrorKind::NoFeatures));
         }
@@ -622,6 +677,7 @@ impl Ingest {
             label,
             features,
             identity_runs,
+            origin: Origin::from_header(&names),
             names,
         })
     }
@@ -746,7 +802,10 @@ impl Ingest {
 
     fn skip_row(&mut self, file: &mut FileState, problem: RowProblem) -> Result<(), IngestError> {
         self.drop_row(problem.kind.reason());
-        file.malformed += 1;
+        // A row the file was cut off in says nothing about the rows before it.
+        if !matches!(problem.kind, RowProblemKind::CutOff { .. }) {
+            file.malformed += 1;
+        }
         if file.examples < EXAMPLES_KEPT {
             file.examples += 1;
             self.report.examples.push(super::report::SkippedRow {
@@ -780,6 +839,28 @@ impl Ingest {
         }
         Ok(())
     }
+}
+
+/// Whether a row repeats the header line, field for field.
+fn is_header_again(header: &Header, fields: Fields<'_>) -> bool {
+    fields.len() == header.fields
+        && fields
+            .iter()
+            .zip(&header.names)
+            .all(|(field, name)| trim(field) == name.trim_start_matches('\u{feff}').as_bytes())
+}
+
+/// The warning for a load whose files come from more than one dataset: the model sees only the
+/// features they share, and flows of one dataset may look anomalous to a model of another.
+fn mixed_datasets(report: &IngestReport) -> Option<String> {
+    let datasets = report.datasets();
+    (datasets.len() > 1).then(|| {
+        format!(
+            "this load mixes {}: they share the {} features kept here (columns the others lack are listed as not used), and each dataset's normal traffic differs",
+            in_words(&datasets),
+            report.features.len()
+        )
+    })
 }
 
 /// The positions of the commas in `line`, then its length, into `ends`. Eight bytes are tested

@@ -7,7 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The attack families of CIC-IDS 2017, plus `Other` for labels NetSentry does not recognise.
+/// The attack families of CIC-IDS 2017 and CSE-CIC-IDS2018 (which repeats 2017's attacks under
+/// other names), CIC-DDoS2019's two kinds of DDoS, and `Other` for labels NetSentry does not
+/// recognise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Family {
     /// Normal traffic: what the autoencoder learns.
@@ -28,13 +30,19 @@ pub enum Family {
     Infiltration,
     /// The Heartbleed exploit.
     Heartbleed,
+    /// CIC-DDoS2019's reflection attacks: spoofed requests to third-party servers (DNS, LDAP,
+    /// MSSQL, NetBIOS, NTP, SNMP, SSDP, TFTP, Portmap, …) whose larger answers flood the victim.
+    ReflectionDdos,
+    /// CIC-DDoS2019's exploitation attacks: floods sent straight at the victim (SYN, UDP,
+    /// UDP-lag, WebDDoS).
+    ExploitationDdos,
     /// A label that is none of the above.
     Other,
 }
 
 impl Family {
     /// Every family, in table order.
-    pub const ALL: [Family; 10] = [
+    pub const ALL: [Family; 12] = [
         Family::Benign,
         Family::Dos,
         Family::Ddos,
@@ -44,6 +52,8 @@ impl Family {
         Family::BruteForce,
         Family::Infiltration,
         Family::Heartbleed,
+        Family::ReflectionDdos,
+        Family::ExploitationDdos,
         Family::Other,
     ];
 
@@ -54,11 +64,20 @@ impl Family {
             .filter(char::is_ascii_alphanumeric)
             .map(|character| character.to_ascii_lowercase())
             .collect();
-        // Order matters: "webattackbruteforce" is a web attack, "ddos" is not "dos".
+        // Order matters: "webattackbruteforce" and 2018's "bruteforceweb" are web attacks, "ddos"
+        // is not "dos", "drdosdns" is not "dos".
         if key == "benign" || key == "normal" {
             Family::Benign
-        } else if key.starts_with("webattack") {
+        } else if key.starts_with("webattack")
+            || key == "bruteforceweb"
+            || key == "bruteforcexss"
+            || key == "sqlinjection"
+        {
             Family::WebAttack
+        } else if key.starts_with("drdos") || REFLECTION.contains(&key.as_str()) {
+            Family::ReflectionDdos
+        } else if EXPLOITATION.contains(&key.as_str()) {
+            Family::ExploitationDdos
         } else if key.starts_with("ddos") {
             Family::Ddos
         } else if key.starts_with("dos") {
@@ -67,9 +86,9 @@ impl Family {
             Family::PortScan
         } else if key.starts_with("bot") {
             Family::Bot
-        } else if key.contains("patator") || key.starts_with("bruteforce") {
+        } else if key.contains("patator") || key.contains("bruteforce") {
             Family::BruteForce
-        } else if key.starts_with("infiltration") {
+        } else if key.starts_with("infiltration") || key.starts_with("infilteration") {
             Family::Infiltration
         } else if key.starts_with("heartbleed") {
             Family::Heartbleed
@@ -90,6 +109,8 @@ impl Family {
             Family::BruteForce => "Brute Force",
             Family::Infiltration => "Infiltration",
             Family::Heartbleed => "Heartbleed",
+            Family::ReflectionDdos => "Reflection DDoS",
+            Family::ExploitationDdos => "Exploitation DDoS",
             Family::Other => "Other",
         }
     }
@@ -99,6 +120,15 @@ impl Family {
         self != Family::Benign
     }
 }
+
+/// CIC-DDoS2019's reflection attacks named by protocol alone (its testing day's labels, and the
+/// training day's `TFTP`); the training day's other ones are `DrDoS_<protocol>`.
+const REFLECTION: &[&str] = &[
+    "dns", "ldap", "mssql", "netbios", "ntp", "snmp", "ssdp", "tftp", "portmap", "chargen",
+];
+
+/// CIC-DDoS2019's exploitation attacks (`UDPLag` is how its file names write `UDP-lag`).
+const EXPLOITATION: &[&str] = &["syn", "udp", "udplag", "webddos"];
 
 impl std::fmt::Display for Family {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -150,6 +180,38 @@ mod tests {
             ("Infiltration", Family::Infiltration),
             ("Heartbleed", Family::Heartbleed),
             ("<img src=x onerror=alert(1)>", Family::Other),
+            // CSE-CIC-IDS2018 as published (AWS release), `Infilteration` sic.
+            ("Benign", Family::Benign),
+            ("FTP-BruteForce", Family::BruteForce),
+            ("SSH-Bruteforce", Family::BruteForce),
+            ("DoS attacks-GoldenEye", Family::Dos),
+            ("DoS attacks-SlowHTTPTest", Family::Dos),
+            ("DDoS attacks-LOIC-HTTP", Family::Ddos),
+            ("DDOS attack-HOIC", Family::Ddos),
+            ("DDOS attack-LOIC-UDP", Family::Ddos),
+            ("Brute Force -Web", Family::WebAttack),
+            ("Brute Force -XSS", Family::WebAttack),
+            ("SQL Injection", Family::WebAttack),
+            ("Infilteration", Family::Infiltration),
+            // The improved CSE-CIC-IDS2018.
+            ("DDoS-HOIC", Family::Ddos),
+            ("DDoS-LOIC-UDP", Family::Ddos),
+            ("Botnet Ares", Family::Bot),
+            ("SSH-BruteForce", Family::BruteForce),
+            ("Infiltration - NMAP Portscan", Family::Infiltration),
+            // CIC-DDoS2019, both days.
+            ("DrDoS_DNS", Family::ReflectionDdos),
+            ("DrDoS_NetBIOS", Family::ReflectionDdos),
+            ("TFTP", Family::ReflectionDdos),
+            ("Portmap", Family::ReflectionDdos),
+            ("MSSQL", Family::ReflectionDdos),
+            ("LDAP", Family::ReflectionDdos),
+            ("NetBIOS", Family::ReflectionDdos),
+            ("Syn", Family::ExploitationDdos),
+            ("UDP", Family::ExploitationDdos),
+            ("UDP-lag", Family::ExploitationDdos),
+            ("UDPLag", Family::ExploitationDdos),
+            ("WebDDoS", Family::ExploitationDdos),
         ];
         for (label, family) in cases {
             assert_eq!(Family::of(label), family, "{label}");

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::error::RowProblem;
+use super::layout::Origin;
 use super::number::MissingKind;
 
 /// How many skipped rows of each reason are kept as examples.
@@ -46,6 +47,8 @@ pub struct FileReport {
     pub bytes: u64,
     /// Columns in its header.
     pub columns: usize,
+    /// The dataset and layout it was read as.
+    pub origin: Origin,
     /// Data rows read.
     pub rows_read: u64,
     /// Rows kept.
@@ -93,6 +96,26 @@ pub struct ExcludedColumn {
     pub reason: String,
 }
 
+/// Names as a sentence lists them: "A", "A and B", "A, B and C".
+pub fn in_words(names: &[&str]) -> String {
+    match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, others)) => format!("{} and {last}", others.join(", ")),
+    }
+}
+
+impl ExcludedColumn {
+    /// The header as shown, "(unnamed)" for an empty one (a pandas index written without a name).
+    pub fn shown_name(&self) -> &str {
+        if self.column.is_empty() {
+            "(unnamed)"
+        } else {
+            &self.column
+        }
+    }
+}
+
 /// A skipped row kept as an example.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkippedRow {
@@ -108,6 +131,37 @@ impl IngestReport {
         self.dropped.values().sum()
     }
 
+    /// The loaded files and their datasets in a few words, as the page says what a model trained
+    /// on or was tested on: "a.csv, b.csv (CIC-IDS 2017)", or "5 files (CIC-IDS 2017 and
+    /// CIC-DDoS2019)".
+    pub fn sources(&self) -> String {
+        let files = if self.files.len() <= 3 {
+            self.files
+                .iter()
+                .map(|file| file.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        } else {
+            format!("{} files", self.files.len())
+        };
+        match self.datasets().as_slice() {
+            [] => files,
+            datasets => format!("{files} ({})", in_words(datasets)),
+        }
+    }
+
+    /// The datasets the files were recognised as, each once, in alphabetical order.
+    pub fn datasets(&self) -> Vec<&'static str> {
+        let mut datasets: Vec<&str> = self
+            .files
+            .iter()
+            .filter_map(|file| file.origin.dataset.map(|dataset| dataset.name()))
+            .collect();
+        datasets.sort_unstable();
+        datasets.dedup();
+        datasets
+    }
+
     /// The report as a few aligned lines of text, for the terminal.
     pub fn to_text(&self) -> String {
         use std::fmt::Write;
@@ -116,8 +170,12 @@ impl IngestReport {
         for file in &self.files {
             let _ = writeln!(
                 out,
-                "  {}  {} bytes, {} columns, {} rows read, {} kept",
-                file.name, file.bytes, file.columns, file.rows_read, file.rows
+                "  {}  {}; {} bytes, {} rows read, {} kept",
+                file.name,
+                file.origin.describe(file.columns),
+                file.bytes,
+                file.rows_read,
+                file.rows
             );
         }
         let _ = writeln!(
@@ -175,7 +233,9 @@ impl IngestReport {
                 let _ = writeln!(
                     out,
                     "  {} ({}): {}",
-                    column.column, column.file, column.reason
+                    column.shown_name(),
+                    column.file,
+                    column.reason
                 );
             }
         }

@@ -1,11 +1,12 @@
-//! What each column of a CIC-IDS 2017 CSV is, whichever variant the file comes from.
+//! What each column of a CICFlowMeter CSV is, whichever dataset and variant the file comes from.
 //!
-//! The published MachineLearningCVE files (79 columns), GeneratedLabelledFlows (85), the improved
-//! 2021 re-extraction (91) and cleaned copies name the same flow statistics differently: leading
-//! spaces, other case, `Total Fwd Packet` for `Total Fwd Packets`, a duplicated
-//! `Fwd Header Length` (or its pandas form `Fwd Header Length.1`). Every header is reduced to a
-//! key (lower-case letters and digits), aliases are mapped to one canonical feature named as in
-//! MachineLearningCVE, and each column gets a role.
+//! CIC-IDS 2017's MachineLearningCVE files (79 columns), GeneratedLabelledFlows (85), the improved
+//! 2021 re-extraction (91), CSE-CIC-IDS2018's AWS release (80 or 84 columns of abbreviated names
+//! such as `Tot Fwd Pkts`, also seen lowercased to snake_case), CIC-DDoS2019 (88) and cleaned
+//! copies name the same flow statistics differently: leading spaces, other case, `Total Fwd
+//! Packet` for `Total Fwd Packets`, a duplicated `Fwd Header Length` (or its pandas form `Fwd
+//! Header Length.1`). Every header is reduced to a key (lower-case letters and digits), aliases are
+//! mapped to one canonical feature named as in MachineLearningCVE, and each column gets a role.
 
 use serde::{Deserialize, Serialize};
 
@@ -96,6 +97,11 @@ pub const KNOWN_FEATURES: &[&str] = &[
     "Total TCP Flow Time",
 ];
 
+/// How many of [`KNOWN_FEATURES`], from the first, the files of every CIC dataset carry
+/// (CIC-IDS 2017 and CSE-CIC-IDS2018 in every layout, CIC-DDoS2019); the improved
+/// re-extraction's own statistics come after them.
+pub const SHARED_FEATURES: usize = 76;
+
 /// Other variants' names for a known feature: (their key, the canonical name).
 const ALIASES: &[(&str, &str)] = &[
     ("totalfwdpacket", "Total Fwd Packets"),
@@ -119,11 +125,62 @@ const ALIASES: &[(&str, &str)] = &[
     ("bwdinitwinbytes", "Init_Win_bytes_backward"),
     ("fwdactdatapkts", "act_data_pkt_fwd"),
     ("fwdsegsizemin", "min_seg_size_forward"),
+    // CSE-CIC-IDS2018's AWS release (CICFlowMeter-V3): `Tot Fwd Pkts`, `Flow Byts/s`, … (their
+    // snake_case copies, `tot_fwd_pkts`, reduce to the same keys).
+    ("totfwdpkts", "Total Fwd Packets"),
+    ("totbwdpkts", "Total Backward Packets"),
+    ("totlenfwdpkts", "Total Length of Fwd Packets"),
+    ("totlenbwdpkts", "Total Length of Bwd Packets"),
+    ("fwdpktlenmax", "Fwd Packet Length Max"),
+    ("fwdpktlenmin", "Fwd Packet Length Min"),
+    ("fwdpktlenmean", "Fwd Packet Length Mean"),
+    ("fwdpktlenstd", "Fwd Packet Length Std"),
+    ("bwdpktlenmax", "Bwd Packet Length Max"),
+    ("bwdpktlenmin", "Bwd Packet Length Min"),
+    ("bwdpktlenmean", "Bwd Packet Length Mean"),
+    ("bwdpktlenstd", "Bwd Packet Length Std"),
+    ("flowbytss", "Flow Bytes/s"),
+    ("flowpktss", "Flow Packets/s"),
+    ("fwdiattot", "Fwd IAT Total"),
+    ("bwdiattot", "Bwd IAT Total"),
+    ("fwdheaderlen", "Fwd Header Length"),
+    ("bwdheaderlen", "Bwd Header Length"),
+    ("fwdpktss", "Fwd Packets/s"),
+    ("bwdpktss", "Bwd Packets/s"),
+    ("pktlenmin", "Min Packet Length"),
+    ("pktlenmax", "Max Packet Length"),
+    ("pktlenmean", "Packet Length Mean"),
+    ("pktlenstd", "Packet Length Std"),
+    ("pktlenvar", "Packet Length Variance"),
+    ("finflagcnt", "FIN Flag Count"),
+    ("synflagcnt", "SYN Flag Count"),
+    ("rstflagcnt", "RST Flag Count"),
+    ("pshflagcnt", "PSH Flag Count"),
+    ("ackflagcnt", "ACK Flag Count"),
+    ("urgflagcnt", "URG Flag Count"),
+    ("eceflagcnt", "ECE Flag Count"),
+    ("pktsizeavg", "Average Packet Size"),
+    ("fwdsegsizeavg", "Avg Fwd Segment Size"),
+    ("bwdsegsizeavg", "Avg Bwd Segment Size"),
+    ("fwdbytsbavg", "Fwd Avg Bytes/Bulk"),
+    ("fwdpktsbavg", "Fwd Avg Packets/Bulk"),
+    ("fwdblkrateavg", "Fwd Avg Bulk Rate"),
+    ("bwdbytsbavg", "Bwd Avg Bytes/Bulk"),
+    ("bwdpktsbavg", "Bwd Avg Packets/Bulk"),
+    ("bwdblkrateavg", "Bwd Avg Bulk Rate"),
+    ("subflowfwdpkts", "Subflow Fwd Packets"),
+    ("subflowfwdbyts", "Subflow Fwd Bytes"),
+    ("subflowbwdpkts", "Subflow Bwd Packets"),
+    ("subflowbwdbyts", "Subflow Bwd Bytes"),
+    ("initfwdwinbyts", "Init_Win_bytes_forward"),
+    ("initbwdwinbyts", "Init_Win_bytes_backward"),
 ];
 
 /// Columns that identify a flow or say when it happened: never features, because a model that
 /// learns addresses or clock times learns the capture, not the traffic.
 const IDENTIFIERS: &[&str] = &[
+    // A pandas index written without a name: CIC-DDoS2019's `Unnamed: 0`, or an empty header.
+    "",
     "id",
     "unnamed0",
     "flowid",
@@ -135,6 +192,8 @@ const IDENTIFIERS: &[&str] = &[
     "attemptedcategory",
     "simillarhttp",
     "similarhttp",
+    // CIC-DDoS2019: whether the flow entered the victims' network, known from the addresses.
+    "inbound",
 ];
 
 /// Port columns: identifiers of a service rather than flow behaviour; features only on request.
@@ -342,6 +401,12 @@ mod tests {
             assert!(KNOWN_FEATURES.contains(name), "{alias} -> {name}");
             assert_eq!(classify(alias), Role::Feature((*name).to_owned()));
         }
+    }
+
+    #[test]
+    fn the_shared_features_end_where_the_improved_ones_begin() {
+        assert_eq!(KNOWN_FEATURES[SHARED_FEATURES - 1], "Idle Min");
+        assert_eq!(KNOWN_FEATURES[SHARED_FEATURES], "Fwd RST Flags");
     }
 
     #[test]

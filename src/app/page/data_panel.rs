@@ -1,5 +1,7 @@
-//! The data panel: pick or drop CSV files, or load the bundled sample; watch the worker read them;
-//! then see what was kept, dropped and why. File contents (labels, names) are rendered as text.
+//! The data panel: pick or drop CSV files, or load a bundled sample; watch the worker read them;
+//! then see which dataset each file is and what was kept, dropped and why. Files loaded after a
+//! model was trained are its test set (the model panel says so). File contents (labels, names)
+//! are rendered as text.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -7,6 +9,7 @@ use wasm_bindgen::JsCast;
 use super::client::{Event, WorkerClient};
 use super::controls::Panel;
 use super::demo;
+use super::samples::{self, SAMPLES};
 use crate::app::protocol::{FileProgress, FromWorker, ToWorker};
 use crate::data::ingest::IngestOptions;
 use crate::data::report::IngestReport;
@@ -54,8 +57,17 @@ pub fn DataPanel() -> impl IntoView {
     let client = WorkerClient::expect();
     let view = RwSignal::new(LoadView::default());
     client.listen(move |event| view.update(|view| view.follow(event)));
-    let on_sample = Callback::new(move |()| match sample_url() {
-        Ok(url) => client.send(ToWorker::LoadSample { url }),
+    let sample = RwSignal::new(SAMPLES[0]);
+    let shared_only = RwSignal::new(false);
+    let options = move || IngestOptions {
+        shared_features_only: shared_only.get(),
+        ..IngestOptions::default()
+    };
+    let on_sample = Callback::new(move |()| match samples::url_of(sample.get_untracked()) {
+        Ok(url) => client.send(ToWorker::LoadSample {
+            url,
+            options: options(),
+        }),
         Err(error) => view.update(|view| view.error = Some(error)),
     });
     let on_demo = demo::runner(client, on_sample);
@@ -69,7 +81,7 @@ pub fn DataPanel() -> impl IntoView {
             }
             client.send(ToWorker::Load {
                 files: files.into(),
-                options: IngestOptions::default(),
+                options: options(),
             });
         }
     };
@@ -83,7 +95,7 @@ pub fn DataPanel() -> impl IntoView {
         files_of(event.data_transfer().and_then(|transfer| transfer.files()));
     };
     view! {
-        <Panel id="data" title="Data" explain="CIC-IDS 2017 flow CSVs (any published or cleaned variant). They are read in the background, in this browser only; the autoencoder learns from the BENIGN rows. Drop several days' files at once: a detector knows only the normal traffic it has seen, and fails on traffic unlike it.">
+        <Panel id="data" title="Data" explain="CICFlowMeter flow CSVs of CIC-IDS 2017, CSE-CIC-IDS2018 or CIC-DDoS2019 (any published or cleaned variant). They are read in the background, in this browser only; the autoencoder learns from the BENIGN rows. Drop several days' files at once: a detector knows only the normal traffic it has seen, and fails on traffic unlike it.">
             <div
                 class="dropzone"
                 on:dragover=|event: web_sys::DragEvent| event.prevent_default()
@@ -99,6 +111,19 @@ pub fn DataPanel() -> impl IntoView {
                         on:change=on_change
                         prop:disabled=move || view.get().loading
                     />
+                </label>
+                <label class="sample-choice">
+                    "Sample "
+                    <select
+                        data-testid="sample-choice"
+                        on:change=move |event| sample.set(samples::named(&event_target_value(&event)))
+                        prop:disabled=move || view.get().loading
+                    >
+                        {SAMPLES
+                            .into_iter()
+                            .map(|choice| view! { <option value=choice.file>{choice.title}</option> })
+                            .collect_view()}
+                    </select>
                 </label>
                 <button
                     type="button"
@@ -118,6 +143,18 @@ pub fn DataPanel() -> impl IntoView {
                     "Run the demo"
                 </button>
             </div>
+            <label class="check" title="Leaves out the improved re-extraction's five extra statistics, so a model trained on these flows can score CSE-CIC-IDS2018's AWS files and CIC-DDoS2019's">
+                <input
+                    type="checkbox"
+                    data-testid="shared-features"
+                    prop:checked=move || shared_only.get()
+                    on:change=move |event| shared_only.set(event_target_checked(&event))
+                />
+                " Only the 76 statistics every CIC dataset shares"
+            </label>
+            <p class="hint">
+                "To see how a model fares on another dataset, train it, then load that dataset's files or sample: the model is tested on every new flow it did not learn from."
+            </p>
             {move || view.get().progress.filter(|_| view.get().loading).map(progress_view)}
             {move || {
                 view.get()
@@ -133,18 +170,6 @@ pub fn DataPanel() -> impl IntoView {
             {move || view.get().report.map(summary_view)}
         </Panel>
     }
-}
-
-/// The bundled sample's absolute URL: the worker runs from a Blob URL, so relative URLs would
-/// not reach the page's assets.
-fn sample_url() -> Result<String, String> {
-    let base = web_sys::window()
-        .and_then(|window| window.document())
-        .and_then(|document| document.base_uri().ok().flatten())
-        .ok_or("the page has no base URL")?;
-    web_sys::Url::new_with_base("cicids2017-sample.csv", &base)
-        .map(|url| url.href())
-        .map_err(|error| format!("{error:?}"))
 }
 
 fn progress_view(progress: FileProgress) -> impl IntoView {
@@ -180,6 +205,22 @@ fn summary_view(report: IngestReport) -> impl IntoView {
             }
         })
         .collect_view();
+    let files = lines(
+        report
+            .files
+            .iter()
+            .map(|file| {
+                format!(
+                    "{}: {}; {} rows read, {} kept",
+                    file.name,
+                    file.origin.describe(file.columns),
+                    file.rows_read,
+                    file.rows
+                )
+            })
+            .collect(),
+        "none",
+    );
     let dropped = lines(
         report
             .dropped
@@ -219,6 +260,8 @@ fn summary_view(report: IngestReport) -> impl IntoView {
                     report.features.len(),
                 )}
             </p>
+            <h3>"Files"</h3>
+            <ul data-testid="ingest-files">{files}</ul>
             <h3>"Rows per label"</h3>
             <ul class="bars">{labels}</ul>
             <h3>"Dropped rows"</h3>

@@ -14,6 +14,7 @@ pub mod download;
 pub mod job;
 pub mod model_panel;
 pub mod replay;
+pub mod samples;
 pub mod transfer_panel;
 
 use leptos::prelude::*;
@@ -60,7 +61,7 @@ fn App() -> impl IntoView {
         </main>
         <footer class="attribution">
             <p>
-                "Flows: CIC-IDS 2017, Canadian Institute for Cybersecurity, University of New Brunswick (Sharafaldin, Habibi Lashkari, Ghorbani, ICISSP 2018); the improved re-extraction by Engelen, Rimmer and Joosen (IEEE SPW 2021)."
+                "Flows: CIC-IDS 2017, Canadian Institute for Cybersecurity, University of New Brunswick (Sharafaldin, Habibi Lashkari, Ghorbani, ICISSP 2018); the improved re-extraction by Engelen, Rimmer and Joosen (IEEE SPW 2021). CSE-CIC-IDS2018, Communications Security Establishment and the Canadian Institute for Cybersecurity; its improved re-extraction by Liu, Engelen et al. (IEEE CNS 2022). CIC-DDoS2019, Canadian Institute for Cybersecurity (Sharafaldin, Lashkari, Hakak, Ghorbani, ICCST 2019)."
             </p>
         </footer>
     }

@@ -213,6 +213,7 @@ fn Results(results: ModelResults) -> impl IntoView {
         evaluation,
         histogram,
         threshold_rule,
+        tested_on,
         ..
     } = results;
     let families = evaluation
@@ -233,6 +234,7 @@ fn Results(results: ModelResults) -> impl IntoView {
     let unit = (0.0, 1.0);
     view! {
         <div class="results">
+            <p data-testid="tested-on">{tested_on}</p>
             <p>
                 "On " {evaluation.rows.to_string()} " flows it did not train or tune on ("
                 {evaluation.attacks.to_string()} " attacks): ROC-AUC "

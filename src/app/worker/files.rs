@@ -86,7 +86,7 @@ pub async fn load(files: Vec<File>, options: IngestOptions, reply: impl Fn(&From
     .await;
     match loaded {
         Ok((dataset, report)) => {
-            session::keep_dataset(dataset);
+            session::keep_dataset(dataset, report.sources());
             reply(&FromWorker::Loaded(report));
             transfer::score_kept(&reply).await;
         }
@@ -94,7 +94,8 @@ pub async fn load(files: Vec<File>, options: IngestOptions, reply: impl Fn(&From
     }
 }
 
-/// The bundled sample as a `File`, fetched from the page's own assets at `url`.
+/// A bundled sample as a `File` named as its URL's last part, fetched from the page's own assets
+/// at `url`.
 pub async fn fetch_sample(url: &str) -> Result<File, JobError> {
     let failed = |error: JsValue| {
         JobError::browser(
@@ -129,6 +130,6 @@ pub async fn fetch_sample(url: &str) -> Result<File, JobError> {
     let blob = JsFuture::from(call(&response, "blob", None).map_err(failed)?)
         .await
         .map_err(failed)?;
-    File::new_with_blob_sequence(&js_sys::Array::of1(&blob), "cicids2017-sample.csv")
-        .map_err(failed)
+    let name = url.rsplit('/').next().unwrap_or(url);
+    File::new_with_blob_sequence(&js_sys::Array::of1(&blob), name).map_err(failed)
 }

@@ -48,8 +48,8 @@ async fn handle(request: ToWorker) {
                 files::load(files, options, reply).await;
             }
         }
-        ToWorker::LoadSample { url } => match files::fetch_sample(&url).await {
-            Ok(file) => files::load(vec![file], Default::default(), reply).await,
+        ToWorker::LoadSample { url, options } => match files::fetch_sample(&url).await {
+            Ok(file) => files::load(vec![file], options, reply).await,
             Err(error) => reply(&FromWorker::LoadFailed(error.to_string())),
         },
         ToWorker::Train { options } => training::train(options, reply).await,

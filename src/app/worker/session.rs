@@ -20,6 +20,8 @@ thread_local! {
     static BACKEND: RefCell<Option<Selected>> = const { RefCell::new(None) };
     static MODEL: RefCell<Option<Rc<SavedModel>>> = const { RefCell::new(None) };
     static AGENT: RefCell<Option<Rc<SavedAgent>>> = const { RefCell::new(None) };
+    static LOADED_FROM: RefCell<String> = const { RefCell::new(String::new()) };
+    static TRAINED_ON: RefCell<Option<String>> = const { RefCell::new(None) };
     static STOP: Cell<bool> = const { Cell::new(false) };
     static PAUSED: Cell<bool> = const { Cell::new(false) };
 }
@@ -38,9 +40,27 @@ fn get<T>(slot: &'static Slot<T>, missing: &'static str) -> Result<Rc<T>, JobErr
         .ok_or(JobError::Missing(missing))
 }
 
-/// Keeps the flows of a load that worked.
-pub fn keep_dataset(dataset: Dataset) {
+/// Keeps the flows of a load that worked, and where they came from in a few words (see
+/// [`crate::data::report::IngestReport::sources`]), for what the evaluation says it tested on.
+pub fn keep_dataset(dataset: Dataset, sources: String) {
     put(&DATASET, Some(dataset));
+    LOADED_FROM.with(|held| *held.borrow_mut() = sources);
+}
+
+/// Where the kept flows came from, in a few words.
+pub fn loaded_from() -> String {
+    LOADED_FROM.with(|held| held.borrow().clone())
+}
+
+/// Notes where the kept model learnt from: the kept flows' sources after training here, none
+/// for an imported model (its file does not say).
+pub fn note_trained_on(sources: Option<String>) {
+    TRAINED_ON.with(|held| *held.borrow_mut() = sources);
+}
+
+/// Where the kept model learnt from, when it was trained here.
+pub fn trained_on() -> Option<String> {
+    TRAINED_ON.with(|held| held.borrow().clone())
 }
 
 /// The flows of the last load that worked, or a message saying to load some.

@@ -32,6 +32,7 @@ async fn run(options: FitOptions, reply: &impl Fn(&FromWorker)) -> Result<(), Fa
         // A classic detector is fitted in one pass: nothing to report until it is evaluated.
         let (model, _) = fit::fit_classic(&backend.device, &dataset, &options).await?;
         session::keep_model(model);
+        session::note_trained_on(Some(session::loaded_from()));
         reply(&FromWorker::Evaluated(evaluate_model().await?));
         return Ok(());
     }
@@ -78,6 +79,7 @@ async fn run(options: FitOptions, reply: &impl Fn(&FromWorker)) -> Result<(), Fa
     }
     let (model, _) = fit::finish(&plan, &trainer, &dataset, &options, &backend.device).await?;
     session::keep_model(model);
+    session::note_trained_on(Some(session::loaded_from()));
     reply(&FromWorker::Evaluated(evaluate_model().await?));
     Ok(())
 }
@@ -109,7 +111,16 @@ pub async fn evaluate_model() -> Result<ModelResults, Failure> {
     let dataset = session::dataset()?;
     let model = session::model()?;
     let device = session::device().await;
-    let (rows, _) = rows_to_evaluate(&model, &dataset, false).map_err(ScoreError::from)?;
+    let loaded = session::loaded_from();
+    let trained_on = session::trained_on();
+    // Flows of another load never trained the model: all of them are tested. Within the load it
+    // trained on (or for an imported model, whose file does not say), the flows its content
+    // split gave to training and validation are left out.
+    let other_load = trained_on
+        .as_ref()
+        .is_some_and(|trained| *trained != loaded);
+    let (rows, left_out) =
+        rows_to_evaluate(&model, &dataset, other_load).map_err(ScoreError::from)?;
     let (evaluation, scores) = evaluate_rows(&model, &dataset, &rows, &device).await?;
     let families = dataset.label_families();
     let is_attack: Vec<bool> = rows
@@ -121,7 +132,24 @@ pub async fn evaluate_model() -> Result<ModelResults, Failure> {
         evaluation,
         histogram: ScoreHistogram::new(&scores, &is_attack, model.meta.threshold),
         threshold_rule: model.meta.threshold_rule.describe(),
+        tested_on: tested_on(rows.len(), left_out, &loaded, trained_on),
     })
+}
+
+/// What an evaluation tested on, in a sentence: the held-out part of the flows the model trained
+/// on, or all of another load's flows (a test on other traffic, perhaps another dataset).
+fn tested_on(rows: usize, left_out: u64, loaded: &str, trained_on: Option<String>) -> String {
+    match trained_on {
+        Some(trained) if trained != loaded => format!(
+            "Tested on all {rows} flows of {loaded}, none of which trained or tuned the model: it learnt from {trained}."
+        ),
+        Some(_) => format!(
+            "Tested on the {rows} flows of {loaded} that the model did not train or tune on ({left_out} that it did were left out)."
+        ),
+        None => format!(
+            "Tested on {rows} flows of {loaded}; {left_out} were left out, which the imported model's content split would have trained or tuned it on (its file does not say which files it learnt from)."
+        ),
+    }
 }
 
 /// Features shown in an explanation.

@@ -132,6 +132,7 @@ async fn keep(bytes: &[u8]) -> Result<String, Failure> {
                 agent.meta.episodes_trained
             );
             session::keep_model(agent.model.clone());
+            session::note_trained_on(None);
             session::keep_agent(agent);
             Ok(what)
         }
@@ -143,6 +144,7 @@ async fn keep(bytes: &[u8]) -> Result<String, Failure> {
                 model.meta.threshold
             );
             session::keep_model(model);
+            session::note_trained_on(None);
             Ok(what)
         }
         Err(error) => Err(error.into()),

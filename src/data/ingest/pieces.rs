@@ -233,6 +233,7 @@ fn parse_piece(
         ingest.feed(&buffer[..read]).ok()?;
     }
     let mut file = ingest.file.take()?;
+    file.at_end = length.is_none();
     ingest.parse(&mut file, &[]).ok()?;
     ingest.flush_block();
     Some(Piece {
@@ -439,6 +440,7 @@ mod tests {
             IngestOptions {
                 keep_duplicates: true,
                 ports_as_features: true,
+                shared_features_only: false,
             },
         );
     }
