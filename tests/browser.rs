@@ -433,6 +433,7 @@ async fn the_threshold_slider_updates_the_decisions_it_reads_from_the_histogram(
         histogram: ScoreHistogram::new(&scores, &attack, 4.5),
         threshold_rule: "benign 99th percentile of validation scores".to_owned(),
         tested_on: "Tested on all 8 flows of flows.csv.".to_owned(),
+        most_unusual: Vec::new(),
     };
     let document = web_sys::window().unwrap().document().unwrap();
     let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();

@@ -426,3 +426,90 @@ fn a_split_that_cannot_split_is_refused_with_its_shares() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("give two shares, as in 0.6,0.15"));
     assert!(!out.exists());
 }
+
+#[test]
+fn unlabelled_flows_train_score_and_rank_and_eval_says_why_it_cannot_measure() {
+    let dir = scratch("unlabelled");
+    // An analyst's own CICFlowMeter output: the improved benign flows without their labels.
+    let text = std::fs::read_to_string(improved("BENIGN_2500.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let keep: Vec<bool> = header
+        .iter()
+        .map(|name| !["Label", "Attempted Category"].contains(name))
+        .collect();
+    let strip = |line: &str| {
+        line.split(',')
+            .zip(&keep)
+            .filter(|(_, keep)| **keep)
+            .map(|(field, _)| field)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let own = dir.join("own.csv");
+    let body: Vec<String> = std::iter::once(header.join(","))
+        .chain(lines.take(600).map(str::to_owned))
+        .map(|line| strip(&line))
+        .collect();
+    std::fs::write(&own, body.join("\n") + "\n").unwrap();
+    let own = own.to_str().unwrap();
+    let model = dir.join("own.safetensors");
+    let model = model.to_str().unwrap();
+
+    let output = netsentry(&["train", "--model", "pca", "--out", model, own]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("has no Label column"), "{stderr}");
+    assert!(
+        stderr.contains("unlabelled flows are taken as normal traffic"),
+        "{stderr}"
+    );
+
+    let output = netsentry(&["eval", "--all-rows", model, own]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("flows: 600 (0 attacks)"), "{stdout}");
+    assert!(
+        stdout.contains("no flow is labelled as an attack"),
+        "{stdout}"
+    );
+
+    let scored = dir.join("scored.csv");
+    let output = netsentry(&["score", "--out", scored.to_str().unwrap(), model, own]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    let ranked: Vec<&str> = stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("most unusual flows"))
+        .skip(1)
+        .collect();
+    assert_eq!(ranked.len(), 10, "{stdout}");
+    assert!(
+        ranked.iter().all(|line| line.contains("unlabelled")),
+        "{stdout}"
+    );
+    // Highest first, and the same scores as the CSV's.
+    let score_of = |line: &str| {
+        line.split_whitespace()
+            .nth(2)
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+    };
+    assert!(
+        ranked
+            .windows(2)
+            .all(|pair| score_of(pair[0]) >= score_of(pair[1]))
+    );
+    let csv = std::fs::read_to_string(&scored).unwrap();
+    let top = csv
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').nth(2).unwrap().parse::<f64>().unwrap())
+        .fold(f64::MIN, f64::max);
+    assert!(
+        (top - score_of(ranked[0])).abs() <= 1e-5 * top.abs().max(1.0),
+        "{top} {}",
+        ranked[0]
+    );
+}

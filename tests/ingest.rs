@@ -516,16 +516,37 @@ fn tab_separated() {
 }
 
 #[test]
-fn no_label_column() {
-    let error = fails(b"Flow Duration,Total Fwd Packets\n1,2\n");
-    assert_eq!(error.kind, ErrorKind::NoLabel);
-    assert_eq!(error.line, Some(1));
+fn flows_without_a_label_column_load_as_unlabelled() {
+    let (dataset, report) = load_one(b"Flow Duration,Total Fwd Packets\n1,2\n3,4\n").unwrap();
+    assert_eq!(dataset.rows(), 2);
+    assert_eq!(counts(&report), [("unlabelled", 2)]);
+    assert_eq!(report.families["Unlabelled"], 2);
+    assert_eq!(dataset.attack_mask(), [false, false]);
+    assert!(report.warnings[0].starts_with("flows.csv has no Label column"));
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|warning| warning.starts_with("unlabelled flows are taken as normal traffic")),
+        "{:?}",
+        report.warnings
+    );
+    // CICFlowMeter's own default label means the same.
+    let (_, report) =
+        load_one(b"Flow Duration,Label\n1,NeedManualLabel\n2,NeedManualLabel\n").unwrap();
+    assert_eq!(report.families["Unlabelled"], 2);
+    assert!(
+        report
+            .warnings
+            .iter()
+            .all(|warning| !warning.starts_with("no BENIGN rows"))
+    );
 }
 
 #[test]
 fn html_instead_of_csv() {
     let error = fails(b"<!doctype html>\n<html><body>Not found</body></html>\n");
-    assert_eq!(error.kind, ErrorKind::NoLabel);
+    assert_eq!(error.kind, ErrorKind::NoFeatures);
 }
 
 #[test]

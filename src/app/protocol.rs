@@ -161,6 +161,22 @@ pub struct ModelResults {
     /// Which flows it was tested on, in a sentence: the held-out part of its own load, or all of
     /// another load's (perhaps another dataset's).
     pub tested_on: String,
+    /// The tested flows that scored highest, most unusual first: where an analyst starts, and all
+    /// there is to read in unlabelled traffic.
+    pub most_unusual: Vec<RankedFlow>,
+}
+
+/// One flow of a ranking by anomaly score.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RankedFlow {
+    /// Its row in the loaded data (what an explanation asks for).
+    pub row: u32,
+    /// Its label as published (`unlabelled` for flows without one).
+    pub label: String,
+    /// Its anomaly score.
+    pub score: f32,
+    /// Whether the model's threshold flags it.
+    pub flagged: bool,
 }
 
 /// The features that deviated most in one flow.

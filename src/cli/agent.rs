@@ -107,7 +107,7 @@ struct NotAnAttackFamily {
 /// An attack family by name, as `--withhold` takes it.
 fn attack_family(text: &str) -> Result<Family, NotAnAttackFamily> {
     match Family::of(text) {
-        Family::Benign | Family::Other => Err(NotAnAttackFamily {
+        Family::Benign | Family::Unlabelled | Family::Other => Err(NotAnAttackFamily {
             given: text.to_owned(),
             known: Family::ALL
                 .iter()

@@ -362,6 +362,12 @@ fn evaluation_text(evaluation: &Evaluation, excluded: u64) -> String {
         "flows: {} ({} attacks), {excluded} left out as seen in training",
         evaluation.rows, evaluation.attacks
     );
+    if evaluation.attacks == 0 {
+        let _ = writeln!(
+            out,
+            "no flow is labelled as an attack, so detection cannot be measured (unlabelled flows count as normal): the rates below are only the share flagged; `netsentry score` ranks every flow by how unusual it is"
+        );
+    }
     let _ = writeln!(out, "ROC-AUC:   {}", number(evaluation.roc_auc));
     let _ = writeln!(out, "PR-AUC:    {}", number(evaluation.pr_auc));
     for point in &evaluation.tpr_at_fpr {
@@ -422,7 +428,7 @@ pub fn score(args: &ScoreArgs) -> Result<(), Failure> {
     };
     let file = std::fs::File::create(&args.out).map_err(cannot_write)?;
     let mut writer = std::io::BufWriter::new(file);
-    let flagged = pollster::block_on(write_scored(
+    let summary = pollster::block_on(write_scored(
         &model,
         &dataset,
         &device,
@@ -431,11 +437,22 @@ pub fn score(args: &ScoreArgs) -> Result<(), Failure> {
     ))?;
     writer.flush().map_err(cannot_write)?;
     println!(
-        "wrote {} flows to {} ({flagged} flagged at threshold {:.6})",
+        "wrote {} flows to {} ({} flagged at threshold {:.6})",
         dataset.rows(),
         args.out.display(),
+        summary.flagged,
         model.meta.threshold
     );
+    println!("most unusual flows (row, label, score, the feature that deviated most):");
+    for flow in &summary.most_unusual {
+        println!(
+            "  {:>8}  {}  {:.6}  {}",
+            flow.row,
+            flow.label,
+            flow.score,
+            flow.feature.as_deref().unwrap_or("-")
+        );
+    }
     Ok(())
 }
 

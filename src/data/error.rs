@@ -2,7 +2,7 @@
 //!
 //! Policy. A problem confined to one row (wrong number of fields, text in a numeric column, an
 //! empty label) skips that row, counts it by reason and keeps the first few as examples. A problem
-//! with the file as a whole (empty, binary, wrong delimiter, no label column, no known feature, an
+//! with the file as a whole (empty, binary, wrong delimiter, no known feature, an
 //! unterminated quote, or most rows malformed) stops the load with an [`IngestError`].
 
 use serde::{Deserialize, Serialize};
@@ -35,8 +35,6 @@ pub enum ErrorKind {
         /// The separator found instead of commas.
         found: char,
     },
-    /// No column is called `Label`.
-    NoLabel,
     /// None of the columns is a CICFlowMeter flow statistic.
     NoFeatures,
     /// The files share no feature column.
@@ -163,9 +161,6 @@ impl std::fmt::Display for IngestError {
                 f,
                 "the header is separated by {} rather than commas; save the file as comma-separated CSV",
                 describe_delimiter(*found)
-            ),
-            ErrorKind::NoLabel => f.write_str(
-                "no \"Label\" column in the header; NetSentry needs labelled flows (the CIC datasets' CSVs have one)",
             ),
             ErrorKind::NoFeatures => f.write_str(
                 "none of the columns is a CICFlowMeter flow statistic (such as \"Flow Duration\"); is this a CICFlowMeter flow CSV (CIC-IDS 2017, CSE-CIC-IDS2018, CIC-DDoS2019)?",

@@ -238,7 +238,8 @@ fn count_newlines(bytes: &[u8]) -> u64 {
 /// What the header told us about a file's columns.
 struct Header {
     fields: usize,
-    label: usize,
+    /// The label column; `None` for a file of unlabelled flows.
+    label: Option<usize>,
     /// (column in the file, column in the dataset) for each feature the dataset keeps.
     features: Vec<(usize, usize)>,
     /// The columns whose text decides whether two rows are duplicates (all but identifiers,
@@ -401,7 +402,14 @@ impl Ingest {
             .cloned()
             .zip(self.missing.iter().copied())
             .collect();
-        if report.rows > 0 && !report.families.contains_key(Family::Benign.name()) {
+        let normal = |family: Family| report.families.contains_key(family.name());
+        if report.rows > 0 && normal(Family::Unlabelled) {
+            report.warnings.push(
+                "unlabelled flows are taken as normal traffic: the detector trains on them and ranks every flow by how unusual it is, but its detection rates (ROC, recall, the confusion matrix) and the agent need flows labelled as attacks"
+                    .to_owned(),
+            );
+        }
+        if report.rows > 0 && !normal(Family::Benign) && !normal(Family::Unlabelled) {
             report.warnings.push(
                 "no BENIGN rows: the autoencoder learns normal traffic and has nothing to train on"
                     .to_owned(),
@@ -544,10 +552,14 @@ impl Ingest {
             }
             return Ok(());
         }
-        let Some(label) = self.label_id(trim(fields.get(header.label))) else {
+        let raw_label = match header.label {
+            Some(column) => trim(fields.get(column)),
+            None => label::UNLABELLED.as_bytes(),
+        };
+        let Some(label) = self.label_id(raw_label) else {
             let problem = RowProblem {
                 line,
-                column: Some(header.names[header.label].clone()),
+                column: header.label.map(|column| header.names[column].clone()),
                 kind: RowProblemKind::EmptyLabel,
             };
             self.skip_row(file, problem)?;
@@ -611,9 +623,7 @@ impl Ingest {
             names.iter().map(String::as_str),
             self.options.ports_as_features,
         );
-        let label = schema
-            .label_column()
-            .ok_or_else(|| error(name, Some(1), None, ErrorKind::NoLabel))?;
+        let label = schema.label_column();
         let improved_only = &KNOWN_FEATURES[SHARED_FEATURES..];
         let (offered, extra): (Vec<_>, Vec<_>) = schema.features().partition(|(_, feature)| {
             !self.options.shared_features_only || !improved_only.contains(feature)
@@ -627,6 +637,12 @@ impl Ingest {
         }
         if offered.is_empty() {
             return Err(error(name, Some(1), None, ErrorKind::NoFeatures));
+        }
+        if label.is_none() {
+            self.report.warnings.push(format!(
+                "{name} has no Label column: its flows are loaded as \"{}\"",
+                label::UNLABELLED
+            ));
         }
         for (column, role) in &schema.columns {
             let reason = match role {

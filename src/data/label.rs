@@ -36,13 +36,16 @@ pub enum Family {
     /// CIC-DDoS2019's exploitation attacks: floods sent straight at the victim (SYN, UDP,
     /// UDP-lag, WebDDoS).
     ExploitationDdos,
+    /// Flows nobody labelled: a file without a `Label` column, or CICFlowMeter's default label
+    /// `NeedManualLabel`. An analyst's own traffic; taken as normal, like BENIGN, for training.
+    Unlabelled,
     /// A label that is none of the above.
     Other,
 }
 
 impl Family {
     /// Every family, in table order.
-    pub const ALL: [Family; 12] = [
+    pub const ALL: [Family; 13] = [
         Family::Benign,
         Family::Dos,
         Family::Ddos,
@@ -54,6 +57,7 @@ impl Family {
         Family::Heartbleed,
         Family::ReflectionDdos,
         Family::ExploitationDdos,
+        Family::Unlabelled,
         Family::Other,
     ];
 
@@ -68,6 +72,8 @@ impl Family {
         // is not "dos", "drdosdns" is not "dos".
         if key == "benign" || key == "normal" {
             Family::Benign
+        } else if key == UNLABELLED || key == "needmanuallabel" {
+            Family::Unlabelled
         } else if key.starts_with("webattack")
             || key == "bruteforceweb"
             || key == "bruteforcexss"
@@ -111,15 +117,19 @@ impl Family {
             Family::Heartbleed => "Heartbleed",
             Family::ReflectionDdos => "Reflection DDoS",
             Family::ExploitationDdos => "Exploitation DDoS",
+            Family::Unlabelled => "Unlabelled",
             Family::Other => "Other",
         }
     }
 
-    /// Whether flows of this family are attacks.
+    /// Whether flows of this family are attacks: not BENIGN, and labelled.
     pub fn is_attack(self) -> bool {
-        self != Family::Benign
+        !matches!(self, Family::Benign | Family::Unlabelled)
     }
 }
+
+/// The label the flows of a file without a `Label` column get.
+pub const UNLABELLED: &str = "unlabelled";
 
 /// CIC-DDoS2019's reflection attacks named by protocol alone (its testing day's labels, and the
 /// training day's `TFTP`); the training day's other ones are `DrDoS_<protocol>`.
@@ -212,7 +222,17 @@ mod tests {
             ("UDP-lag", Family::ExploitationDdos),
             ("UDPLag", Family::ExploitationDdos),
             ("WebDDoS", Family::ExploitationDdos),
+            // Nobody's label: a file without the column, or CICFlowMeter's default.
+            (UNLABELLED, Family::Unlabelled),
+            ("NeedManualLabel", Family::Unlabelled),
         ];
+        for (label, family) in &cases {
+            assert_eq!(
+                family.is_attack(),
+                !matches!(family, Family::Benign | Family::Unlabelled),
+                "{label}"
+            );
+        }
         for (label, family) in cases {
             assert_eq!(Family::of(label), family, "{label}");
         }

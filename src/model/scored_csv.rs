@@ -14,6 +14,48 @@ use crate::data::dataset::Dataset;
 /// --top`): the few a reader checks first.
 pub const DEFAULT_TOP: usize = 3;
 
+/// Flows kept as the most unusual while scoring, for `netsentry score` to list.
+pub const MOST_UNUSUAL: usize = 10;
+
+/// What scoring found, besides the lines written.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScoredSummary {
+    /// Flows the model's threshold flags.
+    pub flagged: u64,
+    /// The [`MOST_UNUSUAL`] highest-scoring flows, highest first: where an analyst starts,
+    /// and all there is to read in unlabelled traffic.
+    pub most_unusual: Vec<UnusualFlow>,
+}
+
+/// One of the most unusual flows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnusualFlow {
+    /// Its 1-based row as loaded (the CSV's `row`).
+    pub row: u32,
+    /// Its label (`unlabelled` for flows without one).
+    pub label: String,
+    /// Its anomaly score.
+    pub score: f32,
+    /// The feature that deviated most, when the detector rebuilds flows.
+    pub feature: Option<String>,
+}
+
+impl ScoredSummary {
+    /// Keeps `flow` if it ranks among the most unusual so far.
+    fn consider(&mut self, flow: UnusualFlow) {
+        if flow.score.is_nan() {
+            return;
+        }
+        let at = self
+            .most_unusual
+            .partition_point(|kept| kept.score >= flow.score);
+        if at < MOST_UNUSUAL {
+            self.most_unusual.insert(at, flow);
+            self.most_unusual.truncate(MOST_UNUSUAL);
+        }
+    }
+}
+
 /// Why the scored flows could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ScoredCsvError {
@@ -26,14 +68,15 @@ pub enum ScoredCsvError {
 }
 
 /// Writes every flow of `dataset` (1-based `row` as loaded) with its score, flag and `top`
-/// deviating features to `out`; returns how many were flagged at the model's threshold.
+/// deviating features to `out`; returns how many were flagged at the model's threshold and the
+/// most unusual flows.
 pub async fn write_scored(
     model: &SavedModel,
     dataset: &Dataset,
     device: &Device,
     top: usize,
     out: &mut impl Write,
-) -> Result<u64, ScoredCsvError> {
+) -> Result<ScoredSummary, ScoredCsvError> {
     let scaler = &model.meta.scaler;
     let columns = scaler.columns_in(dataset).map_err(ScoreError::from)?;
     let width = scaler.features.len();
@@ -44,7 +87,7 @@ pub async fn write_scored(
         ));
     }
     writeln!(out, "{header}")?;
-    let mut flagged = 0u64;
+    let mut summary = ScoredSummary::default();
     for start in (0..dataset.rows()).step_by(SCORE_BATCH) {
         let rows: Vec<u32> = (start..(start + SCORE_BATCH).min(dataset.rows()))
             .map(|row| row as u32)
@@ -62,7 +105,7 @@ pub async fn write_scored(
         for (index, &row) in rows.iter().enumerate() {
             let score = scored.scores[index];
             let is_flagged = score >= model.meta.threshold;
-            flagged += u64::from(is_flagged);
+            summary.flagged += u64::from(is_flagged);
             // The features by weighted squared error, largest first; none when the detector
             // rebuilds nothing (the Isolation Forest), whose deviation columns stay empty.
             let errors = scored
@@ -75,6 +118,14 @@ pub async fn write_scored(
                 .unwrap_or(&[]);
             let mut order: Vec<usize> = (0..errors.len()).collect();
             order.sort_by(|&a, &b| (errors[b] * weights[b]).total_cmp(&(errors[a] * weights[a])));
+            summary.consider(UnusualFlow {
+                row: row + 1,
+                label: dataset.label(row as usize).to_owned(),
+                score,
+                feature: order
+                    .first()
+                    .map(|&feature| scaler.features[feature].clone()),
+            });
             let mut line = format!(
                 "{},{},{score},{}",
                 row + 1,
@@ -101,7 +152,7 @@ pub async fn write_scored(
             writeln!(out, "{line}")?;
         }
     }
-    Ok(flagged)
+    Ok(summary)
 }
 
 /// A CSV field, quoted when it holds a comma, quote or line break.
@@ -115,7 +166,7 @@ fn csv_field(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::csv_field;
+    use super::{MOST_UNUSUAL, ScoredSummary, UnusualFlow, csv_field};
 
     #[test]
     fn fields_with_separators_are_quoted() {
@@ -123,5 +174,37 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn the_most_unusual_flows_are_the_highest_scores_in_order() {
+        let mut summary = ScoredSummary::default();
+        let scores = [
+            3.0,
+            f32::NAN,
+            7.0,
+            1.0,
+            9.0,
+            5.0,
+            2.0,
+            8.0,
+            4.0,
+            6.0,
+            0.5,
+            10.0,
+            7.5,
+        ];
+        for (row, &score) in scores.iter().enumerate() {
+            summary.consider(UnusualFlow {
+                row: row as u32 + 1,
+                label: "unlabelled".to_owned(),
+                score,
+                feature: None,
+            });
+        }
+        let kept: Vec<f32> = summary.most_unusual.iter().map(|flow| flow.score).collect();
+        assert_eq!(kept, [10.0, 9.0, 8.0, 7.5, 7.0, 6.0, 5.0, 4.0, 3.0, 2.0]);
+        assert_eq!(kept.len(), MOST_UNUSUAL);
+        assert_eq!(summary.most_unusual[0].row, 12);
     }
 }

@@ -11,6 +11,7 @@ pub mod data_panel;
 pub mod demo;
 pub mod detectors;
 pub mod download;
+pub mod explanation;
 pub mod job;
 pub mod model_panel;
 pub mod replay;

@@ -8,8 +8,9 @@ use super::charts::{Scale, Series, histogram_chart, line_chart, range_of};
 use super::client::{Event, WorkerClient};
 use super::controls::{Choice, Panel, RunButton, error_line, field_of, figure, table_head};
 use super::detectors::DetectorComparison;
+use super::explanation::Explainer;
 use super::job::{Job, JobView};
-use crate::app::protocol::{FromWorker, ModelResults, ToWorker};
+use crate::app::protocol::{FromWorker, ModelResults, RankedFlow, ToWorker};
 use crate::metrics::confusion::CostMatrix;
 use crate::metrics::evaluation::Evaluation;
 use crate::metrics::histogram::ScoreHistogram;
@@ -53,6 +54,14 @@ pub fn ModelPanel() -> impl IntoView {
             )
         },
     );
+    // One explainer for the panel's life (its results are drawn anew with each evaluation), and
+    // an explanation belongs to the results it was asked from.
+    let explainer = Explainer::new(client);
+    client.listen(move |event| {
+        if let Event::Reply(FromWorker::Evaluated(_)) = event {
+            explainer.clear();
+        }
+    });
     let options = RwSignal::new(FitOptions::default());
     let progress = Memo::new(move |_| view.with(|view| view.progress.clone()));
     let results = Memo::new(move |_| view.with(|view| view.results.clone()));
@@ -84,7 +93,9 @@ pub fn ModelPanel() -> impl IntoView {
             </p>
             {move || progress.get().filter(|progress| !progress.history.is_empty()).map(loss_chart)}
             {move || error_line(view.with(|view| view.error.clone()))}
-            {move || results.get().map(|results| view! { <Results results=results /> })}
+            {move || {
+                results.get().map(|results| view! { <Results results=results explainer=explainer /> })
+            }}
             <DetectorComparison />
         </Panel>
     }
@@ -208,14 +219,31 @@ fn curve(points: &[CurvePoint]) -> Vec<(f64, f64)> {
 
 /// Ranking quality, the curves, the histogram with its threshold slider, and detection per family.
 #[component]
-fn Results(results: ModelResults) -> impl IntoView {
+fn Results(results: ModelResults, explainer: Explainer) -> impl IntoView {
     let ModelResults {
         evaluation,
         histogram,
         threshold_rule,
         tested_on,
+        most_unusual,
         ..
     } = results;
+    let unusual = view! { <MostUnusual flows=most_unusual explainer=explainer /> };
+    if evaluation.attacks == 0 {
+        return view! {
+            <div class="results">
+                <p data-testid="tested-on">{tested_on}</p>
+                <p class="hint" data-testid="no-attacks">
+                    {format!(
+                        "None of these {} flows is labelled as an attack, so how well the model detects attacks cannot be measured here (no ROC, detection rates or confusion matrix). Its score still ranks the flows by how unusual they are:",
+                        evaluation.rows
+                    )}
+                </p>
+                {unusual}
+            </div>
+        }
+        .into_any();
+    }
     let families = evaluation
         .per_family
         .iter()
@@ -272,7 +300,43 @@ fn Results(results: ModelResults) -> impl IntoView {
                 {table_head(&["Family", "Flows", "Flagged", "ROC-AUC vs benign", "Caught at 1 % FPR"])}
                 <tbody>{families}</tbody>
             </table>
+            {unusual}
         </div>
+    }
+    .into_any()
+}
+
+/// The tested flows that scored highest, each with a button asking why; the answer shows below.
+#[component]
+fn MostUnusual(flows: Vec<RankedFlow>, explainer: Explainer) -> impl IntoView {
+    let rows = flows
+        .into_iter()
+        .map(|flow| {
+            let row = flow.row;
+            view! {
+                <tr>
+                    <td>{row.to_string()}</td>
+                    <td>{flow.label}</td>
+                    <td>{format!("{:.4}", flow.score)}</td>
+                    <td>{if flow.flagged { "flagged" } else { "allowed" }}</td>
+                    <td>
+                        <button type="button" class="link" on:click=move |_| explainer.ask(row)>
+                            "why?"
+                        </button>
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="unusual">
+            <table data-testid="most-unusual">
+                <caption>"The most unusual flows tested, highest anomaly score first"</caption>
+                {table_head(&["Flow", "Label", "Score", "Threshold", ""])}
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+        {explainer.view()}
     }
 }
 

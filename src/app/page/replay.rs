@@ -6,8 +6,9 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use super::client::{Event, WorkerClient};
-use super::controls::{Panel, table_head};
-use crate::app::protocol::{Explanation, FromWorker, ToWorker};
+use super::controls::Panel;
+use super::explanation::Explainer;
+use crate::app::protocol::{FromWorker, ToWorker};
 use crate::rl::run::{Assessment, ReplayFlow};
 
 /// Time between replay ticks.
@@ -45,20 +46,6 @@ impl Speed {
     }
 }
 
-/// The explanation asked for last.
-#[derive(Clone, Debug, Default, PartialEq)]
-enum ExplainView {
-    /// None asked for yet.
-    #[default]
-    Nothing,
-    /// The worker is working on this row.
-    Waiting(u32),
-    /// The answer.
-    Ready(Explanation),
-    /// Why there is none.
-    Failed(String),
-}
-
 /// Running totals over the flows replayed so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Counters {
@@ -83,22 +70,17 @@ impl Counters {
 }
 
 /// The agent's assessment to replay (none while an agent trains or after a new autoencoder), and
-/// the explanation asked for last, as the worker's messages tell them.
-fn follow(results: RwSignal<Option<Assessment>>, explanation: RwSignal<ExplainView>, event: Event) {
+/// the explanation shown (cleared by a new autoencoder), as the worker's messages tell them.
+fn follow(results: RwSignal<Option<Assessment>>, explainer: Explainer, event: Event) {
     match event {
         Event::Sent(ToWorker::Train { .. }) => {
             results.set(None);
-            explanation.set(ExplainView::Nothing);
+            explainer.clear();
         }
         Event::Sent(ToWorker::TrainAgent(_)) => results.set(None),
         Event::Reply(FromWorker::AgentCompared(assessment)) => {
             results.set(Some(assessment.clone()))
         }
-        Event::Sent(ToWorker::Explain { row }) => explanation.set(ExplainView::Waiting(*row)),
-        Event::Reply(FromWorker::Explained(answer)) => explanation.set(match answer {
-            Ok(explanation) => ExplainView::Ready(explanation.clone()),
-            Err(error) => ExplainView::Failed(error.clone()),
-        }),
         _ => {}
     }
 }
@@ -109,9 +91,9 @@ fn follow(results: RwSignal<Option<Assessment>>, explanation: RwSignal<ExplainVi
 pub fn Replay() -> impl IntoView {
     let client = WorkerClient::expect();
     let results = RwSignal::new(None::<Assessment>);
-    let explanation = RwSignal::new(ExplainView::Nothing);
-    client.listen(move |event| follow(results, explanation, event));
-    let on_explain = Callback::new(move |row| client.send(ToWorker::Explain { row }));
+    let explainer = Explainer::new(client);
+    client.listen(move |event| follow(results, explainer, event));
+    let on_explain = Callback::new(move |row| explainer.ask(row));
     let speed = RwSignal::new(Speed::One);
     let position = RwSignal::new(0usize);
     let fraction = StoredValue::new(0.0f64);
@@ -206,7 +188,7 @@ pub fn Replay() -> impl IntoView {
                         .into_any()
                 }
             }}
-            {move || explanation_view(explanation.get())}
+            {explainer.view()}
         </Panel>
     }
 }
@@ -238,52 +220,5 @@ fn decision_row(flow: ReplayFlow, threshold: f32, on_explain: Callback<u32>) -> 
                 <span class="outcome">{if right { "✓ right" } else { "✗ wrong" }}</span>
             </button>
         </li>
-    }
-}
-
-fn explanation_view(explanation: ExplainView) -> impl IntoView {
-    match explanation {
-        ExplainView::Nothing => ().into_any(),
-        ExplainView::Waiting(row) => view! {
-            <p role="status">{format!("Explaining flow {row}…")}</p>
-        }
-        .into_any(),
-        ExplainView::Failed(error) => {
-            view! { <p class="error" role="alert">{error}</p> }.into_any()
-        }
-        ExplainView::Ready(explanation) => {
-            let value =
-                |value: Option<f32>| value.map_or_else(|| "missing".to_owned(), |v| format!("{v}"));
-            let rows = explanation
-                .deviations
-                .iter()
-                .map(|deviation| {
-                    view! {
-                        <tr>
-                            <td>{deviation.feature.clone()}</td>
-                            <td>{value(deviation.observed)}</td>
-                            <td>{format!("{}", deviation.reconstructed)}</td>
-                            <td>{format!("{:.3}", deviation.error)}</td>
-                        </tr>
-                    }
-                })
-                .collect_view();
-            view! {
-                <div class="explanation" data-testid="explanation">
-                    <h3>
-                        {format!(
-                            "Flow {} ({}), anomaly score {:.4}",
-                            explanation.row, explanation.label, explanation.score,
-                        )}
-                    </h3>
-                    <table>
-                        <caption>"The features the autoencoder rebuilt worst, in the flow's own units"</caption>
-                        {table_head(&["Feature", "Observed", "Rebuilt", "Weighted squared error"])}
-                        <tbody>{rows}</tbody>
-                    </table>
-                </div>
-            }
-            .into_any()
-        }
     }
 }

@@ -15,15 +15,15 @@ pub struct Sample {
 pub const SAMPLES: [Sample; 3] = [
     Sample {
         file: "cicids2017-sample.csv",
-        title: "CIC-IDS 2017: 3,000 flows, DDoS, DoS, port scans",
+        title: "CIC-IDS 2017 · 3,000 flows",
     },
     Sample {
         file: "cse-cic-ids2018-sample.csv",
-        title: "CSE-CIC-IDS2018: 2,497 flows, DoS, DDoS, bots",
+        title: "CSE-CIC-IDS2018 · 2,497 flows",
     },
     Sample {
         file: "cic-ddos2019-sample.csv",
-        title: "CIC-DDoS2019: 2,730 flows, reflection DDoS, SYN",
+        title: "CIC-DDoS2019 · 2,730 flows",
     },
 ];
 

@@ -6,7 +6,8 @@
 
 use super::error::{Failure, JobError};
 use super::session;
-use crate::app::protocol::{Explanation, FromWorker, ModelResults};
+use crate::app::protocol::{Explanation, FromWorker, ModelResults, RankedFlow};
+use crate::data::dataset::Dataset;
 use crate::metrics::histogram::ScoreHistogram;
 use crate::model::backend::{self, BackendInfo, BackendPreference, Selected};
 use crate::model::fit::{self, FitOptions};
@@ -133,7 +134,41 @@ pub async fn evaluate_model() -> Result<ModelResults, Failure> {
         histogram: ScoreHistogram::new(&scores, &is_attack, model.meta.threshold),
         threshold_rule: model.meta.threshold_rule.describe(),
         tested_on: tested_on(rows.len(), left_out, &loaded, trained_on),
+        most_unusual: most_unusual(&dataset, &rows, &scores, model.meta.threshold),
     })
+}
+
+/// Flows ranked in the Detector panel.
+const MOST_UNUSUAL: usize = 10;
+
+/// The [`MOST_UNUSUAL`] highest-scoring of `rows` (scored `scores`), highest first, each flagged or
+/// not at `threshold`; a score that is not a number ranks last.
+fn most_unusual(
+    dataset: &Dataset,
+    rows: &[u32],
+    scores: &[f32],
+    threshold: f32,
+) -> Vec<RankedFlow> {
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    let key = |index: &usize| {
+        let score = scores[*index];
+        if score.is_nan() {
+            f32::NEG_INFINITY
+        } else {
+            score
+        }
+    };
+    order.sort_by(|a, b| key(b).total_cmp(&key(a)));
+    order
+        .into_iter()
+        .take(MOST_UNUSUAL)
+        .map(|index| RankedFlow {
+            row: rows[index],
+            label: dataset.label(rows[index] as usize).to_owned(),
+            score: scores[index],
+            flagged: scores[index] >= threshold,
+        })
+        .collect()
 }
 
 /// What an evaluation tested on, in a sentence: the held-out part of the flows the model trained
