@@ -406,7 +406,7 @@ fn a_file_cut_off_inside_a_row_keeps_the_rows_before_it() {
     assert_eq!(report.dropped["cut off at the end of the file"], 1);
     assert_eq!(
         report.examples[0].problem.to_string(),
-        "line 3: the file ends in the middle of this row (2 of 4 fields); the row was skipped"
+        "line 3: the file ends in the middle of this row (2 of 4 fields); the row was skipped (to keep it, get the whole file again)"
     );
     // A short row with a line end after it is a malformed row, not a cut.
     let (_, report) = load_one(format!("{HEADER}1,2,3,BENIGN\n4,5\n").as_bytes()).unwrap();

@@ -135,7 +135,7 @@ impl std::fmt::Display for RowProblem {
             RowProblemKind::EmptyLabel => write!(f, ": the label is empty; the row was skipped"),
             RowProblemKind::CutOff { expected, found } => write!(
                 f,
-                ": the file ends in the middle of this row ({found} of {expected} fields); the row was skipped"
+                ": the file ends in the middle of this row ({found} of {expected} fields); the row was skipped (to keep it, get the whole file again)"
             ),
         }
     }

@@ -522,23 +522,17 @@ impl Ingest {
             self.drop_row("empty row");
             return Ok(());
         }
-        let problem = if fields.len() < header.fields && file.at_end {
+        let problem = if fields.len() != header.fields {
+            let (expected, found) = (header.fields, fields.len());
+            let kind = if found < expected && file.at_end {
+                RowProblemKind::CutOff { expected, found }
+            } else {
+                RowProblemKind::Ragged { expected, found }
+            };
             Some(RowProblem {
                 line,
                 column: None,
-                kind: RowProblemKind::CutOff {
-                    expected: header.fields,
-                    found: fields.len(),
-                },
-            })
-        } else if fields.len() != header.fields {
-            Some(RowProblem {
-                line,
-                column: None,
-                kind: RowProblemKind::Ragged {
-                    expected: header.fields,
-                    found: fields.len(),
-                },
+                kind,
             })
         } else {
             parse_row(header, fields, line, &mut file.row, &mut file.row_missing).err()

@@ -191,9 +191,74 @@ pub(crate) fn ascending(scores: &[f32]) -> Vec<usize> {
     order
 }
 
+/// The `capacity` highest-scoring items offered, highest first (the first offered wins a tie);
+/// items whose score is not a number are never kept. Fed one item at a time, so a stream of any
+/// length is ranked in `capacity` items of memory.
+#[derive(Clone, Debug)]
+pub struct Highest<T> {
+    capacity: usize,
+    kept: Vec<(f32, T)>,
+}
+
+impl<T> Highest<T> {
+    /// Keeps at most `capacity` items.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            kept: Vec::with_capacity(capacity + 1),
+        }
+    }
+
+    /// Keeps `item`, scored `score`, if it ranks among the highest so far.
+    pub fn offer(&mut self, score: f32, item: T) {
+        if score.is_nan() {
+            return;
+        }
+        let at = self.kept.partition_point(|(kept, _)| *kept >= score);
+        if at < self.capacity {
+            self.kept.insert(at, (score, item));
+            self.kept.truncate(self.capacity);
+        }
+    }
+
+    /// The kept items, highest score first.
+    pub fn into_items(self) -> Vec<T> {
+        self.kept.into_iter().map(|(_, item)| item).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn highest_keeps_the_top_scores_in_order_and_skips_nan() {
+        let mut highest = Highest::new(10);
+        let scores = [
+            3.0,
+            f32::NAN,
+            7.0,
+            1.0,
+            9.0,
+            5.0,
+            2.0,
+            8.0,
+            4.0,
+            6.0,
+            0.5,
+            10.0,
+            7.5,
+        ];
+        for (index, &score) in scores.iter().enumerate() {
+            highest.offer(score, index);
+        }
+        assert_eq!(highest.into_items(), [11, 4, 7, 12, 2, 9, 5, 8, 0, 6]);
+        let mut tied = Highest::new(2);
+        for index in 0..4 {
+            tied.offer(1.0, index);
+        }
+        assert_eq!(tied.into_items(), [0, 1]);
+    }
 
     // Reference values from scikit-learn 1.9.1:
     //   roc_auc_score(y, s), average_precision_score(y, s)

@@ -9,16 +9,17 @@ use burn::prelude::Device;
 use super::saved::SavedModel;
 use super::score::{SCORE_BATCH, ScoreError, ScoreOptions, score};
 use crate::data::dataset::Dataset;
+use crate::metrics::ranking::Highest;
 
 /// Deviating features listed per flow unless the user asks for another number (`netsentry score
 /// --top`): the few a reader checks first.
 pub const DEFAULT_TOP: usize = 3;
 
-/// Flows kept as the most unusual while scoring, for `netsentry score` to list.
+/// Flows kept as the most unusual while scoring, for `netsentry score` and the page to list.
 pub const MOST_UNUSUAL: usize = 10;
 
 /// What scoring found, besides the lines written.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ScoredSummary {
     /// Flows the model's threshold flags.
     pub flagged: u64,
@@ -38,22 +39,6 @@ pub struct UnusualFlow {
     pub score: f32,
     /// The feature that deviated most, when the detector rebuilds flows.
     pub feature: Option<String>,
-}
-
-impl ScoredSummary {
-    /// Keeps `flow` if it ranks among the most unusual so far.
-    fn consider(&mut self, flow: UnusualFlow) {
-        if flow.score.is_nan() {
-            return;
-        }
-        let at = self
-            .most_unusual
-            .partition_point(|kept| kept.score >= flow.score);
-        if at < MOST_UNUSUAL {
-            self.most_unusual.insert(at, flow);
-            self.most_unusual.truncate(MOST_UNUSUAL);
-        }
-    }
 }
 
 /// Why the scored flows could not be written.
@@ -87,7 +72,8 @@ pub async fn write_scored(
         ));
     }
     writeln!(out, "{header}")?;
-    let mut summary = ScoredSummary::default();
+    let mut flagged = 0u64;
+    let mut most_unusual = Highest::new(MOST_UNUSUAL);
     for start in (0..dataset.rows()).step_by(SCORE_BATCH) {
         let rows: Vec<u32> = (start..(start + SCORE_BATCH).min(dataset.rows()))
             .map(|row| row as u32)
@@ -105,7 +91,7 @@ pub async fn write_scored(
         for (index, &row) in rows.iter().enumerate() {
             let score = scored.scores[index];
             let is_flagged = score >= model.meta.threshold;
-            summary.flagged += u64::from(is_flagged);
+            flagged += u64::from(is_flagged);
             // The features by weighted squared error, largest first; none when the detector
             // rebuilds nothing (the Isolation Forest), whose deviation columns stay empty.
             let errors = scored
@@ -118,14 +104,17 @@ pub async fn write_scored(
                 .unwrap_or(&[]);
             let mut order: Vec<usize> = (0..errors.len()).collect();
             order.sort_by(|&a, &b| (errors[b] * weights[b]).total_cmp(&(errors[a] * weights[a])));
-            summary.consider(UnusualFlow {
-                row: row + 1,
-                label: dataset.label(row as usize).to_owned(),
+            most_unusual.offer(
                 score,
-                feature: order
-                    .first()
-                    .map(|&feature| scaler.features[feature].clone()),
-            });
+                UnusualFlow {
+                    row: row + 1,
+                    label: dataset.label(row as usize).to_owned(),
+                    score,
+                    feature: order
+                        .first()
+                        .map(|&feature| scaler.features[feature].clone()),
+                },
+            );
             let mut line = format!(
                 "{},{},{score},{}",
                 row + 1,
@@ -152,7 +141,10 @@ pub async fn write_scored(
             writeln!(out, "{line}")?;
         }
     }
-    Ok(summary)
+    Ok(ScoredSummary {
+        flagged,
+        most_unusual: most_unusual.into_items(),
+    })
 }
 
 /// A CSV field, quoted when it holds a comma, quote or line break.
@@ -166,7 +158,7 @@ fn csv_field(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{MOST_UNUSUAL, ScoredSummary, UnusualFlow, csv_field};
+    use super::csv_field;
 
     #[test]
     fn fields_with_separators_are_quoted() {
@@ -174,37 +166,5 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
-    }
-
-    #[test]
-    fn the_most_unusual_flows_are_the_highest_scores_in_order() {
-        let mut summary = ScoredSummary::default();
-        let scores = [
-            3.0,
-            f32::NAN,
-            7.0,
-            1.0,
-            9.0,
-            5.0,
-            2.0,
-            8.0,
-            4.0,
-            6.0,
-            0.5,
-            10.0,
-            7.5,
-        ];
-        for (row, &score) in scores.iter().enumerate() {
-            summary.consider(UnusualFlow {
-                row: row as u32 + 1,
-                label: "unlabelled".to_owned(),
-                score,
-                feature: None,
-            });
-        }
-        let kept: Vec<f32> = summary.most_unusual.iter().map(|flow| flow.score).collect();
-        assert_eq!(kept, [10.0, 9.0, 8.0, 7.5, 7.0, 6.0, 5.0, 4.0, 3.0, 2.0]);
-        assert_eq!(kept.len(), MOST_UNUSUAL);
-        assert_eq!(summary.most_unusual[0].row, 12);
     }
 }

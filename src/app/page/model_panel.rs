@@ -228,11 +228,12 @@ fn Results(results: ModelResults, explainer: Explainer) -> impl IntoView {
         most_unusual,
         ..
     } = results;
+    let tested_on = view! { <p data-testid="tested-on">{tested_on}</p> };
     let unusual = view! { <MostUnusual flows=most_unusual explainer=explainer /> };
     if evaluation.attacks == 0 {
         return view! {
             <div class="results">
-                <p data-testid="tested-on">{tested_on}</p>
+                {tested_on}
                 <p class="hint" data-testid="no-attacks">
                     {format!(
                         "None of these {} flows is labelled as an attack, so how well the model detects attacks cannot be measured here (no ROC, detection rates or confusion matrix). Its score still ranks the flows by how unusual they are:",
@@ -262,7 +263,7 @@ fn Results(results: ModelResults, explainer: Explainer) -> impl IntoView {
     let unit = (0.0, 1.0);
     view! {
         <div class="results">
-            <p data-testid="tested-on">{tested_on}</p>
+            {tested_on}
             <p>
                 "On " {evaluation.rows.to_string()} " flows it did not train or tune on ("
                 {evaluation.attacks.to_string()} " attacks): ROC-AUC "

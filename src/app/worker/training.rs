@@ -9,10 +9,12 @@ use super::session;
 use crate::app::protocol::{Explanation, FromWorker, ModelResults, RankedFlow};
 use crate::data::dataset::Dataset;
 use crate::metrics::histogram::ScoreHistogram;
+use crate::metrics::ranking::Highest;
 use crate::model::backend::{self, BackendInfo, BackendPreference, Selected};
 use crate::model::fit::{self, FitOptions};
 use crate::model::held_out::{evaluate_rows, rows_to_evaluate, score_rows};
 use crate::model::score::{ScoreError, explain as explain_row};
+use crate::model::scored_csv::MOST_UNUSUAL;
 use crate::model::train::{Checkpoint, TrainError};
 
 /// Mini-batches per training step: about 10 ms on the CPU backend, so Stop is read quickly.
@@ -138,35 +140,26 @@ pub async fn evaluate_model() -> Result<ModelResults, Failure> {
     })
 }
 
-/// Flows ranked in the Detector panel.
-const MOST_UNUSUAL: usize = 10;
-
 /// The [`MOST_UNUSUAL`] highest-scoring of `rows` (scored `scores`), highest first, each flagged or
-/// not at `threshold`; a score that is not a number ranks last.
+/// not at `threshold`.
 fn most_unusual(
     dataset: &Dataset,
     rows: &[u32],
     scores: &[f32],
     threshold: f32,
 ) -> Vec<RankedFlow> {
-    let mut order: Vec<usize> = (0..rows.len()).collect();
-    let key = |index: &usize| {
-        let score = scores[*index];
-        if score.is_nan() {
-            f32::NEG_INFINITY
-        } else {
-            score
-        }
-    };
-    order.sort_by(|a, b| key(b).total_cmp(&key(a)));
-    order
+    let mut highest = Highest::new(MOST_UNUSUAL);
+    for (&row, &score) in rows.iter().zip(scores) {
+        highest.offer(score, (row, score));
+    }
+    highest
+        .into_items()
         .into_iter()
-        .take(MOST_UNUSUAL)
-        .map(|index| RankedFlow {
-            row: rows[index],
-            label: dataset.label(rows[index] as usize).to_owned(),
-            score: scores[index],
-            flagged: scores[index] >= threshold,
+        .map(|(row, score)| RankedFlow {
+            row,
+            label: dataset.label(row as usize).to_owned(),
+            score,
+            flagged: score >= threshold,
         })
         .collect()
 }
