@@ -1,9 +1,16 @@
 // Prototype for issue 14 (not part of the build): the Ballista 55 wiring that runs a custom
-// DataFusion ScalarUDF on a scheduler and executors started in-process as separate OS processes.
-// Checked on 2026-12-06 on the 2-core development machine: `prog gen|scheduler|executor|client`
-// on 127.0.0.1 (scheduler :50050, executor :50051/:50052) returned correct rows with and without
-// the codecs; with the UDF left out of the executor's registry the job failed ("task could not be
-// prepared or was rejected by executor"), so executors, not the client, evaluate it.
+// DataFusion ScalarUDF on a scheduler and an executor started in-process as separate OS processes.
+// Run on 2026-12-06 on the 2-core development machine, on 127.0.0.1 (scheduler :50050, executor
+// :50051/:50052): `prog gen`, then `prog scheduler &`, `prog executor &`, `prog client`.
+// - With the codecs (default), the client printed 4.0, 8.0, 0.0. The UDF's state travels in the
+//   plan, and the executor decodes it from the codec without consulting its registry: with
+//   NOREG=1 on the executor the query still succeeds. So a model carried by the codec needs no
+//   model file on the executors.
+// - With NOCODEC=1 on all three, the same rows; with NOCODEC=1 and NOREG=1 on the executor the
+//   job fails ("task could not be prepared or was rejected by executor"): executors, not the
+//   client, evaluate the UDF and find it by name in their registry.
+// - `prog wild`: DataFusion 55.2.0 does not expand `anomaly_score(t.*)` or `anomaly_score(*)`
+//   (planned as `anomaly_score(Null)`), and `struct(t.*)` does not parse.
 // Build it in its own crate with:
 //   ballista = { version = "=55.0.0", default-features = false }
 //   ballista-core = { version = "=55.0.0", default-features = false }
@@ -15,13 +22,11 @@
 // Pitfalls found: register the UDF on the client context AFTER `remote_with_state` (Ballista's
 // upgrade replaces the scalar-function list); the scheduler learns UDFs only through
 // `override_session_builder`, executors through `override_function_registry`
-// (start from `BallistaFunctionRegistry::default()`); ScalarUDFImpl in DataFusion 55 has no
-// `as_any` (downcast with `node.inner().downcast_ref`) and must be PartialEq + Eq + Hash.
-use std::any::Any;
+// (start from `BallistaFunctionRegistry::default()`) or the codecs; ScalarUDFImpl in DataFusion
+// 55 has no `as_any` (downcast with `node.inner().downcast_ref`) and must be PartialEq + Eq + Hash.
 use std::sync::Arc;
 
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
-use ballista_core::extension::SessionStateExt as _;
 use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_core::serde::{BallistaLogicalExtensionCodec, BallistaPhysicalExtensionCodec};
 use ballista_core::utils::default_session_builder;
@@ -145,16 +150,22 @@ async fn run_client() -> Result<()> {
     ctx.register_udf(anomaly_udf().as_ref().clone());
     ctx.register_parquet("t", "/tmp/t.parquet", Default::default()).await?;
     ctx.sql("SELECT anomaly_score(a, b) FROM t").await?.show().await?;
-    let _ = SessionState::new_ballista_state("http://127.0.0.1:50050".into())?;
     Ok(())
 }
 
 #[tokio::main]
 async fn main() {
-    let _: &dyn Any = &0u8;
     match std::env::args().nth(1).as_deref() {
         Some("scheduler") => run_scheduler(50050).await.unwrap(),
         Some("executor") => run_executor(50051, 50052).await.unwrap(),
+        Some("wild") => {
+            let ctx = SessionContext::new();
+            ctx.register_udf(anomaly_udf().as_ref().clone());
+            ctx.sql("CREATE TABLE t AS SELECT CAST(column1 AS DOUBLE) AS a, CAST(column2 AS DOUBLE) AS b FROM (VALUES (1,5),(10,2),(3,3))").await.unwrap();
+            for q in ["SELECT anomaly_score(t.*) FROM t", "SELECT anomaly_score(*) FROM t", "SELECT anomaly_score(struct(t.*)) FROM t"] {
+                match ctx.sql(q).await { Ok(df) => match df.collect().await { Ok(b) => println!("{q}: OK {}", datafusion::arrow::util::pretty::pretty_format_batches(&b).unwrap()), Err(e) => println!("{q}: exec error {e}") }, Err(e) => println!("{q}: plan error {e}") }
+            }
+        }
         Some("gen") => {
             let ctx = SessionContext::new();
             ctx.sql("SELECT CAST(column1 AS DOUBLE) AS a, CAST(column2 AS DOUBLE) AS b FROM (VALUES (1,5),(10,2),(3,3))").await.unwrap()
