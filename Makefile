@@ -36,6 +36,7 @@ bench: setup
 	cargo bench --bench ingest
 	cargo bench --bench model
 	cargo bench --bench agents
+	cargo bench --bench engine
 	cargo test --target wasm32-unknown-unknown --no-default-features --release --test browser_bench \
 		-- --include-ignored --nocapture
 

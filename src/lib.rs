@@ -2,9 +2,9 @@
 //!
 //! The pipeline runs one way, one module per stage: `data` (CSV ingest, splits, scaling) feeds
 //! `model` (burn networks and the device they train on), measured by `metrics`, all shown by the
-//! browser `app`. The same core compiles natively for the `netsentry` CLI and
-//! to `wasm32` for the page, where training runs in a Web Worker on WebGPU or on burn's CPU
-//! backend.
+//! browser `app`. The same core compiles natively for the `netsentry` CLI and to `wasm32` for the
+//! page, where training runs in a Web Worker on WebGPU or on burn's CPU backend. Natively,
+//! `engine` puts a trained model into SQL (Apache DataFusion, Ballista).
 
 pub mod data;
 pub mod metrics;
@@ -18,3 +18,5 @@ pub mod platform;
 
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "engine")]
+pub mod engine;

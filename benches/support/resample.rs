@@ -16,21 +16,37 @@ pub const TARGET_BYTES: usize = 250 * 1024 * 1024;
 
 /// Calls `emit` with the header line, then with resampled rows, until `target_bytes` are out.
 pub fn resample(target_bytes: usize, mut emit: impl FnMut(&str)) {
-    let header = FRIDAY.lines().next().expect("header");
+    let header = header();
+    emit(header);
+    let mut written = header.len();
+    for row in rows() {
+        if written >= target_bytes {
+            break;
+        }
+        emit(row);
+        written += row.len() + 2;
+    }
+}
+
+/// The MachineLearningCVE header line.
+pub fn header() -> &'static str {
+    FRIDAY
+        .lines()
+        .next()
+        .expect("header")
+        .trim_end_matches('\r')
+}
+
+/// Real rows drawn at random (seeded, the same sequence every run), without end.
+pub fn rows() -> impl Iterator<Item = &'static str> {
     let rows: Vec<&str> = [FRIDAY, MIXED]
         .into_iter()
         .flat_map(|text| text.lines().skip(1))
         .map(|line| line.trim_end_matches('\r'))
         .filter(|line| !line.is_empty())
         .collect();
-    emit(header.trim_end_matches('\r'));
     let mut rng = StdRng::seed_from_u64(2017);
-    let mut written = header.len();
-    while written < target_bytes {
-        let row = rows[rng.random_range(0..rows.len())];
-        emit(row);
-        written += row.len() + 2;
-    }
+    std::iter::repeat_with(move || rows[rng.random_range(0..rows.len())])
 }
 
 /// The loads each benchmark times, named: keeping duplicates first (every row lands in the

@@ -8,6 +8,7 @@ use burn::prelude::Device;
 use super::error::{CliError, Failure};
 use crate::data::dataset::Dataset;
 use crate::data::ingest::{IngestOptions, ingest_paths};
+use crate::data::report::IngestReport;
 use crate::model::backend::{self, BackendPreference};
 use crate::model::saved::SavedModel;
 
@@ -47,8 +48,14 @@ pub fn every_column() -> IngestOptions {
 /// Loads CSVs, printing the ingest summary to stderr.
 pub fn load(paths: &[PathBuf], options: IngestOptions) -> Result<Dataset, Failure> {
     let (dataset, report) = ingest_paths(paths, options)?;
+    say_loaded("loaded", &report);
+    Ok(dataset)
+}
+
+/// Says on stderr, after `lead`, what a load kept and dropped, and its warnings.
+pub fn say_loaded(lead: &str, report: &IngestReport) {
     eprintln!(
-        "loaded {} flows ({} read, {} dropped) with {} features from {} file(s)",
+        "{lead} {} flows ({} read, {} dropped) with {} features from {} file(s)",
         report.rows,
         report.rows_read,
         report.dropped_total(),
@@ -58,7 +65,6 @@ pub fn load(paths: &[PathBuf], options: IngestOptions) -> Result<Dataset, Failur
     for warning in &report.warnings {
         eprintln!("warning: {warning}");
     }
-    Ok(dataset)
 }
 
 /// The device for `backend`, said on stderr.

@@ -11,6 +11,7 @@ mod error;
 mod inputs;
 mod inspect;
 mod model;
+mod query;
 
 /// Network-flow anomaly detection: an autoencoder and an RL agent on CICFlowMeter flows (CIC-IDS
 /// 2017, CSE-CIC-IDS2018, CIC-DDoS2019).
@@ -43,6 +44,13 @@ enum Command {
     /// Train a reinforcement-learning agent to allow or flag flows from the autoencoder's view of
     /// them, then compare it on held-out flows with the best fixed threshold under the same costs.
     Agent(agent::AgentArgs),
+    /// Run SQL over flow files (CICFlowMeter CSVs, Parquet files or folders) with a model's
+    /// functions anomaly_score(...) and is_anomaly(...), and a scored view of each table, in this
+    /// process (every core) or on a Ballista cluster.
+    Query(query::QueryArgs),
+    /// Run a Ballista scheduler or executor that evaluates NetSentry's functions, for
+    /// `query --cluster`.
+    Cluster(query::ClusterArgs),
 }
 
 /// Parses the arguments, runs the command and turns its error into a message and exit code.
@@ -54,6 +62,8 @@ pub fn main() -> ExitCode {
         Command::Eval(args) => model::eval(&args),
         Command::Score(args) => model::score(&args),
         Command::Agent(args) => agent::agent(&args),
+        Command::Query(args) => query::query(&args),
+        Command::Cluster(args) => query::cluster(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

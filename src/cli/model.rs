@@ -257,6 +257,10 @@ pub struct ScoreArgs {
     /// Features listed per flow, those the model rebuilt worst first.
     #[arg(long, default_value_t = DEFAULT_TOP)]
     top: usize,
+    /// Score every row as in the files, repeated ones too (by default an exact repeat of an
+    /// earlier row is dropped and counted, as in training).
+    #[arg(long)]
+    keep_duplicates: bool,
     /// The CSV file to write.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
@@ -421,7 +425,11 @@ fn evaluation_text(evaluation: &Evaluation, excluded: u64) -> String {
 pub fn score(args: &ScoreArgs) -> Result<(), Failure> {
     let device = device(args.backend);
     let model = read_model(&args.model, &device)?;
-    let dataset = load(&args.files, every_column())?;
+    let options = IngestOptions {
+        keep_duplicates: args.keep_duplicates,
+        ..every_column()
+    };
+    let dataset = load(&args.files, options)?;
     let cannot_write = |source| CliError::Write {
         path: args.out.clone(),
         source,

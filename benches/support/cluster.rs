@@ -1,0 +1,99 @@
+//! A Ballista cluster of `netsentry cluster` processes on 127.0.0.1 (a scheduler and executors,
+//! each a separate process on free ports), for the engine test and benchmark; stopped when dropped.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The running processes, the scheduler first.
+pub struct Cluster {
+    port: u16,
+    processes: Vec<Child>,
+}
+
+impl Cluster {
+    /// Starts a scheduler and `executors` executors (each running `tasks` tasks at once, or one
+    /// per core), their shuffle files under `dir`, and waits until all of them listen.
+    pub fn start(dir: &Path, executors: usize, tasks: Option<usize>) -> Self {
+        let port = free_port();
+        let mut cluster = Self {
+            port,
+            processes: vec![spawn(&[
+                "cluster",
+                "scheduler",
+                "--port",
+                &port.to_string(),
+            ])],
+        };
+        wait_for(port);
+        for executor in 0..executors {
+            let (flight, grpc) = (free_port(), free_port());
+            let work = dir.join(format!("executor-{executor}"));
+            std::fs::create_dir_all(&work).expect("a work folder");
+            let mut args = vec![
+                "cluster".to_owned(),
+                "executor".to_owned(),
+                "--port".to_owned(),
+                flight.to_string(),
+                "--grpc-port".to_owned(),
+                grpc.to_string(),
+                "--scheduler".to_owned(),
+                format!("127.0.0.1:{port}"),
+                "--work-dir".to_owned(),
+                work.display().to_string(),
+            ];
+            if let Some(tasks) = tasks {
+                args.extend(["--tasks".to_owned(), tasks.to_string()]);
+            }
+            cluster.processes.push(spawn(&args));
+            wait_for(flight);
+            wait_for(grpc);
+        }
+        cluster
+    }
+
+    /// What `query --cluster` takes.
+    pub fn url(&self) -> String {
+        format!("df://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for child in &mut self.processes {
+            child.kill().ok();
+            child.wait().ok();
+        }
+    }
+}
+
+fn spawn(args: &[impl AsRef<std::ffi::OsStr>]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_netsentry"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("netsentry runs")
+}
+
+/// A port free on 127.0.0.1 now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("its address")
+        .port()
+}
+
+/// Waits until something listens on `port`.
+fn wait_for(port: u16) {
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "nothing listened on {port} within a minute"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -1,0 +1,225 @@
+//! `netsentry query` and `netsentry cluster`: SQL over flow files with the model's functions, in
+//! this process (DataFusion on every core) or on a Ballista cluster started with `cluster`.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::csv::Writer as CsvWriter;
+use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::physical_plan::SendableRecordBatchStream;
+use futures::StreamExt;
+
+use super::error::{CliError, Failure};
+use super::inputs::say_loaded;
+use crate::engine::EngineError;
+use crate::engine::cluster::{self, ExecutorOptions, SchedulerOptions};
+use crate::engine::functions::{self, FlowModel};
+use crate::engine::tables::{self, SCORED_SUFFIX, TableSpec};
+
+/// `netsentry query`.
+#[derive(Debug, clap::Args)]
+pub struct QueryArgs {
+    /// A table: NAME=PATH, where PATH is a CICFlowMeter CSV, a Parquet file, or a folder of
+    /// either (repeat for more tables). With --model, each table also gets a view NAME_scored
+    /// with the columns anomaly_score and is_anomaly.
+    #[arg(long = "table", value_name = "NAME=PATH", required = true)]
+    tables: Vec<TableSpec>,
+    /// A model file (from `netsentry train` or the page): defines anomaly_score(<features>...)
+    /// and is_anomaly(<features>...) and the scored views.
+    #[arg(long, value_name = "MODEL")]
+    model: Option<PathBuf>,
+    /// Run on a Ballista cluster (df://HOST:PORT, its scheduler) instead of in this process;
+    /// tables must then be Parquet.
+    #[arg(long, value_name = "URL")]
+    cluster: Option<String>,
+    /// Write the result to a file instead of printing it: .csv or .parquet.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// The SQL query, e.g. "SELECT Label, count(*) FROM flows_scored WHERE is_anomaly GROUP BY
+    /// Label".
+    #[arg(value_name = "SQL")]
+    sql: String,
+}
+
+/// `netsentry cluster`.
+#[derive(Debug, clap::Args)]
+pub struct ClusterArgs {
+    #[command(subcommand)]
+    role: Role,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Role {
+    /// Run a Ballista scheduler that knows NetSentry's functions (models arrive with each query).
+    Scheduler {
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// The port clients (`query --cluster df://HOST:PORT`) and executors connect to.
+        #[arg(long, default_value_t = 50050)]
+        port: u16,
+    },
+    /// Run a Ballista executor that evaluates NetSentry's functions.
+    Executor {
+        /// The address to listen on (and to tell the scheduler).
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// The Arrow Flight port results are fetched from.
+        #[arg(long, default_value_t = 50051)]
+        port: u16,
+        /// The port the scheduler sends tasks to.
+        #[arg(long, default_value_t = 50052)]
+        grpc_port: u16,
+        /// The scheduler's HOST:PORT.
+        #[arg(long, default_value = "127.0.0.1:50050")]
+        scheduler: String,
+        /// Tasks run at once (default: this machine's cores).
+        #[arg(long)]
+        tasks: Option<usize>,
+        /// Where shuffle files go (default: a temporary folder).
+        #[arg(long)]
+        work_dir: Option<String>,
+    },
+}
+
+/// Registers the tables and functions, runs the query and prints or writes its result.
+pub fn query(args: &QueryArgs) -> Result<(), Failure> {
+    runtime()?.block_on(run_query(args))
+}
+
+async fn run_query(args: &QueryArgs) -> Result<(), Failure> {
+    let model = match &args.model {
+        Some(path) => Some(Arc::new(FlowModel::read(path)?)),
+        None => None,
+    };
+    let context = match &args.cluster {
+        Some(url) => {
+            tables::check_for_cluster(&args.tables)?;
+            cluster::remote_context(url).await?
+        }
+        None => cluster::local_context(),
+    };
+    functions::register(&context, model.as_ref());
+    for spec in &args.tables {
+        if let Some(report) = tables::register(&context, spec).await? {
+            say_loaded(&format!("table {}:", spec.name), &report);
+        }
+        if let Some(model) = &model {
+            tables::register_scored_view(&context, spec, model).await?;
+            eprintln!(
+                "view {}{SCORED_SUFFIX}: its columns, anomaly_score and is_anomaly",
+                spec.name
+            );
+        }
+    }
+    let frame = context.sql(&args.sql).await.map_err(EngineError::from)?;
+    let stream = frame.execute_stream().await.map_err(EngineError::from)?;
+    match &args.out {
+        None => print_table(stream).await,
+        Some(path) => write_file(stream, path).await,
+    }
+}
+
+/// Prints the whole result as a text table.
+async fn print_table(stream: SendableRecordBatchStream) -> Result<(), Failure> {
+    let batches: Vec<RecordBatch> = datafusion::physical_plan::common::collect(stream)
+        .await
+        .map_err(EngineError::from)?;
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    println!("{}", pretty_format_batches(&batches)?);
+    eprintln!("{rows} row(s)");
+    Ok(())
+}
+
+/// Writes the result batch by batch as CSV or Parquet, by the file's extension.
+async fn write_file(mut stream: SendableRecordBatchStream, path: &PathBuf) -> Result<(), Failure> {
+    let extension = path
+        .extension()
+        .and_then(|extension| extension.to_str())
+        .map(str::to_ascii_lowercase);
+    let parquet = match extension.as_deref() {
+        Some("parquet") => true,
+        Some("csv") => false,
+        _ => {
+            return Err(format!(
+                "--out {}: name a .csv or .parquet file, so NetSentry knows which to write",
+                path.display()
+            )
+            .into());
+        }
+    };
+    let file = File::create(path).map_err(|source| CliError::Write {
+        path: path.clone(),
+        source,
+    })?;
+    let mut rows = 0;
+    if parquet {
+        let mut writer = ArrowWriter::try_new(file, stream.schema(), None)?;
+        while let Some(batch) = stream.next().await {
+            let batch = batch.map_err(EngineError::from)?;
+            rows += batch.num_rows();
+            writer.write(&batch)?;
+        }
+        writer.close()?;
+    } else {
+        let mut writer = CsvWriter::new(file);
+        while let Some(batch) = stream.next().await {
+            let batch = batch.map_err(EngineError::from)?;
+            rows += batch.num_rows();
+            writer.write(&batch)?;
+        }
+    }
+    eprintln!("wrote {rows} row(s) to {}", path.display());
+    Ok(())
+}
+
+/// Runs a scheduler or an executor until the process is stopped.
+pub fn cluster(args: &ClusterArgs) -> Result<(), Failure> {
+    let runtime = runtime()?;
+    match &args.role {
+        Role::Scheduler { bind, port } => {
+            runtime.block_on(cluster::run_scheduler(&SchedulerOptions {
+                bind: bind.clone(),
+                port: *port,
+            }))?
+        }
+        Role::Executor {
+            bind,
+            port,
+            grpc_port,
+            scheduler,
+            tasks,
+            work_dir,
+        } => {
+            let (scheduler_host, scheduler_port) = scheduler
+                .rsplit_once(':')
+                .and_then(|(host, port)| Some((host.to_owned(), port.parse().ok()?)))
+                .ok_or_else(|| {
+                    format!("--scheduler {scheduler}: give the scheduler as HOST:PORT, as in 127.0.0.1:50050")
+                })?;
+            let tasks = tasks.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+            });
+            runtime.block_on(cluster::run_executor(&ExecutorOptions {
+                bind: bind.clone(),
+                port: *port,
+                grpc_port: *grpc_port,
+                scheduler_host,
+                scheduler_port,
+                tasks,
+                work_dir: work_dir.clone(),
+            }))?;
+        }
+    }
+    Ok(())
+}
+
+/// A runtime on every core for DataFusion and Ballista.
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}

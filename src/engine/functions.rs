@@ -1,0 +1,490 @@
+//! NetSentry's SQL functions: `anomaly_score(<features>…)` (Float32, the model's score),
+//! `is_anomaly(<features>…)` (Boolean, the score at or above the model's threshold), both built
+//! from a model or agent file, `agent_flags(<features>…)` (Boolean, the agent's decision to flag,
+//! from an agent file), and `is_attack(<label>)` (Boolean, by the ingest's label families).
+//!
+//! Arguments are matched to the model's features by their column names under the CSV ingest's
+//! header rules, so ` Flow Duration`, `Flow Duration` and `flow_duration` all count as the same
+//! feature, in any order. Each call scores a whole Arrow batch with one forward pass on burn's CPU
+//! backend, after the model's own imputation and scaling: the same numbers as `netsentry score`.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+use std::sync::Arc;
+
+use burn::prelude::Device;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float32Array};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float32Type};
+use datafusion::common::{Result, exec_datafusion_err, exec_err, plan_datafusion_err, plan_err};
+use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ExprSchemable, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF,
+    ScalarUDFImpl, Signature, Volatility,
+};
+use datafusion::prelude::SessionContext;
+
+use super::EngineError;
+use crate::data::dataset::Dataset;
+use crate::data::label::Family;
+use crate::data::schema::{Role, Schema};
+use crate::model::saved::{ModelFileError, SavedModel};
+use crate::model::score::{ScoreOptions, score};
+use crate::rl::network::AgentNetwork;
+use crate::rl::observe::pool;
+use crate::rl::saved::SavedAgent;
+
+/// The score function's SQL name.
+pub const ANOMALY_SCORE: &str = "anomaly_score";
+/// The flag function's SQL name.
+pub const IS_ANOMALY: &str = "is_anomaly";
+/// The agent's decision function's SQL name.
+pub const AGENT_FLAGS: &str = "agent_flags";
+/// What `agent_flags` says when its file holds no agent.
+const NO_AGENT: &str = "agent_flags: the model file has no agent; give an agent file (from `netsentry agent --out`, or the page's agent download)";
+/// The label function's SQL name.
+pub const IS_ATTACK: &str = "is_attack";
+
+/// A model file loaded for SQL: the file's bytes (what a cluster's plans carry to executors) and
+/// the model read from them onto the CPU backend.
+pub struct FlowModel {
+    bytes: Arc<[u8]>,
+    fingerprint: u64,
+    model: SavedModel,
+    policy: Option<AgentNetwork>,
+    device: Device,
+}
+
+impl std::fmt::Debug for FlowModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlowModel")
+            .field("fingerprint", &self.fingerprint)
+            .field("features", &self.model.meta.scaler.features.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl FlowModel {
+    /// Reads a model file, or an agent file (its model, and its agent for `agent_flags`).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelFileError> {
+        let device = Device::flex();
+        let (model, policy) = match SavedAgent::from_bytes(bytes, &device) {
+            Ok(agent) => (agent.model, Some(agent.policy)),
+            Err(ModelFileError::NoAgent) => (SavedModel::from_bytes(bytes, &device)?, None),
+            Err(error) => return Err(error),
+        };
+        Ok(Self {
+            bytes: bytes.into(),
+            fingerprint: xxhash_rust::xxh3::xxh3_64(bytes),
+            model,
+            policy,
+            device,
+        })
+    }
+
+    /// Whether the file holds an agent, so `agent_flags` is defined.
+    pub fn has_agent(&self) -> bool {
+        self.policy.is_some()
+    }
+
+    /// Reads a model file from disk; the error names the file.
+    pub fn read(path: &Path) -> Result<Self, EngineError> {
+        let bytes = std::fs::read(path).map_err(|source| EngineError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_bytes(&bytes).map_err(|source| EngineError::Model {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    /// The model file's bytes, as read.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The features the model scores, by their canonical names, in its input order.
+    pub fn features(&self) -> &[String] {
+        &self.model.meta.scaler.features
+    }
+
+    /// Flows scoring at or above this are anomalies.
+    pub fn threshold(&self) -> f32 {
+        self.model.meta.threshold
+    }
+
+    /// For each of the model's features, the argument that holds it; the message says which
+    /// argument is not a feature, which features are missing, or which one is not a number.
+    fn feature_order(&self, fields: &[FieldRef]) -> Result<Vec<usize>, String> {
+        let names: Vec<&str> = fields.iter().map(|field| field.name().as_str()).collect();
+        let schema = Schema::from_header(names.iter().copied(), true);
+        let features = self.features();
+        let mut order = vec![None; features.len()];
+        for (argument, (_, role)) in schema.columns.iter().enumerate() {
+            let name = names[argument];
+            let feature = match role {
+                Role::Feature(feature) => features.iter().position(|known| known == feature),
+                Role::Duplicate(feature) => {
+                    return Err(format!(
+                        "argument `{name}` is the feature {feature} again; pass each feature once"
+                    ));
+                }
+                _ => None,
+            };
+            let Some(feature) = feature else {
+                return Err(format!(
+                    "argument `{name}` is not one of the model's {} features; pass feature columns by name (as in the files), or query the table's `_scored` view, which finds them itself",
+                    features.len()
+                ));
+            };
+            numeric(&fields[argument])?;
+            order[feature] = Some(argument);
+        }
+        let missing: Vec<&str> = features
+            .iter()
+            .zip(&order)
+            .filter(|(_, argument)| argument.is_none())
+            .map(|(feature, _)| feature.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "the model needs {} features and these are not among the arguments: {}; pass them too, or query the table's `_scored` view",
+                features.len(),
+                missing.join(", ")
+            ));
+        }
+        Ok(order.into_iter().flatten().collect())
+    }
+
+    /// Checks a call already put in the model's order: as many arguments as features, each a
+    /// number (names are not checked: a constant column may have become a literal).
+    fn check_in_order(&self, fields: &[FieldRef]) -> Result<(), String> {
+        if fields.len() != self.features().len() {
+            return Err(format!(
+                "the model needs {} features, and the call has {} arguments",
+                self.features().len(),
+                fields.len()
+            ));
+        }
+        fields.iter().try_for_each(numeric)
+    }
+
+    /// The rows of a call as flows: the model's features in its order, a NULL cell missing (NaN,
+    /// imputed by the scaler as in `netsentry score`).
+    fn flows(&self, order: &[usize], args: &ScalarFunctionArgs) -> Result<Dataset> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let mut columns = Vec::with_capacity(order.len());
+        for &argument in order {
+            let column = cast(&arrays[argument], &DataType::Float32)?;
+            let column = column.as_primitive::<Float32Type>();
+            columns.push(
+                (0..args.number_rows)
+                    .map(|row| {
+                        if column.is_null(row) {
+                            f32::NAN
+                        } else {
+                            column.value(row)
+                        }
+                    })
+                    .collect(),
+            );
+        }
+        Ok(Dataset {
+            features: self.features().to_vec(),
+            columns,
+            labels: vec![0; args.number_rows],
+            label_names: vec![String::new()],
+        })
+    }
+
+    /// Each row's score: the features imputed and scaled as in training, one forward pass.
+    fn scores(
+        &self,
+        function: &str,
+        order: &[usize],
+        args: &ScalarFunctionArgs,
+    ) -> Result<Vec<f32>> {
+        let flows = self.flows(order, args)?;
+        let rows: Vec<u32> = (0..flows.rows() as u32).collect();
+        let failed = |error: &dyn std::fmt::Display| exec_datafusion_err!("{function}: {error}");
+        let matrix = self
+            .model
+            .meta
+            .scaler
+            .transform(&flows, &rows)
+            .map_err(|error| failed(&error))?;
+        let scored = pollster::block_on(score(
+            &self.model.detector,
+            &self.device,
+            &matrix,
+            &self.model.meta.error_weights,
+            ScoreOptions::default(),
+        ))
+        .map_err(|error| failed(&error))?;
+        Ok(scored.scores)
+    }
+
+    /// Each row's decision by the agent (true: flag), from the model's view of the flow as in
+    /// training: one forward pass of the model, one of the agent.
+    fn agent_flags(&self, order: &[usize], args: &ScalarFunctionArgs) -> Result<Vec<bool>> {
+        let Some(policy) = &self.policy else {
+            return exec_err!("{NO_AGENT}");
+        };
+        let flows = self.flows(order, args)?;
+        let rows: Vec<u32> = (0..flows.rows() as u32).collect();
+        let failed = |error: &dyn std::fmt::Display| exec_datafusion_err!("{AGENT_FLAGS}: {error}");
+        let pool = pollster::block_on(pool(&self.model, &self.device, &flows, &rows))
+            .map_err(|error| failed(&error))?;
+        pollster::block_on(policy.flags(&pool, &self.device)).map_err(|error| failed(&error))
+    }
+}
+
+/// Refuses a feature argument that is not a number, naming it.
+fn numeric(field: &FieldRef) -> Result<(), String> {
+    let data_type = field.data_type();
+    if data_type.is_numeric() || *data_type == DataType::Null {
+        return Ok(());
+    }
+    Err(format!(
+        "feature column `{}` is stored as {data_type}, not as a number; store it as a number in the file (or CAST it to DOUBLE in a view)",
+        field.name()
+    ))
+}
+
+/// Registers the functions on a context: `is_attack` always, the model's when there is one.
+pub fn register(context: &SessionContext, model: Option<&Arc<FlowModel>>) {
+    context.register_udf(is_attack());
+    if let Some(model) = model {
+        context.register_udf(anomaly_score(model.clone()));
+        context.register_udf(is_anomaly(model.clone()));
+        // Also without an agent, so a call says which file to give instead of "invalid function".
+        context.register_udf(agent_flags(model.clone()));
+    }
+}
+
+/// `anomaly_score(<features>…)` for `model`.
+pub fn anomaly_score(model: Arc<FlowModel>) -> ScalarUDF {
+    ScalarUDF::new_from_impl(ModelFunction::new(Output::Score, model))
+}
+
+/// `is_anomaly(<features>…)` for `model`.
+pub fn is_anomaly(model: Arc<FlowModel>) -> ScalarUDF {
+    ScalarUDF::new_from_impl(ModelFunction::new(Output::Flag, model))
+}
+
+/// `agent_flags(<features>…)` for the agent in `model`'s file.
+pub fn agent_flags(model: Arc<FlowModel>) -> ScalarUDF {
+    ScalarUDF::new_from_impl(ModelFunction::new(Output::AgentFlag, model))
+}
+
+/// `is_attack(<label>)`.
+pub fn is_attack() -> ScalarUDF {
+    ScalarUDF::new_from_impl(IsAttack {
+        signature: Signature::any(1, Volatility::Immutable),
+    })
+}
+
+/// What a model function returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Output {
+    /// The score.
+    Score,
+    /// Whether the score reaches the threshold.
+    Flag,
+    /// Whether the agent flags the flow.
+    AgentFlag,
+}
+
+/// `anomaly_score` or `is_anomaly` over one model. Two are equal when they return the same
+/// output of the same model file (DataFusion compares functions when it plans).
+///
+/// A call names its features in any order; when the query is optimised it becomes a call with
+/// the features in the model's order (`in_model_order`), evaluated by position, because by then
+/// the names may be gone (DataFusion replaces a Parquet column that its statistics show constant
+/// with a literal).
+#[derive(Debug)]
+pub struct ModelFunction {
+    output: Output,
+    model: Arc<FlowModel>,
+    in_model_order: bool,
+    signature: Signature,
+}
+
+impl ModelFunction {
+    /// `output` of `model`, its features named in any order.
+    pub fn new(output: Output, model: Arc<FlowModel>) -> Self {
+        Self {
+            output,
+            model,
+            in_model_order: false,
+            signature: Signature::variadic_any(Volatility::Immutable),
+        }
+    }
+
+    /// Whether the arguments are the model's features in its order (see the type's doc).
+    pub fn in_model_order(&self) -> bool {
+        self.in_model_order
+    }
+
+    /// This function taking its arguments in the model's order, as rebuilt by the codec.
+    pub fn with_model_order(mut self, in_model_order: bool) -> Self {
+        self.in_model_order = in_model_order;
+        self
+    }
+
+    /// For each of the model's features, the argument that holds it.
+    fn order(&self, fields: &[FieldRef]) -> Result<Vec<usize>, String> {
+        if self.in_model_order {
+            self.model.check_in_order(fields)?;
+            return Ok((0..fields.len()).collect());
+        }
+        self.model.feature_order(fields)
+    }
+
+    /// The model this function scores with (the codec sends its file to executors).
+    pub fn model(&self) -> &Arc<FlowModel> {
+        &self.model
+    }
+}
+
+impl PartialEq for ModelFunction {
+    fn eq(&self, other: &Self) -> bool {
+        self.output == other.output
+            && self.in_model_order == other.in_model_order
+            && self.model.fingerprint == other.model.fingerprint
+    }
+}
+
+impl Eq for ModelFunction {}
+
+impl Hash for ModelFunction {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.output.hash(state);
+        self.in_model_order.hash(state);
+        self.model.fingerprint.hash(state);
+    }
+}
+
+impl ScalarUDFImpl for ModelFunction {
+    fn name(&self) -> &str {
+        match self.output {
+            Output::Score => ANOMALY_SCORE,
+            Output::Flag => IS_ANOMALY,
+            Output::AgentFlag => AGENT_FLAGS,
+        }
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(match self.output {
+            Output::Score => DataType::Float32,
+            Output::Flag | Output::AgentFlag => DataType::Boolean,
+        })
+    }
+
+    /// Checks the arguments when the query is planned, so a missing or text-typed feature is
+    /// reported before any row is read.
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        if self.output == Output::AgentFlag && !self.model.has_agent() {
+            return plan_err!("{NO_AGENT}");
+        }
+        self.order(args.arg_fields)
+            .map_err(|message| plan_datafusion_err!("{}: {message}", self.name()))?;
+        Ok(Arc::new(Field::new(
+            self.name(),
+            self.return_type(&[])?,
+            false,
+        )))
+    }
+
+    /// Puts the arguments in the model's order while their names are known.
+    fn simplify(&self, args: Vec<Expr>, info: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        if self.in_model_order {
+            return Ok(ExprSimplifyResult::Original(args));
+        }
+        let fields = args
+            .iter()
+            .map(|arg| Ok(arg.to_field(info.schema().as_ref())?.1))
+            .collect::<Result<Vec<FieldRef>>>()?;
+        let order = self
+            .model
+            .feature_order(&fields)
+            .map_err(|message| plan_datafusion_err!("{}: {message}", self.name()))?;
+        let ordered = Self::new(self.output, self.model.clone()).with_model_order(true);
+        let args = order.into_iter().map(|argument| args[argument].clone());
+        Ok(ExprSimplifyResult::Simplified(Expr::ScalarFunction(
+            ScalarFunction::new_udf(Arc::new(ScalarUDF::new_from_impl(ordered)), args.collect()),
+        )))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let order = self
+            .order(&args.arg_fields)
+            .map_err(|message| exec_datafusion_err!("{}: {message}", self.name()))?;
+        let array: ArrayRef = match self.output {
+            Output::Score => Arc::new(Float32Array::from(self.model.scores(
+                self.name(),
+                &order,
+                &args,
+            )?)),
+            Output::Flag => {
+                let threshold = self.model.threshold();
+                let scores = self.model.scores(self.name(), &order, &args)?;
+                Arc::new(BooleanArray::from_iter(
+                    scores.into_iter().map(|score| Some(score >= threshold)),
+                ))
+            }
+            Output::AgentFlag => {
+                Arc::new(BooleanArray::from(self.model.agent_flags(&order, &args)?))
+            }
+        };
+        Ok(ColumnarValue::Array(array))
+    }
+}
+
+/// `is_attack(<label>)`: whether a published label names an attack (not benign, not
+/// unlabelled), by the same families as the ingest, so SQL can count detections per label.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct IsAttack {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for IsAttack {
+    fn name(&self) -> &str {
+        IS_ATTACK
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let [label] = ColumnarValue::values_to_arrays(&args.args)?
+            .try_into()
+            .map_err(|_| exec_datafusion_err!("{IS_ATTACK} takes one argument, the label"))?;
+        let label = cast(&label, &DataType::Utf8)?;
+        let mut families: HashMap<&str, bool> = HashMap::new();
+        let flags: BooleanArray = label
+            .as_string::<i32>()
+            .iter()
+            .map(|label| {
+                label.map(|label| {
+                    *families
+                        .entry(label)
+                        .or_insert_with(|| Family::of(label).is_attack())
+                })
+            })
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(flags)))
+    }
+}

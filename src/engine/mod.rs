@@ -1,0 +1,92 @@
+//! The trained model inside a query engine: NetSentry's scoring as scalar functions of Apache
+//! DataFusion, over CIC flow tables in CSV or Parquet, in one process or on a Ballista cluster.
+//!
+//! Data engineers keep months of CICFlowMeter output and run SQL over it; this module lets them
+//! score it there instead of exporting it to NetSentry. [`functions`] holds the SQL functions
+//! (built from a model file, scoring whole Arrow batches with the same core as `netsentry score`),
+//! [`tables`] registers flow files as tables and a scored view of each, [`codec`] carries the
+//! functions (model included) inside Ballista's serialised plans, and [`cluster`] starts a
+//! scheduler or an executor that understands them. Native only: the browser never compiles it.
+
+pub mod cluster;
+pub mod codec;
+pub mod functions;
+pub mod tables;
+
+use std::path::PathBuf;
+
+use crate::data::error::IngestError;
+use crate::model::saved::ModelFileError;
+
+/// Why a query could not be set up or run.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// A model file was unreadable or not one this version reads.
+    #[error("{}: {source}", path.display())]
+    Model {
+        /// The file.
+        path: PathBuf,
+        /// Why it was refused.
+        source: ModelFileError,
+    },
+    /// A file or folder could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// A table's path holds no flow files NetSentry can read.
+    #[error(
+        "{} holds no .csv or .parquet files; give a CICFlowMeter CSV, a Parquet file, or a folder of either",
+        path.display()
+    )]
+    NoFlowFiles {
+        /// The file or folder.
+        path: PathBuf,
+    },
+    /// A table was named twice, or named like NetSentry's scored view of another.
+    #[error("--table {name}: {reason}")]
+    TableName {
+        /// The name given.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A CSV table failed the ingest (its message names the file, line and column).
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    /// A table lacks a feature column the model needs, or stores one as text.
+    #[error("table {table} ({path}): {problem}")]
+    Columns {
+        /// The table's name.
+        table: String,
+        /// Where its rows come from.
+        path: String,
+        /// What is missing or mistyped, and what to do.
+        problem: String,
+    },
+    /// A table read through the CSV ingest lives in this process, so a cluster cannot read it.
+    #[error(
+        "table {table} is read through NetSentry's CSV ingest in this process, which a Ballista cluster's executors cannot reach; convert it to Parquet first (netsentry query --table {table}=<csv> --out {table}.parquet \"SELECT * FROM {table}\") and give the Parquet file"
+    )]
+    CsvOnCluster {
+        /// The table's name.
+        table: String,
+    },
+    /// A listening address that is not a host and port.
+    #[error(
+        "{address} is not an address to listen on; give an IP address such as 127.0.0.1 or 0.0.0.0"
+    )]
+    Address {
+        /// The address as given.
+        address: String,
+    },
+    /// DataFusion or Ballista refused or failed the query.
+    #[error("{0}")]
+    Query(#[from] datafusion::error::DataFusionError),
+    /// The cluster's scheduler or executor stopped with an error.
+    #[error("{0}")]
+    Cluster(#[from] ballista_core::error::BallistaError),
+}

@@ -1,0 +1,505 @@
+//! The model in SQL (`netsentry query`) and on a Ballista cluster (`netsentry cluster`), run as a
+//! user runs them: the scores equal `netsentry score`'s, a scheduler and two executors started as
+//! separate processes give the single-process result, and bad input gets a message that says
+//! what to do.
+#![cfg(all(feature = "cli", not(target_arch = "wasm32")))]
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+#[path = "../benches/support/cluster.rs"]
+mod cluster;
+
+/// Runs `netsentry`, giving up (and failing) after `limit`. Its output goes through files, which
+/// never fill up as a pipe does while nobody reads it.
+fn netsentry_within(args: &[&str], limit: Duration) -> Output {
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = scratch("output");
+    let (out, err) = (
+        dir.join(format!("{run}.out")),
+        dir.join(format!("{run}.err")),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netsentry"))
+        .args(args)
+        .stdout(File::create(&out).unwrap())
+        .stderr(File::create(&err).unwrap())
+        .spawn()
+        .expect("the binary runs");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited on") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            child.kill().ok();
+            child.wait().ok();
+            panic!(
+                "netsentry {args:?} ran past {limit:?}: {}",
+                std::fs::read_to_string(&err).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let output = Output {
+        status,
+        stdout: std::fs::read(&out).unwrap(),
+        stderr: std::fs::read(&err).unwrap(),
+    };
+    std::fs::remove_file(out).ok();
+    std::fs::remove_file(err).ok();
+    output
+}
+
+fn netsentry(args: &[&str]) -> Output {
+    netsentry_within(args, Duration::from_secs(300))
+}
+
+/// Runs `netsentry` and returns its stdout, failing with its stderr if it fails.
+fn succeeds(args: &[&str]) -> String {
+    let output = netsentry(args);
+    assert!(
+        output.status.success(),
+        "netsentry {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// `netsentry query --model MODEL --table TABLE SQL`'s printed table.
+fn scored_query(model: &Path, table: &str, sql: &str) -> String {
+    succeeds(&["query", "--model", path(model), "--table", table, sql])
+}
+
+/// Runs `netsentry`, expecting it to fail, and returns its stderr.
+fn fails(args: &[&str]) -> String {
+    let output = netsentry(args);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        !output.status.success(),
+        "netsentry {args:?} succeeded: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+/// A scratch directory for one test's files.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("netsentry-engine-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn improved(name: &str) -> String {
+    format!(
+        "{}/tests/data/cicids2017/improved/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn path(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// An autoencoder trained briefly on the improved extraction's benign sample.
+fn trained_model(dir: &Path) -> PathBuf {
+    let model = dir.join("ae.safetensors");
+    succeeds(&[
+        "train",
+        "--model",
+        "ae",
+        "--epochs",
+        "2",
+        "--seed",
+        "5",
+        "--out",
+        path(&model),
+        &improved("BENIGN_2500.csv"),
+    ]);
+    model
+}
+
+/// A folder of two CSVs: the improved extraction's BENIGN and Portscan samples.
+fn csv_folder(dir: &Path) -> PathBuf {
+    let folder = dir.join("csv");
+    std::fs::create_dir_all(&folder).unwrap();
+    for name in ["BENIGN_2500.csv", "Portscan_2500.csv"] {
+        std::fs::copy(improved(name), folder.join(name)).unwrap();
+    }
+    folder
+}
+
+/// The `score` column of a CSV with a header, sorted.
+fn sorted_scores(csv: &Path, column: &str) -> Vec<f64> {
+    let text = std::fs::read_to_string(csv).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let index = header.iter().position(|name| *name == column).unwrap();
+    let mut scores: Vec<f64> = lines
+        .map(|line| line.split(',').nth(index).unwrap().parse().unwrap())
+        .collect();
+    scores.sort_by(f64::total_cmp);
+    scores
+}
+
+fn assert_close(ours: &[f64], theirs: &[f64]) {
+    assert_eq!(ours.len(), theirs.len());
+    for (a, b) in ours.iter().zip(theirs) {
+        assert!(
+            (a - b).abs() <= 1e-6 * b.abs().max(1e-12),
+            "{a} differs from {b}"
+        );
+    }
+}
+
+#[test]
+fn sql_scores_equal_netsentry_score_from_csv_and_from_parquet() {
+    let dir = scratch("equal");
+    let model = trained_model(&dir);
+    let portscan = improved("Portscan_2500.csv");
+    let scored = dir.join("scored.csv");
+    succeeds(&["score", "--out", path(&scored), path(&model), &portscan]);
+    let expected = sorted_scores(&scored, "score");
+    assert_eq!(expected.len(), 2500);
+
+    // The CSV read through the ingest, scored by the view.
+    let from_csv = dir.join("from_csv.csv");
+    let table = format!("flows={portscan}");
+    succeeds(&[
+        "query",
+        "--model",
+        path(&model),
+        "--table",
+        &table,
+        "--out",
+        path(&from_csv),
+        "SELECT anomaly_score, is_anomaly FROM flows_scored",
+    ]);
+    assert_close(&sorted_scores(&from_csv, "anomaly_score"), &expected);
+
+    // The same flows through Parquet, scored by the function called with the columns by name
+    // in another order than the model's.
+    let parquet = dir.join("flows.parquet");
+    succeeds(&[
+        "query",
+        "--table",
+        &table,
+        "--out",
+        path(&parquet),
+        "SELECT * FROM flows",
+    ]);
+    let columns = succeeds(&[
+        "query",
+        "--table",
+        &format!("flows={}", path(&parquet)),
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'flows' \
+         AND column_name NOT IN ('Label', 'Source Port', 'Destination Port', 'Protocol')",
+    ]);
+    let mut features: Vec<String> = columns
+        .lines()
+        .filter_map(|line| line.strip_prefix("| "))
+        .map(|cell| cell.trim_end_matches('|').trim().to_owned())
+        .filter(|name| name != "column_name")
+        .collect();
+    features.reverse();
+    assert!(features.len() > 70, "{columns}");
+    let arguments: Vec<String> = features.iter().map(|name| format!("\"{name}\"")).collect();
+    let from_parquet = dir.join("from_parquet.csv");
+    succeeds(&[
+        "query",
+        "--model",
+        path(&model),
+        "--table",
+        &format!("flows={}", path(&parquet)),
+        "--out",
+        path(&from_parquet),
+        &format!(
+            "SELECT anomaly_score({}) AS score FROM flows",
+            arguments.join(", ")
+        ),
+    ]);
+    assert_close(&sorted_scores(&from_parquet, "score"), &expected);
+
+    // The flag is the score at the model's threshold: as many flagged as `score` flags.
+    let flagged_by_score = std::fs::read_to_string(&scored)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter(|line| line.split(',').nth(3) == Some("true"))
+        .count();
+    let counted = scored_query(
+        &model,
+        &table,
+        "SELECT count(*) AS flagged FROM flows_scored WHERE is_anomaly",
+    );
+    assert!(
+        counted.contains(&format!("| {flagged_by_score} ")),
+        "{counted} (score flagged {flagged_by_score})"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn recall_and_false_positive_rate_by_label_in_sql() {
+    let dir = scratch("recall");
+    let model = trained_model(&dir);
+    let table = format!("flows={}", path(&csv_folder(&dir)));
+    let text = scored_query(
+        &model,
+        &table,
+        "SELECT \"Label\", count(*) AS flows, sum(CAST(is_anomaly AS INT)) AS flagged, \
+         CASE WHEN is_attack(\"Label\") THEN avg(CAST(is_anomaly AS DOUBLE)) END AS recall, \
+         CASE WHEN NOT is_attack(\"Label\") THEN avg(CAST(is_anomaly AS DOUBLE)) END AS fpr \
+         FROM flows_scored GROUP BY \"Label\" ORDER BY \"Label\"",
+    );
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .filter(|line| line.starts_with("| "))
+        .map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            cells[1..cells.len() - 1].to_vec()
+        })
+        .collect();
+    assert_eq!(
+        rows[0],
+        ["Label", "flows", "flagged", "recall", "fpr"],
+        "{text}"
+    );
+    // Every row of the files, duplicates included (a query counts what was captured).
+    assert_eq!(rows[1][..2], ["BENIGN", "2500"], "{text}");
+    assert_eq!(rows[2][..2], ["Portscan", "2500"], "{text}");
+    // Recall for the attack label, the false-positive rate for the benign one, each the share
+    // flagged (printed to four places).
+    let number = |cell: &str| cell.parse::<f64>().unwrap();
+    let share = |row: &[&str]| number(row[2]) / number(row[1]);
+    assert!(rows[1][3].is_empty(), "{text}");
+    assert!(
+        (number(rows[1][4]) - share(&rows[1])).abs() < 1e-4,
+        "{text}"
+    );
+    assert!(rows[2][4].is_empty(), "{text}");
+    assert!(
+        (number(rows[2][3]) - share(&rows[2])).abs() < 1e-4,
+        "{text}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bad_input_is_named_with_what_to_do() {
+    let dir = scratch("bad");
+    let model = trained_model(&dir);
+    let portscan = format!("flows={}", improved("Portscan_2500.csv"));
+
+    // The model needs the improved extraction's extra statistics; CIC-DDoS2019 lacks them.
+    let ddos = format!(
+        "flows={}/tests/data/cic-ddos2019/Syn.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let stderr = fails(&[
+        "query",
+        "--model",
+        path(&model),
+        "--table",
+        &ddos,
+        "SELECT 1",
+    ]);
+    assert!(stderr.contains("netsentry: table flows ("), "{stderr}");
+    assert!(stderr.contains("Syn.csv): it lacks "), "{stderr}");
+    assert!(stderr.contains("--shared-features"), "{stderr}");
+
+    // A call naming too few feature columns, and one naming a column that is no feature.
+    let stderr = fails(&[
+        "query",
+        "--model",
+        path(&model),
+        "--table",
+        &portscan,
+        "SELECT anomaly_score(\"Flow Duration\") FROM flows",
+    ]);
+    assert!(
+        stderr.contains("anomaly_score: the model needs "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Total Fwd Packets"), "{stderr}");
+    let stderr = fails(&[
+        "query",
+        "--model",
+        path(&model),
+        "--table",
+        &portscan,
+        "SELECT is_anomaly(\"Label\") FROM flows",
+    ]);
+    assert!(
+        stderr.contains("is_anomaly: argument `Label` is not one of the model's"),
+        "{stderr}"
+    );
+
+    // A feature stored as text in a Parquet file.
+    let text_typed = dir.join("text.parquet");
+    succeeds(&[
+        "query",
+        "--table",
+        &portscan,
+        "--out",
+        path(&text_typed),
+        "SELECT * EXCLUDE (\"Flow Duration\"), CAST(\"Flow Duration\" AS VARCHAR) AS \"Flow Duration\" FROM flows",
+    ]);
+    let stderr = fails(&[
+        "query",
+        "--model",
+        path(&model),
+        "--table",
+        &format!("flows={}", path(&text_typed)),
+        "SELECT count(*) FROM flows_scored",
+    ]);
+    assert!(
+        stderr.contains("text.parquet): its feature column `Flow Duration` is stored as Utf8"),
+        "{stderr}"
+    );
+
+    // A model file of another format version.
+    let mut bytes = std::fs::read(&model).unwrap();
+    let at = bytes
+        .windows(17)
+        .position(|window| window == b"format_version\\\":")
+        .expect("the version in the metadata");
+    bytes[at + 17] = b'9';
+    let other = dir.join("other.safetensors");
+    std::fs::write(&other, bytes).unwrap();
+    let stderr = fails(&[
+        "query",
+        "--model",
+        path(&other),
+        "--table",
+        &portscan,
+        "SELECT 1",
+    ]);
+    assert!(
+        stderr.contains("other.safetensors: this model file has format version 9"),
+        "{stderr}"
+    );
+
+    // CSV tables live in this process, so a cluster cannot read them.
+    let stderr = fails(&[
+        "query",
+        "--cluster",
+        "df://127.0.0.1:1",
+        "--table",
+        &portscan,
+        "SELECT 1",
+    ]);
+    assert!(
+        stderr.contains("netsentry: table flows is read through NetSentry's CSV ingest"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_ballista_cluster_of_three_processes_gives_the_single_process_result() {
+    let dir = scratch("cluster");
+    let model = trained_model(&dir);
+
+    // Flows in two Parquet files, as a partitioned folder.
+    let folder = dir.join("parquet");
+    std::fs::create_dir_all(&folder).unwrap();
+    let csv_table = format!("flows={}", path(&csv_folder(&dir)));
+    for (part, remainder) in [(0, 0), (1, 1)] {
+        let file = folder.join(format!("part-{part}.parquet"));
+        succeeds(&[
+            "query",
+            "--table",
+            &csv_table,
+            "--out",
+            path(&file),
+            &format!(
+                "SELECT * FROM flows WHERE CAST(\"Flow Duration\" AS BIGINT) % 2 = {remainder}"
+            ),
+        ]);
+    }
+    let table = format!("flows={}", path(&folder));
+    let queries = [
+        "SELECT \"Label\", count(*) AS flows, sum(CAST(is_anomaly AS INT)) AS flagged, \
+         min(anomaly_score) AS lowest, max(anomaly_score) AS highest \
+         FROM flows_scored GROUP BY \"Label\" ORDER BY \"Label\"",
+        "SELECT anomaly_score, is_anomaly FROM flows_scored ORDER BY anomaly_score",
+    ];
+    let single: Vec<String> = queries
+        .iter()
+        .map(|sql| scored_query(&model, &table, sql))
+        .collect();
+
+    let cluster = cluster::Cluster::start(&dir, 2, Some(2));
+    let url = cluster.url();
+    for (sql, expected) in queries.iter().zip(&single) {
+        let output = netsentry_within(
+            &[
+                "query",
+                "--cluster",
+                &url,
+                "--model",
+                path(&model),
+                "--table",
+                &table,
+                sql,
+            ],
+            Duration::from_secs(180),
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(&stdout, expected);
+    }
+    assert!(single[0].contains("| BENIGN "), "{}", single[0]);
+    assert!(single[0].contains("| Portscan "), "{}", single[0]);
+    drop(cluster);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn an_agent_file_adds_the_agents_decisions() {
+    let dir = scratch("agent");
+    let model = trained_model(&dir);
+    let agent = dir.join("agent.safetensors");
+    let (benign, portscan) = (improved("BENIGN_2500.csv"), improved("Portscan_2500.csv"));
+    succeeds(&[
+        "agent",
+        "--episodes",
+        "2",
+        "--out",
+        path(&agent),
+        "--train",
+        &benign,
+        &portscan,
+        "--",
+        path(&model),
+    ]);
+    let table = format!("flows={portscan}");
+    let text = scored_query(
+        &agent,
+        &table,
+        "SELECT count(*) AS flows, count(agent_flags) AS decided FROM flows_scored",
+    );
+    assert!(text.contains("| 2500  | 2500    |"), "{text}");
+
+    // A model file has no agent: the function says which file to give.
+    let stderr = fails(&[
+        "query",
+        "--model",
+        path(&model),
+        "--table",
+        &table,
+        "SELECT agent_flags(\"Flow Duration\") FROM flows",
+    ]);
+    assert!(
+        stderr.contains("agent_flags: the model file has no agent; give an agent file"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
