@@ -2,7 +2,7 @@
 //! this process (DataFusion on every core) or on a Ballista cluster started with `cluster`.
 
 use std::fs::File;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
@@ -28,7 +28,8 @@ pub struct QueryArgs {
     #[arg(long = "table", value_name = "NAME=PATH", required = true)]
     tables: Vec<TableSpec>,
     /// A model file (from `netsentry train` or the page): defines anomaly_score(<features>...)
-    /// and is_anomaly(<features>...) and the scored views.
+    /// and is_anomaly(<features>...) and the scored views; an agent file adds
+    /// agent_flags(<features>...), the agent's decisions. is_attack(<label>) is always defined.
     #[arg(long, value_name = "MODEL")]
     model: Option<PathBuf>,
     /// Run on a Ballista cluster (df://HOST:PORT, its scheduler) instead of in this process;
@@ -38,8 +39,8 @@ pub struct QueryArgs {
     /// Write the result to a file instead of printing it: .csv or .parquet.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
-    /// The SQL query, e.g. "SELECT Label, count(*) FROM flows_scored WHERE is_anomaly GROUP BY
-    /// Label".
+    /// The SQL query, e.g. 'SELECT "Label", count(*) FROM flows_scored WHERE is_anomaly GROUP BY
+    /// "Label"' (quote mixed-case column names: unquoted SQL names are read in lower case).
     #[arg(value_name = "SQL")]
     sql: String,
 }
@@ -91,6 +92,7 @@ pub fn query(args: &QueryArgs) -> Result<(), Failure> {
 }
 
 async fn run_query(args: &QueryArgs) -> Result<(), Failure> {
+    let output = args.out.as_deref().map(Output::of).transpose()?;
     let model = match &args.model {
         Some(path) => Some(Arc::new(FlowModel::read(path)?)),
         None => None,
@@ -110,16 +112,41 @@ async fn run_query(args: &QueryArgs) -> Result<(), Failure> {
         if let Some(model) = &model {
             tables::register_scored_view(&context, spec, model).await?;
             eprintln!(
-                "view {}{SCORED_SUFFIX}: its columns, anomaly_score and is_anomaly",
-                spec.name
+                "view {}{SCORED_SUFFIX}: its columns, anomaly_score and is_anomaly{}",
+                spec.name,
+                if model.has_agent() {
+                    ", agent_flags"
+                } else {
+                    ""
+                }
             );
         }
     }
     let frame = context.sql(&args.sql).await.map_err(EngineError::from)?;
     let stream = frame.execute_stream().await.map_err(EngineError::from)?;
-    match &args.out {
+    match output {
         None => print_table(stream).await,
-        Some(path) => write_file(stream, path).await,
+        Some(output) => write_file(stream, output).await,
+    }
+}
+
+/// Where `--out` writes, by its extension.
+enum Output<'a> {
+    Csv(&'a Path),
+    Parquet(&'a Path),
+}
+
+impl<'a> Output<'a> {
+    fn of(path: &'a Path) -> Result<Self, String> {
+        let extension = path.extension().and_then(|extension| extension.to_str());
+        match extension.map(str::to_ascii_lowercase).as_deref() {
+            Some("csv") => Ok(Self::Csv(path)),
+            Some("parquet") => Ok(Self::Parquet(path)),
+            _ => Err(format!(
+                "--out {}: name a .csv or .parquet file, so NetSentry knows which to write",
+                path.display()
+            )),
+        }
     }
 }
 
@@ -134,42 +161,36 @@ async fn print_table(stream: SendableRecordBatchStream) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Writes the result batch by batch as CSV or Parquet, by the file's extension.
-async fn write_file(mut stream: SendableRecordBatchStream, path: &PathBuf) -> Result<(), Failure> {
-    let extension = path
-        .extension()
-        .and_then(|extension| extension.to_str())
-        .map(str::to_ascii_lowercase);
-    let parquet = match extension.as_deref() {
-        Some("parquet") => true,
-        Some("csv") => false,
-        _ => {
-            return Err(format!(
-                "--out {}: name a .csv or .parquet file, so NetSentry knows which to write",
-                path.display()
-            )
-            .into());
-        }
+/// Writes the result batch by batch as CSV or Parquet.
+async fn write_file(
+    mut stream: SendableRecordBatchStream,
+    output: Output<'_>,
+) -> Result<(), Failure> {
+    let path = match output {
+        Output::Csv(path) | Output::Parquet(path) => path,
     };
     let file = File::create(path).map_err(|source| CliError::Write {
-        path: path.clone(),
+        path: path.to_owned(),
         source,
     })?;
     let mut rows = 0;
-    if parquet {
-        let mut writer = ArrowWriter::try_new(file, stream.schema(), None)?;
-        while let Some(batch) = stream.next().await {
-            let batch = batch.map_err(EngineError::from)?;
-            rows += batch.num_rows();
-            writer.write(&batch)?;
+    match output {
+        Output::Parquet(_) => {
+            let mut writer = ArrowWriter::try_new(file, stream.schema(), None)?;
+            while let Some(batch) = stream.next().await {
+                let batch = batch.map_err(EngineError::from)?;
+                rows += batch.num_rows();
+                writer.write(&batch)?;
+            }
+            writer.close()?;
         }
-        writer.close()?;
-    } else {
-        let mut writer = CsvWriter::new(file);
-        while let Some(batch) = stream.next().await {
-            let batch = batch.map_err(EngineError::from)?;
-            rows += batch.num_rows();
-            writer.write(&batch)?;
+        Output::Csv(_) => {
+            let mut writer = CsvWriter::new(file);
+            while let Some(batch) = stream.next().await {
+                let batch = batch.map_err(EngineError::from)?;
+                rows += batch.num_rows();
+                writer.write(&batch)?;
+            }
         }
     }
     eprintln!("wrote {rows} row(s) to {}", path.display());

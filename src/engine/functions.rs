@@ -424,6 +424,10 @@ impl ScalarUDFImpl for ModelFunction {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        if args.number_rows == 0 {
+            let empty = datafusion::arrow::array::new_empty_array(&self.return_type(&[])?);
+            return Ok(ColumnarValue::Array(empty));
+        }
         let order = self
             .order(&args.arg_fields)
             .map_err(|message| exec_datafusion_err!("{}: {message}", self.name()))?;
