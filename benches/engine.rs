@@ -1,6 +1,7 @@
 //! The model in a query engine: rows/s of `anomaly_score` over Parquet, in DataFusion on every
 //! core and on a Ballista cluster of a scheduler and two executors on this machine, beside
-//! `netsentry score` reading the same flows as CSV, at 0.5, 1 and 2 million rows.
+//! `netsentry score` and DataFusion reading the same flows as CSV (through NetSentry's ingest),
+//! at 0.5, 1 and 2 million rows.
 //!
 //! Run with `make bench` (or `cargo bench --bench engine`). The flows are real CIC-IDS 2017 rows
 //! resampled as the ingest benchmark does (MachineLearningCVE layout), written once as four CSV
@@ -34,25 +35,26 @@ fn main() {
         std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
     );
     println!(
-        "{:>10}  {:>16}  {:>16}  {:>16}  {:>9}  {:>9}",
-        "rows", "score (CSV)", "DataFusion", "Ballista (2 ex.)", "DF/score", "Ball./DF"
+        "{:>10}  {:>12}  {:>12}  {:>12}  {:>12}  {:>8}  {:>8}  {:>8}",
+        "rows",
+        "score, CSV",
+        "DF, CSV",
+        "DF, Parquet",
+        "Ballista",
+        "DF CSV",
+        "DF Parq.",
+        "Ballista"
+    );
+    println!(
+        "{:>10}  {:>12}  {:>12}  {:>12}  {:>12}  {:>8}  {:>8}  {:>8}",
+        "", "", "", "", "2 executors", "/ score", "/ score", "/ DF Parq."
     );
     for files in [1, 2, FILES] {
         let rows = files * FILE_ROWS;
-        let folder = dir.join(format!("parquet-{files}"));
-        if !folder.exists() {
-            std::fs::create_dir_all(&folder).expect("bench folder");
-            for file in &parquet[..files] {
-                std::fs::hard_link(file, folder.join(file.file_name().expect("named")))
-                    .or_else(|_| {
-                        std::fs::copy(file, folder.join(file.file_name().expect("named")))
-                            .map(|_| ())
-                    })
-                    .expect("link the Parquet file");
-            }
-        }
-        let table = format!("flows={}", folder.display());
+        let parquet_folder = folder_of(&dir, "parquet", &parquet[..files]);
+        let csv_folder = folder_of(&dir, "csv", &csvs[..files]);
         let sql = "SELECT count(*) AS flagged FROM flows_scored WHERE is_anomaly";
+        let model = model.display().to_string();
         let mut score_args = vec![
             "score".to_owned(),
             "--keep-duplicates".to_owned(),
@@ -60,32 +62,50 @@ fn main() {
             "0".to_owned(),
             "--out".to_owned(),
             dir.join("scored.csv").display().to_string(),
-            model.display().to_string(),
+            model.clone(),
         ];
         score_args.extend(csvs[..files].iter().map(|csv| csv.display().to_string()));
+        let query = |folder: &Path, cluster: Option<String>| {
+            let table = format!("flows={}", folder.display());
+            let mut args = ["query", "--model", &model, "--table", &table, sql]
+                .map(str::to_owned)
+                .to_vec();
+            if let Some(url) = cluster {
+                args.splice(1..1, ["--cluster".to_owned(), url]);
+            }
+            timed(&args)
+        };
         let score = timed(&score_args);
-        let query = [
-            "query",
-            "--model",
-            &model.display().to_string(),
-            "--table",
-            &table,
-            sql,
-        ];
-        let local = timed(&query);
-        let mut remote: Vec<String> = query.iter().map(|arg| (*arg).to_owned()).collect();
-        remote.splice(1..1, ["--cluster".to_owned(), cluster.url()]);
-        let ballista = timed(&remote);
+        let csv = query(&csv_folder, None);
+        let local = query(&parquet_folder, None);
+        let ballista = query(&parquet_folder, Some(cluster.url()));
         println!(
-            "{rows:>10}  {:>16.0}  {:>16.0}  {:>16.0}  {:>8.2}×  {:>8.2}×",
+            "{rows:>10}  {:>12.0}  {:>12.0}  {:>12.0}  {:>12.0}  {:>7.2}×  {:>7.2}×  {:>7.2}×",
             rows as f64 / score,
+            rows as f64 / csv,
             rows as f64 / local,
             rows as f64 / ballista,
+            score / csv,
             score / local,
             local / ballista
         );
     }
     drop(cluster);
+}
+
+/// A folder of `dir` holding `files` (hard links), made once: a table over exactly those files.
+fn folder_of(dir: &Path, kind: &str, files: &[PathBuf]) -> PathBuf {
+    let folder = dir.join(format!("{kind}-{}", files.len()));
+    if !folder.exists() {
+        std::fs::create_dir_all(&folder).expect("bench folder");
+        for file in files {
+            let link = folder.join(file.file_name().expect("named"));
+            std::fs::hard_link(file, &link)
+                .or_else(|_| std::fs::copy(file, &link).map(|_| ()))
+                .expect("link the file");
+        }
+    }
+    folder
 }
 
 /// Seconds a `netsentry` command takes; it must succeed.
