@@ -17,11 +17,13 @@ mod cluster;
 fn netsentry_within(args: &[&str], limit: Duration) -> Output {
     static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = scratch("output");
-    let (out, err) = (
-        dir.join(format!("{run}.out")),
-        dir.join(format!("{run}.err")),
-    );
+    let file = |stream: &str| {
+        std::env::temp_dir().join(format!(
+            "netsentry-engine-{}-{run}.{stream}",
+            std::process::id()
+        ))
+    };
+    let (out, err) = (file("out"), file("err"));
     let mut child = Command::new(env!("CARGO_BIN_EXE_netsentry"))
         .args(args)
         .stdout(File::create(&out).unwrap())
