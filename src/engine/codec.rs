@@ -48,18 +48,18 @@ fn decode(name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
     if name == IS_ATTACK {
         return Ok(Arc::new(is_attack()));
     }
-    let Some((&in_model_order, model)) = model.split_first() else {
-        return exec_err!("{name}: the plan carries no model");
-    };
-    let model = FlowModel::from_bytes(model)
-        .map(Arc::new)
-        .map_err(|error| exec_datafusion_err!("{name}: the model in the plan: {error}"))?;
     let output = match name {
         ANOMALY_SCORE => Output::Score,
         IS_ANOMALY => Output::Flag,
         AGENT_FLAGS => Output::AgentFlag,
         _ => return exec_err!("{name} is not a NetSentry function"),
     };
+    let Some((&in_model_order, model)) = model.split_first() else {
+        return exec_err!("{name}: the plan carries no model");
+    };
+    let model = FlowModel::from_bytes(model)
+        .map(Arc::new)
+        .map_err(|error| exec_datafusion_err!("{name}: the model in the plan: {error}"))?;
     let function = ModelFunction::new(output, model).with_model_order(in_model_order == 1);
     Ok(Arc::new(ScalarUDF::new_from_impl(function)))
 }
@@ -161,5 +161,52 @@ impl PhysicalExtensionCodec for PhysicalCodec {
 
     fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
         encode(node, buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(function: &ScalarUDF) -> Arc<ScalarUDF> {
+        let mut buf = Vec::new();
+        encode(function, &mut buf).unwrap();
+        decode(function.name(), &buf).unwrap()
+    }
+
+    #[test]
+    fn a_model_function_travels_with_its_model_and_argument_order() {
+        let model = Arc::new(FlowModel::from_bytes(&crate::engine::test_model_file()).unwrap());
+        for output in [Output::Score, Output::Flag, Output::AgentFlag] {
+            let by_name = ScalarUDF::new_from_impl(ModelFunction::new(output, model.clone()));
+            assert_eq!(*round_trip(&by_name), by_name);
+            let in_order = ScalarUDF::new_from_impl(
+                ModelFunction::new(output, model.clone()).with_model_order(true),
+            );
+            assert_eq!(*round_trip(&in_order), in_order);
+            assert_ne!(*round_trip(&in_order), by_name);
+        }
+    }
+
+    #[test]
+    fn is_attack_travels_without_a_model() {
+        let function = is_attack();
+        let mut buf = Vec::new();
+        encode(&function, &mut buf).unwrap();
+        assert_eq!(buf, [MARK]);
+        assert_eq!(*decode(IS_ATTACK, &buf).unwrap(), function);
+    }
+
+    #[test]
+    fn other_functions_and_damaged_models_are_refused_by_name() {
+        let refused = |name: &str, buf: &[u8]| decode(name, buf).unwrap_err().to_string();
+        assert!(refused("median_of", b"xyz").contains("median_of, which neither NetSentry"));
+        assert!(refused("median_of", &[MARK, 0]).contains("median_of is not a NetSentry function"));
+        assert!(
+            refused(ANOMALY_SCORE, &[MARK]).contains("anomaly_score: the plan carries no model")
+        );
+        assert!(
+            refused(IS_ANOMALY, &[MARK, 0, 1, 2]).contains("is_anomaly: the model in the plan: ")
+        );
     }
 }

@@ -492,3 +492,70 @@ impl ScalarUDFImpl for IsAttack {
         Ok(ColumnarValue::Array(Arc::new(flags)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> FlowModel {
+        FlowModel::from_bytes(&crate::engine::test_model_file()).unwrap()
+    }
+
+    fn fields(names: &[String]) -> Vec<FieldRef> {
+        names
+            .iter()
+            .map(|name| Arc::new(Field::new(name, DataType::Float64, true)))
+            .collect()
+    }
+
+    #[test]
+    fn features_are_found_by_the_ingests_header_rules_in_any_order() {
+        let model = model();
+        let features = model.features().to_vec();
+        // Reversed, and each named as another layout writes it: snake_case, a leading space.
+        let names: Vec<String> = features
+            .iter()
+            .rev()
+            .enumerate()
+            .map(|(index, name)| match index % 2 {
+                0 => name.to_lowercase().replace(' ', "_"),
+                _ => format!(" {name}"),
+            })
+            .collect();
+        let order = model.feature_order(&fields(&names)).unwrap();
+        let last = features.len() - 1;
+        assert_eq!(order, (0..=last).rev().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_call_that_cannot_be_scored_says_why() {
+        let model = model();
+        let features = model.features().to_vec();
+        let message = |names: &[String]| model.feature_order(&fields(names)).unwrap_err();
+        let missing = message(&features[1..]);
+        assert!(
+            missing.contains(&format!(
+                "these are not among the arguments: {}",
+                features[0]
+            )),
+            "{missing}"
+        );
+        let mut twice = features.clone();
+        twice.push(format!("{}.1", features[0]));
+        assert!(
+            message(&twice).contains("again; pass each feature once"),
+            "{}",
+            message(&twice)
+        );
+        let mut stranger = features.clone();
+        stranger.push("Label".to_owned());
+        assert!(message(&stranger).contains("argument `Label` is not one of the model's"));
+        let mut text = fields(&features);
+        text[0] = Arc::new(Field::new(&features[0], DataType::Utf8, true));
+        let text = model.feature_order(&text).unwrap_err();
+        assert!(
+            text.contains("is stored as Utf8, not as a number"),
+            "{text}"
+        );
+    }
+}

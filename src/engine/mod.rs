@@ -90,3 +90,27 @@ pub enum EngineError {
     #[error("{0}")]
     Cluster(#[from] ballista_core::error::BallistaError),
 }
+
+/// A small model file for the engine's unit tests: PCA fitted on the improved CIC-IDS 2017
+/// extraction's benign sample (quick, and a real file of the current format).
+#[cfg(test)]
+fn test_model_file() -> Vec<u8> {
+    use crate::data::ingest::{IngestOptions, ingest_paths};
+    use crate::model::config::{ModelConfig, ModelKind};
+    use crate::model::fit::{FitOptions, fit_classic};
+
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/cicids2017/improved/BENIGN_2500.csv");
+    let (dataset, _) = ingest_paths(&[path], IngestOptions::default()).expect("the sample loads");
+    let options = FitOptions {
+        model: ModelConfig {
+            kind: ModelKind::Pca,
+            ..ModelConfig::default()
+        },
+        ..FitOptions::default()
+    };
+    let device = burn::prelude::Device::flex();
+    let (model, _) =
+        pollster::block_on(fit_classic(&device, &dataset, &options)).expect("PCA fits");
+    pollster::block_on(model.to_bytes()).expect("the model writes")
+}
