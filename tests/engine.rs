@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 #[path = "../benches/support/cluster.rs"]
 mod cluster;
 
-/// Runs `netsentry`, giving up (and failing) after `limit`. Its output goes through files, which
+/// Runs `netsentry`, giving up (and failing) after five minutes. Its output goes through files, which
 /// never fill up as a pipe does while nobody reads it.
-fn netsentry_within(args: &[&str], limit: Duration) -> Output {
+fn netsentry(args: &[&str]) -> Output {
+    let limit = Duration::from_secs(300);
     static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let file = |stream: &str| {
@@ -53,10 +54,6 @@ fn netsentry_within(args: &[&str], limit: Duration) -> Output {
     std::fs::remove_file(out).ok();
     std::fs::remove_file(err).ok();
     output
-}
-
-fn netsentry(args: &[&str]) -> Output {
-    netsentry_within(args, Duration::from_secs(300))
 }
 
 /// Runs `netsentry` and returns its stdout, failing with its stderr if it fails.
@@ -397,6 +394,25 @@ fn bad_input_is_named_with_what_to_do() {
         stderr.contains("netsentry: table flows is read through NetSentry's CSV ingest"),
         "{stderr}"
     );
+
+    // A cluster whose scheduler does not answer.
+    let parquet = format!("flows={}", path(&text_typed));
+    let stderr = fails(&[
+        "query",
+        "--cluster",
+        "df://127.0.0.1:1",
+        "--table",
+        &parquet,
+        "SELECT 1",
+    ]);
+    assert!(
+        stderr.contains("cannot reach the Ballista scheduler at df://127.0.0.1:1 ("),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("start one with `netsentry cluster scheduler`"),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -437,25 +453,16 @@ fn a_ballista_cluster_of_three_processes_gives_the_single_process_result() {
     let cluster = cluster::Cluster::start(&dir, 2, Some(2));
     let url = cluster.url();
     for (sql, expected) in queries.iter().zip(&single) {
-        let output = netsentry_within(
-            &[
-                "query",
-                "--cluster",
-                &url,
-                "--model",
-                path(&model),
-                "--table",
-                &table,
-                sql,
-            ],
-            Duration::from_secs(180),
-        );
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let stdout = succeeds(&[
+            "query",
+            "--cluster",
+            &url,
+            "--model",
+            path(&model),
+            "--table",
+            &table,
+            sql,
+        ]);
         assert_eq!(&stdout, expected);
     }
     assert!(single[0].contains("| BENIGN "), "{}", single[0]);

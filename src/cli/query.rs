@@ -130,23 +130,26 @@ async fn run_query(args: &QueryArgs) -> Result<(), Failure> {
     }
 }
 
-/// Where `--out` writes, by its extension.
-enum Output<'a> {
-    Csv(&'a Path),
-    Parquet(&'a Path),
+/// Where `--out` writes, and in which format (by its extension).
+struct Output<'a> {
+    path: &'a Path,
+    parquet: bool,
 }
 
 impl<'a> Output<'a> {
     fn of(path: &'a Path) -> Result<Self, String> {
         let extension = path.extension().and_then(|extension| extension.to_str());
-        match extension.map(str::to_ascii_lowercase).as_deref() {
-            Some("csv") => Ok(Self::Csv(path)),
-            Some("parquet") => Ok(Self::Parquet(path)),
-            _ => Err(format!(
-                "--out {}: name a .csv or .parquet file, so NetSentry knows which to write",
-                path.display()
-            )),
-        }
+        let parquet = match extension.map(str::to_ascii_lowercase).as_deref() {
+            Some("csv") => false,
+            Some("parquet") => true,
+            _ => {
+                return Err(format!(
+                    "--out {}: name a .csv or .parquet file, so NetSentry knows which to write",
+                    path.display()
+                ));
+            }
+        };
+        Ok(Self { path, parquet })
     }
 }
 
@@ -166,35 +169,35 @@ async fn write_file(
     mut stream: SendableRecordBatchStream,
     output: Output<'_>,
 ) -> Result<(), Failure> {
-    let path = match output {
-        Output::Csv(path) | Output::Parquet(path) => path,
-    };
-    let file = File::create(path).map_err(|source| CliError::Write {
-        path: path.to_owned(),
+    let file = File::create(output.path).map_err(|source| CliError::Write {
+        path: output.path.to_owned(),
         source,
     })?;
+    let mut writer = if output.parquet {
+        Writer::Parquet(ArrowWriter::try_new(file, stream.schema(), None)?)
+    } else {
+        Writer::Csv(CsvWriter::new(file))
+    };
     let mut rows = 0;
-    match output {
-        Output::Parquet(_) => {
-            let mut writer = ArrowWriter::try_new(file, stream.schema(), None)?;
-            while let Some(batch) = stream.next().await {
-                let batch = batch.map_err(EngineError::from)?;
-                rows += batch.num_rows();
-                writer.write(&batch)?;
-            }
-            writer.close()?;
-        }
-        Output::Csv(_) => {
-            let mut writer = CsvWriter::new(file);
-            while let Some(batch) = stream.next().await {
-                let batch = batch.map_err(EngineError::from)?;
-                rows += batch.num_rows();
-                writer.write(&batch)?;
-            }
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(EngineError::from)?;
+        rows += batch.num_rows();
+        match &mut writer {
+            Writer::Csv(writer) => writer.write(&batch)?,
+            Writer::Parquet(writer) => writer.write(&batch)?,
         }
     }
-    eprintln!("wrote {rows} row(s) to {}", path.display());
+    if let Writer::Parquet(writer) = writer {
+        writer.close()?;
+    }
+    eprintln!("wrote {rows} row(s) to {}", output.path.display());
     Ok(())
+}
+
+/// The file being written.
+enum Writer {
+    Csv(CsvWriter<File>),
+    Parquet(ArrowWriter<File>),
 }
 
 /// Runs a scheduler or an executor until the process is stopped.

@@ -139,5 +139,14 @@ pub async fn remote_context(url: &str) -> Result<SessionContext, EngineError> {
         .with_config(config)
         .with_default_features()
         .build();
+    // Ballista connects lazily and reports a refused connection as a transport error in the
+    // middle of the query; asking the scheduler's port first gives the user a sentence instead.
+    let address = url.strip_prefix("df://").unwrap_or(url);
+    if let Err(error) = tokio::net::TcpStream::connect(address).await {
+        return Err(EngineError::Scheduler {
+            url: url.to_owned(),
+            problem: error.to_string(),
+        });
+    }
     Ok(SessionContext::remote_with_state(url, state).await?)
 }

@@ -83,6 +83,16 @@ pub enum EngineError {
         /// The address as given.
         address: String,
     },
+    /// The cluster's scheduler did not answer.
+    #[error(
+        "cannot reach the Ballista scheduler at {url} ({problem}); start one with `netsentry cluster scheduler` and give its address as df://HOST:PORT"
+    )]
+    Scheduler {
+        /// The address given.
+        url: String,
+        /// What the connection said.
+        problem: String,
+    },
     /// DataFusion or Ballista refused or failed the query.
     #[error("{0}")]
     Query(#[from] datafusion::error::DataFusionError),
