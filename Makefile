@@ -31,7 +31,8 @@ dist: setup
 test: setup
 	@scripts/test.sh
 
-## Benchmarks that print figures: ingest throughput and peak memory, natively and in Chromium
+## Benchmarks that print figures: ingest, models, agents and the SQL engine natively and in
+## Chromium, then the ingest benchmark's 250 MB file dropped on the release page and trained
 bench: setup
 	cargo bench --bench ingest
 	cargo bench --bench model
@@ -39,6 +40,8 @@ bench: setup
 	cargo bench --bench engine
 	cargo test --target wasm32-unknown-unknown --no-default-features --release --test browser_bench \
 		-- --include-ignored --nocapture
+	$(TRUNK) build --release
+	node e2e/large-file-bench.mjs
 
 ## Fuzz the CSV ingest for FUZZ_SECONDS (cargo-fuzz needs nightly features: RUSTC_BOOTSTRAP)
 FUZZ_SECONDS ?= 600

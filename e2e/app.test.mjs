@@ -111,6 +111,14 @@ test("the bundled sample loads in the worker and its report is shown", async () 
   assert.match(text, /BENIGN/);
   assert.match(text, /duplicate: 2/);
   await page.screenshot({ path: `${SCREENSHOTS}data-1280.png`, fullPage: true });
+  // Asked to, the page keeps the repeated rows too, as pandas counts them.
+  await page.getByTestId("keep-duplicates").check();
+  await page.getByTestId("load-sample").click();
+  await page.waitForFunction(
+    () => /3000 rows read from 1 file\(s\), 3000 kept, 0 dropped/.test(document.querySelector('[data-testid="ingest-summary"]')?.textContent ?? ""),
+    null,
+    { timeout: 60_000 },
+  );
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -29,9 +29,10 @@ pub struct TrainArgs {
     /// peer fitted in one pass on the same benign flows and scaler (iforest, knn, pca, hbos).
     #[arg(long, value_enum, default_value_t = ModelArg::Ensemble)]
     model: ModelArg,
-    /// Passes over the training flows at most (early stopping may end sooner).
-    #[arg(long, default_value_t = TrainConfig::default().epochs)]
-    epochs: usize,
+    /// Passes over the training flows at most (early stopping may end sooner). Default: 60, or
+    /// fewer on files of more than 16,384 fitted flows (see --batch-size).
+    #[arg(long)]
+    epochs: Option<usize>,
     /// Seed for the split, the initial weights and the batch order.
     #[arg(long, default_value_t = TrainConfig::default().seed)]
     seed: u64,
@@ -72,12 +73,16 @@ pub struct TrainArgs {
     /// HBOS: equal-width bins of each feature's benign histogram.
     #[arg(long, default_value_t = ClassicConfig::default().bins)]
     bins: usize,
-    /// Adam's initial learning rate (it decays along a half cosine to 5 % of this).
-    #[arg(long, default_value_t = TrainConfig::default().learning_rate)]
-    learning_rate: f64,
-    /// Rows per mini-batch.
-    #[arg(long, default_value_t = TrainConfig::default().batch_size)]
-    batch_size: usize,
+    /// Adam's initial learning rate (it decays along a half cosine to 5 % of this). Default:
+    /// 0.002 at batch 128, scaled with the batch.
+    #[arg(long)]
+    learning_rate: Option<f64>,
+    /// Rows per mini-batch. Default: 128; from 16,384 fitted flows it doubles while an epoch
+    /// keeps 64 batches, up to 1024, with the learning rate scaled alike and the epochs cut to
+    /// about 4,096 steps in all. Giving --epochs, --batch-size or --learning-rate keeps all three
+    /// as given (or at 60, 128 and 0.002).
+    #[arg(long)]
+    batch_size: Option<usize>,
     /// Epochs without a better validation loss before training stops early (set it to
     /// --epochs to train every epoch).
     #[arg(long, default_value_t = TrainConfig::default().patience)]
@@ -107,6 +112,10 @@ pub struct TrainArgs {
     /// CIC-DDoS2019's too.
     #[arg(long)]
     shared_features: bool,
+    /// Train on every row as in the files, exact repeats too (by default an exact repeat of an
+    /// earlier row is dropped and counted).
+    #[arg(long)]
+    keep_duplicates: bool,
     /// Score by the plain mean squared error instead of weighing each feature's error by how
     /// well the model rebuilds it on benign validation flows.
     #[arg(long)]
@@ -208,14 +217,7 @@ impl TrainArgs {
                     bins: self.bins,
                 },
             },
-            train: TrainConfig {
-                epochs: self.epochs,
-                seed: self.seed,
-                learning_rate: self.learning_rate,
-                batch_size: self.batch_size,
-                patience: self.patience,
-                ..TrainConfig::default()
-            },
+            train: self.train_config(),
             split: self.split.0,
             threshold_rule: match self.threshold {
                 ThresholdArg::Percentile => ThresholdRule::BenignPercentile(self.percentile),
@@ -224,6 +226,22 @@ impl TrainArgs {
                 ThresholdArg::Target => ThresholdRule::TargetFpr(self.target_fpr / 100.0),
             },
             normalise_errors: !self.plain_mse,
+        }
+    }
+
+    /// The optimiser settings: sized to the file's rows unless the user chose any of them.
+    fn train_config(&self) -> TrainConfig {
+        let defaults = TrainConfig::default();
+        TrainConfig {
+            epochs: self.epochs.unwrap_or(defaults.epochs),
+            batch_size: self.batch_size.unwrap_or(defaults.batch_size),
+            learning_rate: self.learning_rate.unwrap_or(defaults.learning_rate),
+            sized_by_rows: self.epochs.is_none()
+                && self.batch_size.is_none()
+                && self.learning_rate.is_none(),
+            seed: self.seed,
+            patience: self.patience,
+            ..defaults
         }
     }
 }
@@ -280,7 +298,7 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
         IngestOptions {
             ports_as_features: args.ports,
             shared_features_only: args.shared_features,
-            ..IngestOptions::default()
+            keep_duplicates: args.keep_duplicates,
         },
     )?;
     let device = device(args.backend);
@@ -295,11 +313,19 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
     }
     let (plan, mut trainer) = fit::start(&device, &dataset, &options)?;
     eprintln!(
-        "training {} (--model {}) on {} benign flows, validating on {}",
+        "training {} (--model {}) on {} benign flows, validating on {}; batch {}, learning rate {}, at most {} epochs{}",
         options.model.kind.title(),
         options.model.kind.short_name(),
         plan.train_rows,
-        plan.validation.len()
+        plan.validation.len(),
+        plan.train.batch_size,
+        plan.train.learning_rate,
+        plan.train.epochs,
+        if options.train.sized_by_rows {
+            " (sized to the flows; --batch-size or --epochs to choose)"
+        } else {
+            ""
+        }
     );
     let mut bar = ProgressBar::new();
     loop {

@@ -74,6 +74,9 @@ pub struct Plan {
     pub scaler: Scaler,
     /// Benign flows fitted on.
     pub train_rows: u64,
+    /// The optimiser settings the run uses: the user's, sized to `train_rows` where the user
+    /// left them to the defaults (see [`TrainConfig::sized_for`]).
+    pub train: TrainConfig,
     /// Validation flows of every label (the threshold may use attacks).
     pub validation: Vec<u32>,
 }
@@ -95,7 +98,7 @@ pub fn start(
     let trainer = Trainer::new(
         device,
         options.model.clone(),
-        options.train.clone(),
+        plan.train.clone(),
         plan.scaler.features.len(),
         train,
         validation_benign,
@@ -166,6 +169,7 @@ fn prepare(
     let (train_matrix, validation_matrix) = (matrix(&train), matrix(&validation_benign));
     let plan = Plan {
         train_rows: train.len() as u64,
+        train: options.train.sized_for(train.len()),
         scaler,
         validation: split.validation,
     };
@@ -277,7 +281,7 @@ async fn conclude(
     let meta = ModelMeta {
         format_version: FORMAT_VERSION,
         model: options.model.clone(),
-        train: options.train.clone(),
+        train: plan.train.clone(),
         scaler: plan.scaler.clone(),
         error_weights,
         threshold,

@@ -44,7 +44,32 @@ pub struct TrainConfig {
     pub patience: usize,
     /// Seed for the initial weights, batch order, dropout and the VAE's draws.
     pub seed: u64,
+    /// Whether `epochs`, `batch_size` and `learning_rate` are the defaults for a file of a few
+    /// thousand flows, to be fitted to the rows by [`TrainConfig::sized_for`] when a run starts
+    /// (set unless the user chose one of them; a saved model records the settings it used, with
+    /// this off).
+    #[serde(default)]
+    pub sized_by_rows: bool,
 }
+
+/// Mini-batches an epoch should have at least before the batch grows: below 64 × 128 × 2 =
+/// 16,384 fitted flows the batch stays at the default, so every sample file here trains as
+/// measured in the README's "Batch size" table.
+const STEPS_PER_EPOCH: usize = 64;
+
+/// The largest batch sized by rows: the largest measured (README, "Batch size"), and where
+/// training rows per second stop growing on the CPU backend.
+const LARGEST_BATCH: usize = 1024;
+
+/// Optimiser steps a run sized by rows aims at: about what the default run makes on the
+/// 9,998-flow Friday file (47 batches × 60 epochs), which at batch 1024 fitted better than 60
+/// epochs of 128 there (README, "Batch size"). It bounds a large file's training to about
+/// 4 million rows, whatever its size.
+const STEP_BUDGET: usize = 4096;
+
+/// Epochs a run sized by rows makes at least, so the cosine decay and the choice of the best
+/// epoch have a few epochs to work with.
+const FEWEST_EPOCHS: usize = 4;
 
 impl Default for TrainConfig {
     fn default() -> Self {
@@ -56,11 +81,44 @@ impl Default for TrainConfig {
             gradient_clip: 1.0,
             patience: 8,
             seed: 42,
+            sized_by_rows: true,
         }
     }
 }
 
 impl TrainConfig {
+    /// The settings a run on `rows` fitted flows uses. Unless the user chose them, a file with
+    /// rows enough for [`STEPS_PER_EPOCH`] batches of twice the size gets the largest such
+    /// power-of-two batch (up to [`LARGEST_BATCH`]; larger batches train more rows per second),
+    /// the learning rate scaled with it linearly, and as many epochs as make about
+    /// [`STEP_BUDGET`] steps (at least [`FEWEST_EPOCHS`], at most the default). Smaller files
+    /// keep the defaults.
+    pub fn sized_for(&self, rows: usize) -> Self {
+        if !self.sized_by_rows {
+            return self.clone();
+        }
+        let base = self.batch_size.max(1);
+        let mut batch = base;
+        while batch * 2 <= LARGEST_BATCH && rows >= batch * 2 * STEPS_PER_EPOCH {
+            batch *= 2;
+        }
+        let steps_per_epoch = rows.div_ceil(batch).max(1);
+        let epochs = if batch == base {
+            self.epochs
+        } else {
+            STEP_BUDGET
+                .div_ceil(steps_per_epoch)
+                .clamp(FEWEST_EPOCHS, self.epochs.max(FEWEST_EPOCHS))
+        };
+        Self {
+            epochs,
+            batch_size: batch,
+            learning_rate: self.learning_rate * (batch / base) as f64,
+            sized_by_rows: false,
+            ..self.clone()
+        }
+    }
+
     /// The learning rate during `epoch` (zero-based).
     pub fn learning_rate_at(&self, epoch: usize) -> f64 {
         let progress = epoch as f64 / self.epochs.max(1) as f64;
@@ -92,6 +150,8 @@ pub struct TrainProgress {
     pub batch: usize,
     /// Mini-batches per epoch.
     pub batches: usize,
+    /// Rows per mini-batch (sized to the flows unless the user chose it).
+    pub batch_size: usize,
     /// Mean training loss over this epoch's batches so far (the last epoch's when one just ended).
     pub train_loss: f32,
     /// One entry per finished epoch.
@@ -480,6 +540,7 @@ impl Trainer {
             epochs: self.config.epochs,
             batch: self.batch,
             batches: self.batches(),
+            batch_size: self.config.batch_size,
             train_loss: if self.batch > 0 {
                 (self.loss_sum / self.batch as f64) as f32
             } else {
@@ -507,5 +568,45 @@ impl Trainer {
             .as_ref()
             .map_or(&self.network, |(_, network)| network)
             .valid()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_files_keep_the_defaults_and_large_ones_take_larger_batches_and_fewer_epochs() {
+        let defaults = TrainConfig::default();
+        let small = defaults.sized_for(16_383);
+        assert_eq!(
+            (small.epochs, small.batch_size, small.learning_rate),
+            (60, 128, 2e-3)
+        );
+        assert!(!small.sized_by_rows, "a run records the settings it used");
+
+        let first_larger = defaults.sized_for(16_384);
+        assert_eq!((first_larger.batch_size, first_larger.epochs), (256, 60));
+        assert!((first_larger.learning_rate - 4e-3).abs() < 1e-12);
+
+        // The ingest benchmark's file with every row kept fits about 500,000 flows.
+        let large = defaults.sized_for(500_000);
+        assert_eq!((large.batch_size, large.epochs), (1024, 9));
+        assert!((large.learning_rate - 1.6e-2).abs() < 1e-12);
+        assert!(large.epochs * 500_000usize.div_ceil(1024) >= STEP_BUDGET);
+
+        let huge = defaults.sized_for(5_000_000);
+        assert_eq!((huge.batch_size, huge.epochs), (1024, FEWEST_EPOCHS));
+    }
+
+    #[test]
+    fn settings_the_user_chose_are_kept_whatever_the_rows() {
+        let chosen = TrainConfig {
+            batch_size: 64,
+            epochs: 7,
+            sized_by_rows: false,
+            ..TrainConfig::default()
+        };
+        assert_eq!(chosen.sized_for(1_000_000), chosen);
     }
 }

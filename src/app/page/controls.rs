@@ -122,6 +122,27 @@ pub fn Choice(
     }
 }
 
+/// A labelled checkbox bound to `checked`; `title` says what ticking it changes.
+#[component]
+pub fn Checkbox(
+    label: &'static str,
+    title: &'static str,
+    testid: &'static str,
+    checked: RwSignal<bool>,
+) -> impl IntoView {
+    view! {
+        <label class="check" title=title>
+            <input
+                type="checkbox"
+                data-testid=testid
+                prop:checked=move || checked.get()
+                on:change=move |event| checked.set(event_target_checked(&event))
+            />
+            " " {label}
+        </label>
+    }
+}
+
 /// A [`NumberField`] for one number inside `state`, read with `get` and written with `set`;
 /// `range` is (min, max, step).
 pub fn field_of<T: Send + Sync + 'static>(

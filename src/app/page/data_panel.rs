@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::client::{Event, WorkerClient};
-use super::controls::Panel;
+use super::controls::{Checkbox, Panel};
 use super::demo;
 use super::samples::{self, SAMPLES};
 use crate::app::protocol::{FileProgress, FromWorker, ToWorker};
@@ -59,8 +59,10 @@ pub fn DataPanel() -> impl IntoView {
     client.listen(move |event| view.update(|view| view.follow(event)));
     let sample = RwSignal::new(SAMPLES[0]);
     let shared_only = RwSignal::new(false);
+    let keep_duplicates = RwSignal::new(false);
     let options = move || IngestOptions {
         shared_features_only: shared_only.get(),
+        keep_duplicates: keep_duplicates.get(),
         ..IngestOptions::default()
     };
     let on_sample = Callback::new(move |()| match samples::url_of(sample.get_untracked()) {
@@ -143,15 +145,18 @@ pub fn DataPanel() -> impl IntoView {
                     "Run the demo"
                 </button>
             </div>
-            <label class="check" title="Leaves out the improved re-extraction's five extra statistics, so a model trained on these flows can score CSE-CIC-IDS2018's AWS files and CIC-DDoS2019's">
-                <input
-                    type="checkbox"
-                    data-testid="shared-features"
-                    prop:checked=move || shared_only.get()
-                    on:change=move |event| shared_only.set(event_target_checked(&event))
-                />
-                " Only the 76 statistics every CIC dataset shares"
-            </label>
+            <Checkbox
+                label="Only the 76 statistics every CIC dataset shares"
+                title="Leaves out the improved re-extraction's five extra statistics, so a model trained on these flows can score CSE-CIC-IDS2018's AWS files and CIC-DDoS2019's"
+                testid="shared-features"
+                checked=shared_only
+            />
+            <Checkbox
+                label="Keep rows that repeat an earlier row exactly"
+                title="By default a row that repeats an earlier row exactly is dropped and counted (the published files repeat some flows many times, which would weigh them more in training and testing); keep them to count rows as pandas does"
+                testid="keep-duplicates"
+                checked=keep_duplicates
+            />
             <p class="hint">
                 "To see how a model fares on another dataset, train it, then load that dataset's files or sample: the model is tested on every new flow it did not learn from."
             </p>

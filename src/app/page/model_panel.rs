@@ -154,10 +154,19 @@ fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoVie
                 |o| match o.threshold_rule { ThresholdRule::TargetFpr(target) => target * 100.0, _ => 1.0 },
                 |o, v| o.threshold_rule = ThresholdRule::TargetFpr(v / 100.0),
             ))}
-            {field_of(options, ("Epochs", ""), (1.0, 1000.0, 1.0), |o| o.train.epochs as f64, |o, v| o.train.epochs = v as usize)}
+            {field_of(options, ("Epochs", ""), (1.0, 1000.0, 1.0), |o| o.train.epochs as f64, |o, v| {
+                // A number the user typed is kept as typed, not sized to the file.
+                o.train.epochs = v as usize;
+                o.train.sized_by_rows = false;
+            })}
             {field_of(options, ("Code size", ""), (1.0, 64.0, 1.0), |o| o.model.bottleneck as f64, |o, v| o.model.bottleneck = v as usize)}
             {field_of(options, ("Seed", ""), (0.0, 1e9, 1.0), |o| o.train.seed as f64, |o, v| o.train.seed = v as u64)}
             {field_of(options, ("k (kNN)", "knn-k"), (1.0, 100.0, 1.0), |o| o.model.classic.k as f64, |o, v| o.model.classic.k = v as usize)}
+            {move || options.with(|o| o.train.sized_by_rows).then(|| view! {
+                <p class="hint" data-testid="sized-by-rows">
+                    "From 16,384 benign training flows, batches grow (up to 1,024 flows) and the epochs shrink to about 4,096 steps in all, so a large file trains in bounded time; typing a number of epochs keeps it as typed."
+                </p>
+            })}
         </fieldset>
     }
 }
@@ -174,9 +183,10 @@ fn status(progress: &TrainProgress) -> String {
         .last()
         .map_or_else(|| "–".to_owned(), |last| format!("{:.4}", last.validation));
     format!(
-        "{state}: epoch {} of {}, train loss {:.4}, validation loss {validation}, {:.0} rows/s",
+        "{state}: epoch {} of {} (batches of {}), train loss {:.4}, validation loss {validation}, {:.0} rows/s",
         (progress.epoch + 1).min(progress.epochs),
         progress.epochs,
+        progress.batch_size,
         progress.train_loss,
         progress.rows_per_second
     )
