@@ -158,6 +158,11 @@ fn train_eval_and_score_an_autoencoder() {
         "{stderr}"
     );
     assert!(stderr.contains("epoch   4/4 ["), "{stderr}");
+    // Epochs given: the run keeps the small-file settings as they are, not sized to the rows.
+    assert!(
+        stderr.contains("; batch 128, learning rate 0.002, at most 4 epochs\n"),
+        "{stderr}"
+    );
     assert!(String::from_utf8_lossy(&output.stdout).contains("1 % false-positive target"));
 
     let output = netsentry(&[
