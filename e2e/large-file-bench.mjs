@@ -52,7 +52,11 @@ try {
 
   const started = performance.now();
   await page.getByTestId("file-input").setInputFiles(FILE);
-  await page.getByTestId("ingest-summary").waitFor({ timeout: LIMIT_MS });
+  // The summary, or the page's error banner if the file does not load.
+  await page.locator('[data-testid="ingest-summary"], [data-testid="error"]').first().waitFor({ timeout: LIMIT_MS });
+  if (await page.getByTestId("error").count() > 0) {
+    throw new Error(`the page could not load ${FILE}: ${await page.getByTestId("error").first().textContent()}`);
+  }
   const loaded = performance.now();
   const summary = await page.getByTestId("ingest-summary").locator("p").first().textContent();
   const loadStall = await page.evaluate(() => window.__stall);
