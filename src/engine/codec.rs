@@ -176,7 +176,7 @@ mod tests {
 
     #[test]
     fn a_model_function_travels_with_its_model_and_argument_order() {
-        let model = Arc::new(FlowModel::from_bytes(&crate::engine::test_model_file()).unwrap());
+        let model = Arc::new(FlowModel::from_bytes(crate::engine::test_model_file()).unwrap());
         for output in [Output::Score, Output::Flag, Output::AgentFlag] {
             let by_name = ScalarUDF::new_from_impl(ModelFunction::new(output, model.clone()));
             assert_eq!(*round_trip(&by_name), by_name);

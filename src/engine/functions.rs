@@ -498,7 +498,7 @@ mod tests {
     use super::*;
 
     fn model() -> FlowModel {
-        FlowModel::from_bytes(&crate::engine::test_model_file()).unwrap()
+        FlowModel::from_bytes(crate::engine::test_model_file()).unwrap()
     }
 
     fn fields(names: &[String]) -> Vec<FieldRef> {

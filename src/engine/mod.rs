@@ -102,9 +102,16 @@ pub enum EngineError {
 }
 
 /// A small model file for the engine's unit tests: PCA fitted on the improved CIC-IDS 2017
-/// extraction's benign sample (quick, and a real file of the current format).
+/// extraction's benign sample (quick, and a real file of the current format), fitted once per
+/// test binary and shared by every test that asks.
 #[cfg(test)]
-fn test_model_file() -> Vec<u8> {
+fn test_model_file() -> &'static [u8] {
+    static FILE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    FILE.get_or_init(fit_test_model)
+}
+
+#[cfg(test)]
+fn fit_test_model() -> Vec<u8> {
     use crate::data::ingest::{IngestOptions, ingest_paths};
     use crate::model::config::{ModelConfig, ModelKind};
     use crate::model::fit::{FitOptions, fit_classic};
