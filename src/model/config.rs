@@ -143,9 +143,10 @@ fn tanh_on(tensor: Tensor<2>) -> Tensor<2> {
     // gradient is tanh's slope, 4σ(1 − σ): the output and every gradient are the same floats as
     // the identity's through the graph (the factors of 2 and 4 scale exactly), and training is
     // 1.2–1.3× faster natively and in Chromium (README, "Model benchmark").
-    let sigmoid_of_double = sigmoid(tensor.clone().detach().mul_scalar(2.0));
+    let detached = tensor.clone().detach();
+    let sigmoid_of_double = sigmoid(detached.clone().mul_scalar(2.0));
     let output = sigmoid_of_double.clone().mul_scalar(2.0).sub_scalar(1.0);
-    let zero = tensor.clone() - tensor.detach();
+    let zero = tensor - detached;
     let complement = sigmoid_of_double.clone().neg().add_scalar(1.0);
     output + zero * complement * sigmoid_of_double.mul_scalar(4.0)
 }
