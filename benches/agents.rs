@@ -6,7 +6,8 @@
 use std::time::Instant;
 
 use burn::prelude::Device;
-use netsentry::model::fit::{self, FitOptions};
+use netsentry::model::cross_fit::CrossFit;
+use netsentry::model::fit::FitOptions;
 use netsentry::rl::agent::AgentTrainer;
 use netsentry::rl::env::{Action, DetectionEnv, RewardMatrix};
 use netsentry::rl::observe;
@@ -23,14 +24,13 @@ fn main() {
     let device = Device::flex();
     let mut options = FitOptions::default();
     options.train.epochs = 5;
-    let (plan, mut trainer) = fit::start(&device, &dataset, &options).expect("trains");
-    while pollster::block_on(trainer.step(64))
-        .expect("trains")
-        .finished
-        .is_none()
-    {}
-    let (model, _) = pollster::block_on(fit::finish(&plan, &trainer, &dataset, &options, &device))
-        .expect("finishes");
+    let mut run = CrossFit::start(&device, &dataset, &options).expect("trains");
+    while !run.is_done() {
+        pollster::block_on(run.step(64)).expect("trains");
+    }
+    let model = pollster::block_on(run.finish(&dataset, &device))
+        .expect("finishes")
+        .model;
     let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
     let pool = pollster::block_on(observe::pool(&model, &device, &dataset, &rows)).expect("pool");
     println!(

@@ -12,7 +12,8 @@ use std::time::Instant;
 
 use netsentry::model::backend::{self, BackendPreference};
 use netsentry::model::config::{ModelConfig, ModelKind};
-use netsentry::model::fit::{self, FitOptions};
+use netsentry::model::cross_fit::CrossFit;
+use netsentry::model::fit::FitOptions;
 use netsentry::model::score::{ScoreOptions, score};
 use netsentry::model::train::TrainConfig;
 
@@ -90,17 +91,14 @@ fn main() {
                 ..FitOptions::default()
             };
             let mut paces = Vec::with_capacity(RUNS);
-            let (plan, trainer) = loop {
-                let (plan, mut trainer) = fit::start(&device, &dataset, &options).expect("trains");
-                let progress = loop {
-                    let progress = pollster::block_on(trainer.step(64)).expect("trains");
-                    if progress.finished.is_some() {
-                        break progress;
-                    }
-                };
-                paces.push(progress.rows_per_second);
+            let run = loop {
+                let mut run = CrossFit::start(&device, &dataset, &options).expect("trains");
+                while !run.is_done() {
+                    pollster::block_on(run.step(64)).expect("trains");
+                }
+                paces.push(run.progress().rows_per_second);
                 if paces.len() == RUNS {
-                    break (plan, trainer);
+                    break run;
                 }
             };
             let (pace, text) = median_of(paces);
@@ -109,13 +107,13 @@ fn main() {
                 "{}: training {text} at batch {batch} ({ratio:.2}× batch {}; {epochs} epochs of {} flows)",
                 kind.short_name(),
                 BATCHES[0],
-                plan.train_rows,
+                run.folds().rows(),
             );
             if trained.is_none() {
                 trained = Some(
-                    pollster::block_on(fit::finish(&plan, &trainer, &dataset, &options, &device))
+                    pollster::block_on(run.finish(&dataset, &device))
                         .expect("finishes")
-                        .0,
+                        .model,
                 );
             }
         }

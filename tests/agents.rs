@@ -247,7 +247,8 @@ fn trained_model(
     netsentry::model::saved::SavedModel,
 ) {
     use netsentry::data::ingest::{IngestOptions, ingest_paths};
-    use netsentry::model::fit::{self, FitOptions};
+    use netsentry::model::cross_fit::CrossFit;
+    use netsentry::model::fit::{FitOptions, Fitted};
 
     let dir =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cicids2017/improved");
@@ -259,9 +260,11 @@ fn trained_model(
     let device = Device::flex();
     let mut options = FitOptions::default();
     options.train.epochs = 2;
-    let (plan, mut trainer) = fit::start(&device, &dataset, &options).unwrap();
-    while block_on(trainer.step(50)).unwrap().finished.is_none() {}
-    let (model, _) = block_on(fit::finish(&plan, &trainer, &dataset, &options, &device)).unwrap();
+    let mut run = CrossFit::start(&device, &dataset, &options).unwrap();
+    while !run.is_done() {
+        block_on(run.step(50)).unwrap();
+    }
+    let Fitted { model, .. } = block_on(run.finish(&dataset, &device)).unwrap();
     (dataset, model)
 }
 
@@ -357,7 +360,7 @@ fn a_run_refuses_flows_without_attacks_and_stops_when_told() {
     assert_eq!(comparison.test_flows, pools.test.len());
     assert_eq!(
         comparison.model_threshold.rule,
-        "1 % false-positive target (Harrell–Davis quantile of benign validation scores)"
+        "1 % false-positive target (Harrell–Davis quantile of benign out-of-fold scores)"
     );
     // The replay holds test flows with their own scores and the agent's decisions.
     let replay = &outcome.assessment.replay;

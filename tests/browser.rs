@@ -142,27 +142,30 @@ async fn bundled_sample() -> netsentry::data::dataset::Dataset {
         .0
 }
 
-/// Trains the default detector (the ensemble: its autoencoder, then kNN and PCA beside it) on
-/// the bundled sample for `batches` mini-batches (at least one epoch ends when `epochs` is 1 and
-/// the batches cover it), saves it, loads it back and scores.
+/// Cross-fits the default detector (the ensemble: its autoencoders, then kNN and PCA beside
+/// each) on the bundled sample, `batches` mini-batches at a time: to the end when `epochs` is 1,
+/// else one step and a Stop; saves it, loads it back and scores.
 async fn train_save_load_score(device: &burn::prelude::Device, epochs: usize, batches: usize) {
-    use netsentry::model::fit::{self, FitOptions};
+    use netsentry::model::cross_fit::CrossFit;
+    use netsentry::model::fit::{FitOptions, Fitted};
     use netsentry::model::saved::SavedModel;
     use netsentry::model::score::{ScoreOptions, score};
 
     let dataset = bundled_sample().await;
     let mut options = FitOptions::default();
     options.train.epochs = epochs;
-    let (plan, mut trainer) = fit::start(device, &dataset, &options).unwrap();
-    let progress = trainer.step(batches).await.unwrap();
+    let mut run = CrossFit::start(device, &dataset, &options).unwrap();
+    let progress = run.step(batches).await.unwrap();
     assert!(progress.train_loss.is_finite(), "{progress:?}");
-    assert_eq!(
-        progress.finished.is_some(),
-        progress.history.len() == epochs
-    );
-    let (model, _) = fit::finish(&plan, &trainer, &dataset, &options, device)
-        .await
-        .unwrap();
+    if epochs == 1 {
+        while !run.is_done() {
+            run.step(batches).await.unwrap();
+        }
+    } else {
+        run.stop();
+    }
+    let Fitted { model, .. } = run.finish(&dataset, device).await.unwrap();
+    assert_eq!(model.folds.len(), options.folds);
     // Saving reads every weight back asynchronously: WebGPU cannot read synchronously.
     let bytes = model.to_bytes().await.unwrap();
     let loaded = SavedModel::from_bytes(&bytes, device).unwrap();
@@ -214,7 +217,8 @@ async fn agent_trains_on_the_sample(
     episodes: usize,
     episode_length: usize,
 ) {
-    use netsentry::model::fit::{self, FitOptions};
+    use netsentry::model::cross_fit::CrossFit;
+    use netsentry::model::fit::{FitOptions, Fitted};
     use netsentry::rl::plan::{AgentPlan, Settings};
     use netsentry::rl::run::{AgentPools, AgentRun};
 
@@ -222,11 +226,11 @@ async fn agent_trains_on_the_sample(
     let mut options = FitOptions::default();
     options.train.epochs = 1;
     let cpu = backend::select(BackendPreference::Cpu).await.device;
-    let (plan, mut trainer) = fit::start(&cpu, &dataset, &options).unwrap();
-    trainer.step(1000).await.unwrap();
-    let (model, _) = fit::finish(&plan, &trainer, &dataset, &options, &cpu)
-        .await
-        .unwrap();
+    let mut run = CrossFit::start(&cpu, &dataset, &options).unwrap();
+    while !run.is_done() {
+        run.step(1000).await.unwrap();
+    }
+    let Fitted { model, .. } = run.finish(&dataset, &cpu).await.unwrap();
     let pools = AgentPools::halves(&model, &dataset, 42, None, &cpu)
         .await
         .unwrap();
@@ -328,7 +332,7 @@ async fn replay_streams_decisions_counts_them_and_asks_for_explanations() {
     };
     let threshold = Threshold {
         value: 1.0,
-        rule: "benign 99th percentile of validation scores".to_owned(),
+        rule: "benign 99th percentile of out-of-fold scores".to_owned(),
     };
     let results = Assessment {
         algorithm: Algorithm::Dqn,
@@ -431,7 +435,7 @@ async fn the_threshold_slider_updates_the_decisions_it_reads_from_the_histogram(
         kind: ModelKind::Autoencoder,
         evaluation: evaluate(&scores, &labels, &names, 4.5),
         histogram: ScoreHistogram::new(&scores, &attack, 4.5),
-        threshold_rule: "benign 99th percentile of validation scores".to_owned(),
+        threshold_rule: "benign 99th percentile of out-of-fold scores".to_owned(),
         tested_on: "Tested on all 8 flows of flows.csv.".to_owned(),
         most_unusual: Vec::new(),
     };
@@ -469,7 +473,7 @@ async fn the_threshold_slider_updates_the_decisions_it_reads_from_the_histogram(
     // At the model's threshold: attacks 5, 5.5, 6 flagged, none of the benign flows.
     assert_eq!(
         text("[data-testid=threshold-readout]"),
-        "Threshold 4.5000 (the model's: benign 99th percentile of validation scores): precision 1.000, recall 0.750, false-positive rate 0.0000"
+        "Threshold 4.5000 (the model's: benign 99th percentile of out-of-fold scores): precision 1.000, recall 0.750, false-positive rate 0.0000"
     );
     // Moved to the lowest edge, everything is flagged.
     let slider: web_sys::HtmlInputElement = host

@@ -113,8 +113,10 @@ async fn benign_and(name: &str, bytes: &[u8]) -> netsentry::data::dataset::Datas
 async fn autoencoder_throughput() {
     use netsentry::model::backend::{self, BackendPreference};
     use netsentry::model::config::ModelKind;
-    use netsentry::model::fit::{self, FitOptions};
+    use netsentry::model::cross_fit::{CrossFit, Folds};
+    use netsentry::model::fit::FitOptions;
     use netsentry::model::score::{ScoreOptions, score};
+    use netsentry::model::train::Trainer;
 
     let dataset = benign_and(
         "DDoS_2500.csv",
@@ -136,7 +138,17 @@ async fn autoencoder_throughput() {
             options.model.kind = ModelKind::Autoencoder;
             options.train.epochs = 100;
             options.train.batch_size = batch;
-            let (plan, mut trainer) = fit::start(&selected.device, &dataset, &options).unwrap();
+            // One run on every benign flow: a cross-fit's runs each train like this.
+            let folds = Folds::of(&dataset, options.folds, options.train.seed).unwrap();
+            let mut trainer = Trainer::new(
+                &selected.device,
+                options.model.clone(),
+                options.train.clone(),
+                folds.width,
+                folds.all().to_vec(),
+                folds.part(0, true),
+            )
+            .unwrap();
             // The first batch compiles kernels (WebGPU) and warms the JIT: not timed.
             let warmed = trainer.step(1).await.unwrap().rows;
             let batches = rows_timed / batch;
@@ -149,10 +161,10 @@ async fn autoencoder_throughput() {
                 sizes[0]
             );
             if trained.is_none() {
-                let (model, _) = fit::finish(&plan, &trainer, &dataset, &options, &selected.device)
-                    .await
-                    .unwrap();
-                trained = Some(model);
+                // Scoring takes as long whatever the weights: a cross-fit stopped at once.
+                let mut run = CrossFit::start(&selected.device, &dataset, &options).unwrap();
+                run.stop();
+                trained = Some(run.finish(&dataset, &selected.device).await.unwrap().model);
             }
         }
         let model = trained.unwrap();
@@ -182,7 +194,8 @@ async fn autoencoder_throughput() {
 #[ignore = "a benchmark: run by `make bench`"]
 async fn agent_throughput() {
     use netsentry::model::backend::{self, BackendPreference};
-    use netsentry::model::fit::{self, FitOptions};
+    use netsentry::model::cross_fit::CrossFit;
+    use netsentry::model::fit::FitOptions;
     use netsentry::rl::agent::AgentTrainer;
     use netsentry::rl::env::{Action, DetectionEnv, RewardMatrix};
     use netsentry::rl::observe;
@@ -196,11 +209,11 @@ async fn agent_throughput() {
     let device = backend::select(BackendPreference::Cpu).await.device;
     let mut options = FitOptions::default();
     options.train.epochs = 2;
-    let (plan, mut trainer) = fit::start(&device, &dataset, &options).unwrap();
-    trainer.step(10_000).await.unwrap();
-    let (model, _) = fit::finish(&plan, &trainer, &dataset, &options, &device)
-        .await
-        .unwrap();
+    let mut run = CrossFit::start(&device, &dataset, &options).unwrap();
+    while !run.is_done() {
+        run.step(10_000).await.unwrap();
+    }
+    let model = run.finish(&dataset, &device).await.unwrap().model;
     let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
     let pool = observe::pool(&model, &device, &dataset, &rows)
         .await

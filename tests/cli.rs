@@ -208,13 +208,11 @@ fn train_eval_and_score_an_autoencoder() {
     for point in points {
         assert!(point["fpr"].as_f64().unwrap() <= point["max_fpr"].as_f64().unwrap());
     }
-    // The benign flows the model trained and was tuned on (about 75 % of the 2,498 left after
-    // two duplicates) are left out; every Portscan flow is scored.
+    // Every flow is scored: the 2,498 benign ones left after two duplicates, all fitted by the
+    // model and so each scored by the fold model that did not fit it, and every Portscan flow.
     let benign = json["per_label"]["BENIGN"]["rows"].as_u64().unwrap();
-    assert!(
-        (450..800).contains(&benign),
-        "{benign} benign flows evaluated"
-    );
+    assert_eq!(benign, 2498);
+    assert_eq!(json["fitted_rows"].as_u64().unwrap(), benign);
     assert_eq!(json["per_label"]["Portscan"]["rows"], 2500);
     // Each attack family is ranked against the benign flows; BENIGN itself is not.
     let portscan = &json["per_family"]["PortScan"];
@@ -227,7 +225,6 @@ fn train_eval_and_score_an_autoencoder() {
         "{portscan}"
     );
     assert!(json["per_family"]["BENIGN"]["roc_auc"].is_null());
-    assert_eq!(json["excluded_rows"].as_u64().unwrap() + benign, 2498);
 
     let scored = dir.join("scored.csv");
     let output = netsentry(&[
@@ -318,7 +315,7 @@ fn agent_compares_with_the_best_threshold_and_reports_an_unseen_family() {
         }
         assert_eq!(
             json["model_threshold"]["rule"],
-            "1 % false-positive target (Harrell–Davis quantile of benign validation scores)"
+            "1 % false-positive target (Harrell–Davis quantile of benign out-of-fold scores)"
         );
         assert_eq!(json["history"].as_array().unwrap().len(), 8);
         assert_eq!(json["unseen"]["family"], "PortScan");
@@ -408,27 +405,22 @@ fn a_classic_peer_trains_evaluates_and_scores_like_the_autoencoder() {
 }
 
 #[test]
-fn a_split_that_cannot_split_is_refused_with_its_shares() {
-    let out = std::env::temp_dir().join("netsentry-cli-bad-split.safetensors");
-    let train = |split: &str| {
-        netsentry(&[
-            "train",
-            "--split",
-            split,
-            "--out",
-            out.to_str().unwrap(),
-            &improved("BENIGN_2500.csv"),
-        ])
-    };
-    let output = train("0.8,0.3");
+fn cross_fitting_with_fewer_than_two_folds_is_refused() {
+    let out = std::env::temp_dir().join("netsentry-cli-one-fold.safetensors");
+    let output = netsentry(&[
+        "train",
+        "--folds",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+        &improved("BENIGN_2500.csv"),
+    ]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("add up to at most 1 (train 0.8, validation 0.3)"),
+        stderr.contains("cross-fitting needs at least 2 folds, not 1"),
         "{stderr}"
     );
-    let output = train("0.6");
-    assert!(String::from_utf8_lossy(&output.stderr).contains("give two shares, as in 0.6,0.15"));
     assert!(!out.exists());
 }
 
@@ -470,7 +462,7 @@ fn unlabelled_flows_train_score_and_rank_and_eval_says_why_it_cannot_measure() {
         "{stderr}"
     );
 
-    let output = netsentry(&["eval", "--all-rows", model, own]);
+    let output = netsentry(&["eval", model, own]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
     assert!(stdout.contains("flows: 600 (0 attacks)"), "{stdout}");

@@ -131,7 +131,8 @@ pub enum FromWorker {
     LoadFailed(String),
     /// Training progress, after each step.
     Training(TrainProgress),
-    /// The trained model's evaluation on the flows it did not train or tune on.
+    /// The trained model's evaluation on the loaded flows, each scored by a model that did not
+    /// fit it.
     Evaluated(ModelResults),
     /// Training could not start or stopped with an error; the text is for the user.
     TrainFailed(String),
@@ -147,7 +148,7 @@ pub enum FromWorker {
     Explained(Result<Explanation, String>),
 }
 
-/// A model's results on the flows it did not train or tune on.
+/// A model's results on the loaded flows, each scored by a model that did not fit it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelResults {
     /// Which detector.

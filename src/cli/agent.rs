@@ -151,7 +151,7 @@ pub fn agent(args: &AgentArgs) -> Result<(), Failure> {
         )),
     }?;
     eprintln!(
-        "{} flows to train the agent on, {} to test on (flows the model trained on are not tested on)",
+        "{} flows to train the agent on, {} to test on (a flow the model fitted is seen through the fold model that did not fit it)",
         pools.train.len(),
         pools.test.len()
     );

@@ -32,11 +32,12 @@ enum Command {
     Backends(inspect::BackendsArgs),
     /// Train an autoencoder (or VAE) on the benign flows of CSVs and save it as one file.
     ///
-    /// Flows are split by content: 60 % to fit on, 15 % to validate on (early stopping and the
-    /// threshold), the rest held out; `eval` leaves out the first two when scoring the same flows.
+    /// The model fits every benign flow; each is also scored by one of --folds fold models fitted
+    /// on the others (cross-fitting), and those scores set the threshold.
     Train(model::TrainArgs),
     /// Score every flow of CSVs with a saved model and print ROC-AUC, PR-AUC and the decisions at
-    /// its threshold, per label. Flows the model trained or was tuned on are left out.
+    /// its threshold, per label. A flow the model fitted is scored by the fold model that did not
+    /// fit it.
     Eval(model::EvalArgs),
     /// Write every flow of CSVs with its anomaly score, flag and the features that deviated most
     /// (observed vs reconstructed, original units) to a CSV file.

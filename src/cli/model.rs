@@ -6,15 +6,14 @@ use std::path::PathBuf;
 use super::error::{CliError, Failure};
 use super::inputs::{BackendArg, device, every_column, load, read_model, write};
 use crate::data::ingest::IngestOptions;
-use crate::data::prepare::SplitFractions;
 use crate::metrics::confusion::CostMatrix;
 use crate::metrics::evaluation::Evaluation;
 use crate::metrics::threshold::ThresholdRule;
 use crate::model::classic::ClassicConfig;
 use crate::model::config::{Activation, ModelConfig, ModelKind};
-use crate::model::fit::{self, FitOptions};
-use crate::model::held_out::{evaluate_rows, rows_to_evaluate};
-use crate::model::saved::SavedModel;
+use crate::model::cross_fit::{CrossFit, DEFAULT_FOLDS};
+use crate::model::fit::{self, FitOptions, Fitted};
+use crate::model::held_out::{Routing, evaluate_rows, routing};
 use crate::model::scored_csv::{DEFAULT_TOP, write_scored};
 use crate::model::train::{Finish, TrainConfig, TrainProgress};
 
@@ -83,16 +82,17 @@ pub struct TrainArgs {
     /// as given (or at 60, 128 and 0.002).
     #[arg(long)]
     batch_size: Option<usize>,
-    /// Epochs without a better validation loss before training stops early (set it to
-    /// --epochs to train every epoch).
+    /// Epochs without a better loss on its own fold before a fold model's training stops early
+    /// (set it to --epochs to train every epoch); the final model trains the fold models' median
+    /// best number of epochs.
     #[arg(long, default_value_t = TrainConfig::default().patience)]
     patience: usize,
-    /// Shares of the flows (by content) to fit on and to validate on, comma-separated; the rest
-    /// is held out for `eval`. Keeping their sum keeps the held-out flows the same, so runs that
-    /// fit on more or validate on more compare on the same flows.
-    #[arg(long, value_name = "TRAIN,VALIDATION", default_value_t = SplitArg(SplitFractions::default()))]
-    split: SplitArg,
-    /// How the threshold is chosen on the validation flows: a false-positive target (the
+    /// Cross-fitting folds: the model is fitted on every benign flow, and each benign flow is
+    /// also scored by a model fitted on the other folds; those scores set the threshold, and
+    /// `eval` on the same files uses them (at least 2; each fold adds a fit).
+    #[arg(long, default_value_t = DEFAULT_FOLDS)]
+    folds: usize,
+    /// How the threshold is chosen on the out-of-fold scores: a false-positive target (the
     /// default; a smoothed benign quantile that holds the target more closely on unseen flows
     /// than the plain percentile), a benign percentile (neither needs attacks), the least cost
     /// (1 per false alarm, 4 per missed attack) or the best F1.
@@ -117,7 +117,7 @@ pub struct TrainArgs {
     #[arg(long)]
     keep_duplicates: bool,
     /// Score by the plain mean squared error instead of weighing each feature's error by how
-    /// well the model rebuilds it on benign validation flows.
+    /// well the model rebuilds it on benign flows it did not fit (out of fold).
     #[arg(long)]
     plain_mse: bool,
     /// The model file to write (safetensors; PyTorch loads its weights).
@@ -138,36 +138,6 @@ enum ModelArg {
     Knn,
     Pca,
     Hbos,
-}
-
-/// `--split`: two shares, "0.6,0.15".
-#[derive(Clone, Copy, Debug)]
-struct SplitArg(SplitFractions);
-
-impl std::str::FromStr for SplitArg {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        let shares: Vec<&str> = text.split(',').collect();
-        let [train, validation] = shares[..] else {
-            return Err(format!("give two shares, as in 0.6,0.15, not {text:?}"));
-        };
-        let share = |text: &str| {
-            text.trim()
-                .parse::<f64>()
-                .map_err(|_| format!("{text:?} is not a number"))
-        };
-        Ok(Self(SplitFractions {
-            train: share(train)?,
-            validation: share(validation)?,
-        }))
-    }
-}
-
-impl std::fmt::Display for SplitArg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{},{}", self.0.train, self.0.validation)
-    }
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -218,7 +188,7 @@ impl TrainArgs {
                 },
             },
             train: self.train_config(),
-            split: self.split.0,
+            folds: self.folds,
             threshold_rule: match self.threshold {
                 ThresholdArg::Percentile => ThresholdRule::BenignPercentile(self.percentile),
                 ThresholdArg::Cost => ThresholdRule::MinCost(CostMatrix::default()),
@@ -252,9 +222,6 @@ pub struct EvalArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
-    /// Keep the flows the model trained or was tuned on.
-    #[arg(long)]
-    all_rows: bool,
     /// Where to score.
     #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
     backend: BackendArg,
@@ -309,18 +276,19 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
             options.model.kind.short_name()
         );
         let fitted = pollster::block_on(fit::fit_classic(&device, &dataset, &options))?;
-        return save(args, fitted);
+        return save(args, fitted, &dataset, &device);
     }
-    let (plan, mut trainer) = fit::start(&device, &dataset, &options)?;
+    let mut run = CrossFit::start(&device, &dataset, &options)?;
+    let train = run.train_config();
     eprintln!(
-        "training {} (--model {}) on {} benign flows, validating on {}; batch {}, learning rate {}, at most {} epochs{}",
+        "training {} (--model {}) on all {} benign flows, and on each of {} folds' complement to score that fold; batch {}, learning rate {}, at most {} epochs{}",
         options.model.kind.title(),
         options.model.kind.short_name(),
-        plan.train_rows,
-        plan.validation.len(),
-        plan.train.batch_size,
-        plan.train.learning_rate,
-        plan.train.epochs,
+        run.folds().rows(),
+        options.folds,
+        train.batch_size,
+        train.learning_rate,
+        train.epochs,
         if options.train.sized_by_rows {
             " (sized to the flows; --batch-size or --epochs to choose)"
         } else {
@@ -328,20 +296,25 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
         }
     );
     let mut bar = ProgressBar::new();
-    loop {
-        let progress = pollster::block_on(trainer.step(BATCHES_PER_STEP))?;
+    while !run.is_done() {
+        let progress = pollster::block_on(run.step(BATCHES_PER_STEP))?;
         bar.draw(&progress);
         if progress.finished.is_some() {
             bar.end(&progress);
-            break;
         }
     }
-    let fitted = pollster::block_on(fit::finish(&plan, &trainer, &dataset, &options, &device))?;
-    save(args, fitted)
+    let fitted = pollster::block_on(run.finish(&dataset, &device))?;
+    save(args, fitted, &dataset, &device)
 }
 
-/// Writes a trained or fitted model and says where, with its threshold.
-fn save(args: &TrainArgs, (model, note): (SavedModel, Option<String>)) -> Result<(), Failure> {
+/// Writes a trained or fitted model and says where, with its threshold and how it did on the
+/// training files' flows, each benign one scored by the fold model that did not fit it.
+fn save(
+    args: &TrainArgs,
+    Fitted { model, note }: Fitted,
+    dataset: &crate::data::dataset::Dataset,
+    device: &burn::prelude::Device,
+) -> Result<(), Failure> {
     if let Some(note) = note {
         eprintln!("note: {note}");
     }
@@ -352,6 +325,22 @@ fn save(args: &TrainArgs, (model, note): (SavedModel, Option<String>)) -> Result
         model.meta.threshold,
         model.meta.threshold_rule.describe()
     );
+    let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
+    let (evaluation, _) = pollster::block_on(evaluate_rows(&model, dataset, &rows, device))?;
+    if evaluation.attacks > 0 {
+        let at_one = evaluation
+            .tpr_at_fpr
+            .iter()
+            .find(|point| (point.max_fpr - 0.01).abs() < 1e-9)
+            .map_or(f64::NAN, |point| point.tpr);
+        println!(
+            "on these files, out of fold ({} folds; the threshold was set on these benign scores): ROC-AUC {}, attacks caught at FPR <= 1 %: {at_one:.4}; `netsentry eval` on other files tests it",
+            model.meta.folds,
+            evaluation
+                .roc_auc
+                .map_or_else(|| "n/a".to_owned(), |auc| format!("{auc:.4}")),
+        );
+    }
     Ok(())
 }
 
@@ -360,25 +349,25 @@ pub fn eval(args: &EvalArgs) -> Result<(), Failure> {
     let device = device(args.backend);
     let model = read_model(&args.model, &device)?;
     let dataset = load(&args.files, every_column())?;
-    let (rows, excluded) = rows_to_evaluate(&model, &dataset, args.all_rows)?;
-    if excluded > 0 {
-        eprintln!(
-            "left out {excluded} flows the model trained or was tuned on (matched by content; --all-rows keeps them)"
-        );
-    }
+    let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
+    let routed = routing(&model, &dataset, &rows)?;
     let (evaluation, _) = pollster::block_on(evaluate_rows(&model, &dataset, &rows, &device))?;
     if args.json {
         let mut value = serde_json::to_value(&evaluation)?;
-        value["excluded_rows"] = excluded.into();
+        value["fitted_rows"] = routed.fitted.into();
+        value["cross_fitted"] = routed.own_files.into();
         value["threshold_rule"] = model.meta.threshold_rule.describe().into();
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        print!("{}", evaluation_text(&evaluation, excluded));
+        print!(
+            "{}",
+            evaluation_text(&evaluation, &routed, model.meta.folds)
+        );
     }
     Ok(())
 }
 
-fn evaluation_text(evaluation: &Evaluation, excluded: u64) -> String {
+fn evaluation_text(evaluation: &Evaluation, routed: &Routing, folds: usize) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let number = |value: Option<f64>| {
@@ -389,8 +378,19 @@ fn evaluation_text(evaluation: &Evaluation, excluded: u64) -> String {
     };
     let _ = writeln!(
         out,
-        "flows: {} ({} attacks), {excluded} left out as seen in training",
-        evaluation.rows, evaluation.attacks
+        "flows: {} ({} attacks); {}",
+        evaluation.rows,
+        evaluation.attacks,
+        match (routed.own_files, routed.fitted) {
+            (true, fitted) => format!(
+                "the model fitted {fitted} of them (its own files), so every flow was scored by the fold model its content falls in, which did not fit it ({folds}-fold cross-fitting)"
+            ),
+            (false, 0) =>
+                "the model fitted none of them: each was scored by the final model".to_owned(),
+            (false, fitted) => format!(
+                "scored by the final model, but for {fitted} that repeat flows it fitted, each scored by the fold model that did not fit it"
+            ),
+        }
     );
     if evaluation.attacks == 0 {
         let _ = writeln!(
@@ -514,7 +514,7 @@ impl ProgressBar {
             .last()
             .map_or_else(|| "-".to_owned(), |last| format!("{:.5}", last.validation));
         format!(
-            "epoch {:>3}/{} [{}{}] train {:.5}  validation {validation}  {:.0} rows/s",
+            "epoch {:>3}/{} [{}{}] train {:.5}  out of fold {validation}  {:.0} rows/s",
             (progress.epoch + 1).min(progress.epochs),
             progress.epochs,
             "#".repeat(filled),
@@ -538,13 +538,13 @@ impl ProgressBar {
             eprintln!();
         }
         let how = match progress.finished {
-            Some(Finish::EarlyStopped) => "stopped early: the validation loss stopped improving",
+            Some(Finish::EarlyStopped) => "stopped early: the out-of-fold loss stopped improving",
             Some(Finish::NotFinite) => "stopped: the loss was not finite",
             _ => "ran every epoch",
         };
         if let Some(best) = progress.best {
             eprintln!(
-                "{how} after {} epochs; kept epoch {} (validation loss {:.5})",
+                "{how} after {} epochs; the fold models' mean was best at epoch {} (out-of-fold loss {:.5})",
                 progress.history.len(),
                 best.epoch + 1,
                 best.validation

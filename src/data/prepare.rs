@@ -12,62 +12,13 @@ use serde::{Deserialize, Serialize};
 
 use super::dataset::Dataset;
 
-/// How rows are shared between training, validation and test; the test split takes the rest.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SplitFractions {
-    /// Share of each label's rows for training.
-    pub train: f64,
-    /// Share of each label's rows for validation (early stopping, thresholds).
-    pub validation: f64,
-}
-
-impl SplitFractions {
-    /// Why these shares cannot split flows, if they cannot: both must be above 0 and together
-    /// at most 1.
-    pub fn problem(&self) -> Option<String> {
-        let (train, validation) = (self.train, self.validation);
-        (!(train > 0.0 && validation > 0.0 && train + validation <= 1.0)).then(|| {
-            format!(
-                "the split needs shares above 0 that add up to at most 1 (train {train}, validation {validation})"
-            )
-        })
-    }
-}
-
-impl Default for SplitFractions {
-    /// 60 % to fit on, 15 % to validate on (early stopping, the threshold, the error weights),
-    /// 25 % held out: the autoencoder's split.
-    fn default() -> Self {
-        Self {
-            train: 0.6,
-            validation: 0.15,
-        }
-    }
-}
-
-/// Row indices of each split, each sorted.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Split {
-    /// Rows to train on (the autoencoder uses the benign ones).
-    pub train: Vec<u32>,
-    /// Rows for early stopping and choosing thresholds.
-    pub validation: Vec<u32>,
-    /// Held-out rows for the reported metrics.
-    pub test: Vec<u32>,
-}
-
-/// Where a row falls in a split made from its content (the values of `columns`, in that order):
-/// the same flow lands in the same share in any file and any later run with the same seed. This
-/// is what lets `netsentry eval` leave out exactly the share a saved model trained and tuned on,
-/// however the files are passed.
-pub fn content_share(
-    dataset: &Dataset,
-    columns: &[usize],
-    row: usize,
-    fractions: SplitFractions,
-    seed: u64,
-) -> Share {
-    // Streamed, so evaluating millions of rows allocates nothing per row.
+/// A seeded hash of a row's content (the values of `columns`, in that order): the same flow
+/// hashes alike in any file and any later run with the same seed. It decides which cross-fitting
+/// fold a benign flow falls in ([`fold_of`]) and is the fingerprint a model keeps of each flow it
+/// fitted, so an evaluation knows which flows the final model has seen however the files are
+/// passed.
+pub fn content_hash(dataset: &Dataset, columns: &[usize], row: usize, seed: u64) -> u64 {
+    // Streamed, so hashing millions of rows allocates nothing per row.
     let mut hasher = xxhash_rust::xxh3::Xxh3::with_seed(seed);
     for &column in columns {
         let value = dataset.columns[column][row];
@@ -79,40 +30,18 @@ pub fn content_share(
         };
         hasher.update(&bits.to_le_bytes());
     }
-    let position = hasher.digest() as f64 / 2f64.powi(64);
-    if position < fractions.train {
-        Share::Train
-    } else if position < fractions.train + fractions.validation {
-        Share::Validation
-    } else {
-        Share::Test
-    }
+    hasher.digest()
 }
 
-/// One of the three parts of a split.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Share {
-    /// Fitted on.
-    Train,
-    /// Used for early stopping and thresholds.
-    Validation,
-    /// Held out for reported metrics.
-    Test,
+/// Where a [`content_hash`] falls in `[0, 1)`: uniform over flows, for shares by content (the
+/// agent's halves).
+pub fn content_position(hash: u64) -> f64 {
+    hash as f64 / 2f64.powi(64)
 }
 
-/// Splits rows by [`content_share`]: unstratified, but stable across files and runs.
-pub fn content_split(dataset: &Dataset, fractions: SplitFractions, seed: u64) -> Split {
-    let mut split = Split::default();
-    let columns: Vec<usize> = (0..dataset.columns.len()).collect();
-    for row in 0..dataset.rows() {
-        let part = match content_share(dataset, &columns, row, fractions, seed) {
-            Share::Train => &mut split.train,
-            Share::Validation => &mut split.validation,
-            Share::Test => &mut split.test,
-        };
-        part.push(row as u32);
-    }
-    split
+/// The cross-fitting fold, `0..folds`, of a flow with this [`content_hash`].
+pub fn fold_of(hash: u64, folds: usize) -> usize {
+    ((content_position(hash) * folds as f64) as usize).min(folds.saturating_sub(1))
 }
 
 /// The rows among `rows` whose label is BENIGN.
@@ -335,48 +264,33 @@ mod tests {
     }
 
     #[test]
-    fn split_shares_must_be_positive_and_fit_in_one() {
-        assert_eq!(SplitFractions::default().problem(), None);
-        let shares = |train, validation| SplitFractions { train, validation }.problem();
-        assert_eq!(shares(0.7, 0.3), None);
-        assert!(shares(0.8, 0.3).unwrap().contains("add up to at most 1"));
-        assert!(shares(0.0, 0.5).is_some());
-        assert!(shares(0.5, -0.1).is_some());
-        assert!(shares(f64::NAN, 0.1).is_some());
-    }
-
-    #[test]
-    fn content_split_is_stable_and_seeded() {
+    fn folds_follow_the_content_and_the_seed() {
         let data = dataset((0..2000).map(|row| row as f32).collect(), vec![0; 2000]);
-        let split = content_split(&data, SplitFractions::default(), 7);
-        // The same flow lands in the same share wherever it sits.
+        let folds = |data: &Dataset, seed| -> Vec<(u32, usize)> {
+            let mut folds: Vec<(u32, usize)> = (0..data.rows())
+                .map(|row| {
+                    let hash = content_hash(data, &[0], row, seed);
+                    (data.columns[0][row] as u32, fold_of(hash, 4))
+                })
+                .collect();
+            folds.sort_unstable();
+            folds
+        };
+        // The same flow lands in the same fold wherever it sits in the file.
         let mut reversed = data.clone();
         reversed.columns[0].reverse();
-        let again = content_split(&reversed, SplitFractions::default(), 7);
-        let values = |data: &Dataset, rows: &[u32]| {
-            let mut values: Vec<u32> = rows
-                .iter()
-                .map(|&row| data.columns[0][row as usize] as u32)
-                .collect();
-            values.sort_unstable();
-            values
-        };
-        assert_eq!(values(&data, &split.train), values(&reversed, &again.train));
-        assert_ne!(split, content_split(&data, SplitFractions::default(), 8));
-        // Shares near the fractions (0.6 / 0.15 / 0.25 of 2000).
+        assert_eq!(folds(&data, 7), folds(&reversed, 7));
+        assert_ne!(folds(&data, 7), folds(&data, 8));
+        // Four folds of about 500 flows each.
+        let mut sizes = [0usize; 4];
+        for (_, fold) in folds(&data, 7) {
+            sizes[fold] += 1;
+        }
         assert!(
-            (1100..1300).contains(&split.train.len()),
-            "{}",
-            split.train.len()
+            sizes.iter().all(|size| (420..580).contains(size)),
+            "{sizes:?}"
         );
-        assert!(
-            (230..370).contains(&split.validation.len()),
-            "{}",
-            split.validation.len()
-        );
-        assert_eq!(
-            split.train.len() + split.validation.len() + split.test.len(),
-            2000
-        );
+        assert_eq!(fold_of(u64::MAX, 4), 3);
+        assert_eq!(fold_of(0, 4), 0);
     }
 }

@@ -127,7 +127,8 @@ fn fit_test_model() -> Vec<u8> {
         ..FitOptions::default()
     };
     let device = burn::prelude::Device::flex();
-    let (model, _) =
-        pollster::block_on(fit_classic(&device, &dataset, &options)).expect("PCA fits");
+    let model = pollster::block_on(fit_classic(&device, &dataset, &options))
+        .expect("PCA fits")
+        .model;
     pollster::block_on(model.to_bytes()).expect("the model writes")
 }

@@ -1,5 +1,5 @@
-//! Choosing the score above which a flow is flagged, always on validation or training flows,
-//! never on the flows a result is reported on.
+//! Choosing the score above which a flow is flagged, always on out-of-fold or training flows,
+//! never with scores of flows the scoring model fitted.
 
 use serde::{Deserialize, Serialize};
 
@@ -196,20 +196,20 @@ pub fn best(scores: &[f32], attack: &[bool], objective: Objective) -> Chosen {
     best
 }
 
-/// How a model's threshold is chosen on its validation flows.
+/// How a model's threshold is chosen on the scores of flows it did not fit (out of fold).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ThresholdRule {
-    /// The given percentile (0–100) of the benign validation scores: needs no labelled attacks,
+    /// The given percentile (0–100) of the benign out-of-fold scores: needs no labelled attacks,
     /// and fixes the false-positive rate on benign traffic like it near `100 − q` %.
     BenignPercentile(f64),
     /// A false-positive target (a share, 0.01 for 1 %): the Harrell–Davis `1 − target` quantile
-    /// of the benign validation scores ([`harrell_davis`]). Needs no labelled attacks; on unseen
+    /// of the benign out-of-fold scores ([`harrell_davis`]). Needs no labelled attacks; on unseen
     /// benign flows it holds the target more closely than the plain percentile (README,
     /// "Thresholds").
     TargetFpr(f64),
-    /// The threshold that costs least on the validation flows, attacks included.
+    /// The threshold that costs least on the out-of-fold flows, attacks included.
     MinCost(CostMatrix),
-    /// The threshold with the best F1 on the validation flows, attacks included.
+    /// The threshold with the best F1 on the out-of-fold flows, attacks included.
     MaxF1,
 }
 
@@ -243,16 +243,16 @@ impl ThresholdRule {
     /// A short description for reports ("benign 99th percentile", …).
     pub fn describe(&self) -> String {
         match self {
-            Self::BenignPercentile(q) => format!("benign {q}th percentile of validation scores"),
+            Self::BenignPercentile(q) => format!("benign {q}th percentile of out-of-fold scores"),
             Self::TargetFpr(target) => format!(
-                "{} % false-positive target (Harrell–Davis quantile of benign validation scores)",
+                "{} % false-positive target (Harrell–Davis quantile of benign out-of-fold scores)",
                 target * 100.0
             ),
             Self::MinCost(costs) => format!(
-                "least cost on validation (false positive {}, false negative {})",
+                "least cost out of fold (false positive {}, false negative {})",
                 costs.false_positive, costs.false_negative
             ),
-            Self::MaxF1 => "best F1 on validation".to_owned(),
+            Self::MaxF1 => "best F1 out of fold".to_owned(),
         }
     }
 }
@@ -337,7 +337,7 @@ mod tests {
         assert!(!rule.uses_attacks());
         assert_eq!(
             rule.describe(),
-            "1 % false-positive target (Harrell–Davis quantile of benign validation scores)"
+            "1 % false-positive target (Harrell–Davis quantile of benign out-of-fold scores)"
         );
     }
 

@@ -4,11 +4,12 @@
 //! them are mostly odd in one or two features, while attacks differ a little in many. So each
 //! member's per-feature errors pass through `ln(1 + e²)` (one wild feature cannot outweigh
 //! several moderate ones), each member's score is put on one scale by its own scores on benign
-//! validation flows (how many interquartile ranges its logarithm lies above their median), and
+//! flows it did not fit (how many interquartile ranges its logarithm lies above their median;
+//! cross-fitted, see [`super::cross_fit`]), and
 //! the score is the exponential of their mean: a flow must look odd to several members to score
 //! high. The exponential keeps scores positive like every other detector's (the agent, the
-//! histogram and the charts take their logarithm): 1 is a flow as ordinary as the median benign
-//! validation flow to every member, e (2.7) one an interquartile range above it in all three.
+//! histogram and the charts take their logarithm): 1 is a flow as ordinary as the median unseen
+//! benign flow to every member, e (2.7) one an interquartile range above it in all three.
 
 use burn::prelude::{Device, Tensor, TensorData};
 
@@ -16,7 +17,7 @@ use super::classic::knn::Knn;
 use super::classic::pca::Pca;
 use super::config::ModelConfig;
 use super::network::Network;
-use super::score::error_weight;
+use super::score::{batches, error_weight};
 use super::weights::{NamedTensor, NamedWeights, WeightError, read};
 use crate::metrics::threshold::percentile;
 
@@ -37,11 +38,11 @@ pub struct Ensemble {
     knn: Knn,
     /// PCA reconstruction.
     pca: Pca,
-    /// Per feature, [`error_weight`] of the autoencoder's mean squared error on benign
-    /// validation flows: each error in units of what is usual for that feature. `[1, width]`.
+    /// Per feature, [`error_weight`] of the autoencoder's mean squared error on benign flows it
+    /// did not fit: each error in units of what is usual for that feature. `[1, width]`.
     error_scale: Tensor<2>,
     /// Per member (autoencoder, kNN, PCA): the median and interquartile range of the logarithm
-    /// of its scores on benign validation flows, row-major `[MEMBERS, 2]`, as the file keeps them.
+    /// of its scores on benign flows it did not fit, row-major `[MEMBERS, 2]`, as the file keeps them.
     scales: Vec<f32>,
     /// The same medians and ranges on the device, `[1, MEMBERS]` each, so scoring a batch
     /// uploads nothing.
@@ -61,11 +62,12 @@ fn placed(scales: &[f32], device: &Device) -> (Tensor<2>, Tensor<2>) {
 
 impl Ensemble {
     /// Completes a trained `network` with kNN (nearest flow) and PCA fitted to the row-major
-    /// benign `train` flows, and scales every member on the benign `validation` flows.
+    /// benign `train` flows. The members are not yet on one scale: [`Ensemble::calibrate`] puts
+    /// them there with figures from benign flows none of them fitted (cross-fitting, see
+    /// [`super::cross_fit`]).
     pub async fn fit(
         network: Network,
         train: &[f32],
-        validation: &[f32],
         width: usize,
         config: &ModelConfig,
         seed: u64,
@@ -73,29 +75,33 @@ impl Ensemble {
     ) -> Result<Self, WeightError> {
         let knn = Knn::fit(train, width, 1, config.classic.references, seed, device);
         let pca = Pca::fit(train, width, config.classic.components, device).await?;
-        let rows = validation.len() / width.max(1);
-        let input =
-            Tensor::<2>::from_data(TensorData::new(validation.to_vec(), [rows, width]), device);
-        let (reconstruction, _) = network.reconstruct(input.clone());
-        let error = reconstruction - input.clone();
-        let mean_squared = read((error.clone() * error).mean_dim(0)).await?;
-        let error_scale: Vec<f32> = mean_squared
-            .iter()
-            .map(|&mse| error_weight(f64::from(mse)) as f32)
-            .collect();
         let unscaled = [0.0, 1.0].repeat(MEMBERS);
         let (centre, spread) = placed(&unscaled, device);
-        let mut ensemble = Self {
+        Ok(Self {
             network,
             knn,
             pca,
-            error_scale: Tensor::from_data(TensorData::new(error_scale, [1, width]), device),
+            error_scale: Tensor::from_data(TensorData::new(vec![1.0; width], [1, width]), device),
             scales: unscaled,
             centre,
             spread,
-        };
-        let members = read(ensemble.members(input).0).await?;
-        ensemble.scales = (0..MEMBERS)
+        })
+    }
+
+    /// Per feature, the autoencoder member's error scale given the autoencoder's mean squared
+    /// error on benign flows it did not fit: [`error_weight`] of it.
+    pub fn error_scale_of(mean_squared: &[f64]) -> Vec<f32> {
+        mean_squared
+            .iter()
+            .map(|&mse| error_weight(mse) as f32)
+            .collect()
+    }
+
+    /// Each member's median and interquartile range of the logarithm of its `members` scores
+    /// (row-major `[rows, MEMBERS]`, from [`Ensemble::member_scores`] on benign flows none of
+    /// the members fitted), row-major `[MEMBERS, 2]`.
+    pub fn scales_of(members: &[f32]) -> Vec<f32> {
+        (0..MEMBERS)
             .flat_map(|member| {
                 let logs: Vec<f32> = members
                     .iter()
@@ -107,9 +113,30 @@ impl Ensemble {
                 let median = quartile(50.0);
                 [median, (quartile(75.0) - quartile(25.0)).max(FLOOR)]
             })
-            .collect();
-        (ensemble.centre, ensemble.spread) = placed(&ensemble.scales, device);
-        Ok(ensemble)
+            .collect()
+    }
+
+    /// Sets the autoencoder member's per-feature `error_scale` (see [`Ensemble::error_scale_of`])
+    /// and the members' `scales` (see [`Ensemble::scales_of`]).
+    pub fn calibrate(&mut self, error_scale: &[f32], scales: Vec<f32>) {
+        let device = self.centre.device();
+        let width = error_scale.len();
+        self.error_scale =
+            Tensor::from_data(TensorData::new(error_scale.to_vec(), [1, width]), &device);
+        (self.centre, self.spread) = placed(&scales, &device);
+        self.scales = scales;
+    }
+
+    /// Each member's raw score for the rows of a row-major `matrix` of scaled flows,
+    /// row-major `[rows, MEMBERS]`, read in batches of [`super::score::SCORE_BATCH`].
+    pub async fn member_scores(&self, matrix: &[f32]) -> Result<Vec<f32>, WeightError> {
+        let device = self.centre.device();
+        let width = self.error_scale.dims()[1];
+        let mut scores = Vec::with_capacity(matrix.len() / width.max(1) * MEMBERS);
+        for input in batches(matrix, width, &device) {
+            scores.extend(read(self.members(input).0).await?);
+        }
+        Ok(scores)
     }
 
     /// Each member's raw score for a `[rows, width]` batch, `[rows, MEMBERS]`, with the
@@ -244,19 +271,35 @@ mod tests {
         .unwrap();
         while block_on(trainer.step(64)).unwrap().finished.is_none() {}
         let network = trainer.network();
-        let ensemble = block_on(Ensemble::fit(
-            network,
+        let mut ensemble = block_on(Ensemble::fit(
+            network.clone(),
             fitted,
-            validation,
             FIXTURE_WIDTH,
             &config,
             7,
             &device,
         ))
         .unwrap();
+        // Calibrated on benign flows no member fitted, as cross-fitting does.
+        let rows = validation.len() / FIXTURE_WIDTH;
+        let input = Tensor::<2>::from_data(
+            TensorData::new(validation.to_vec(), [rows, FIXTURE_WIDTH]),
+            &device,
+        );
+        let (rebuilt, _) = network.reconstruct(input.clone());
+        let error = rebuilt - input;
+        let mean_squared: Vec<f64> = block_on(read((error.clone() * error).mean_dim(0)))
+            .unwrap()
+            .into_iter()
+            .map(f64::from)
+            .collect();
+        let error_scale = Ensemble::error_scale_of(&mean_squared);
+        ensemble.calibrate(&error_scale, [0.0, 1.0].repeat(MEMBERS));
+        let members = block_on(ensemble.member_scores(validation)).unwrap();
+        ensemble.calibrate(&error_scale, Ensemble::scales_of(&members));
 
-        // On its own benign validation flows each member's scaled log score has median 0, so
-        // the ensemble's median is near e⁰ = 1 (within the members' disagreement).
+        // On the benign flows it was calibrated on each member's scaled log score has median 0,
+        // so the ensemble's median is near e⁰ = 1 (within the members' disagreement).
         let mut on_validation = scores(&ensemble, validation);
         on_validation.sort_by(f32::total_cmp);
         let median = on_validation[on_validation.len() / 2];

@@ -1,22 +1,23 @@
-//! From a loaded dataset to a model ready to save: the content split, the scaler fitted on the
-//! benign training flows, the training run, and the threshold chosen on validation flows. Shared
-//! by `netsentry train` and the app's worker so both train the same way.
+//! From a loaded dataset to a model ready to save: the benign flows folded for cross-fitting
+//! (see [`super::cross_fit`]), the detector fitted on every one of them and on each fold's
+//! complement, and the threshold, error weights and ensemble scales set on out-of-fold scores.
+//! Shared by `netsentry train` and the app's worker so both train the same way.
 
 use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
 
 use super::classic::Classic;
 use super::config::{ModelConfig, ModelKind};
+use super::cross_fit::{DEFAULT_FOLDS, Folds};
 use super::detector::Detector;
 use super::ensemble::Ensemble;
+use super::network::Network;
 use super::saved::{FORMAT_VERSION, ModelMeta, SavedModel};
 use super::score::{ScoreError, ScoreOptions, error_weight, score};
-use super::train::{EpochLoss, TrainConfig, TrainError, Trainer};
+use super::train::{EpochLoss, TrainConfig, TrainError};
 use super::weights::WeightError;
 use crate::data::dataset::Dataset;
-use crate::data::prepare::{
-    Scaler, Share, SplitFractions, benign_rows, content_share, content_split,
-};
+use crate::data::prepare::{content_hash, fold_of};
 use crate::metrics::threshold::ThresholdRule;
 
 /// Why a trained network or a fitted classic detector could not become a model.
@@ -28,15 +29,14 @@ pub enum FitError {
     /// A classic detector's tables could not be built or read.
     #[error(transparent)]
     Weights(#[from] WeightError),
-    /// The validation flows could not be scored to set the threshold and error weights.
+    /// The out-of-fold flows could not be scored to set the threshold and error weights.
     #[error(transparent)]
     Score(#[from] ScoreError),
-    /// The flows given hold no benign validation flow to set a threshold on (not those the
-    /// run was planned on).
+    /// No fold holds a benign flow to set a threshold on.
     #[error(
-        "no benign validation flows to set the threshold on: finish a run on the flows it started on"
+        "no benign flow was scored out of fold, so no threshold can be set: give more benign flows"
     )]
-    NoBenignValidation,
+    NoBenignScores,
 }
 
 /// Everything a user can choose about a training run.
@@ -46,13 +46,14 @@ pub struct FitOptions {
     pub model: ModelConfig,
     /// The optimiser and its schedule.
     pub train: TrainConfig,
-    /// Shares of the flows to fit on and to validate on; the rest is held out. The split is
-    /// by content (see [`content_share`]), seeded with `train.seed`.
-    pub split: SplitFractions,
-    /// How the threshold is chosen on the validation flows.
+    /// Cross-fitting folds (at least 2): each benign flow is scored by a model fitted on the
+    /// other folds, and those scores set the threshold; the folds are by content (see
+    /// [`crate::data::prepare::fold_of`]), seeded with `train.seed`.
+    pub folds: usize,
+    /// How the threshold is chosen on the out-of-fold scores.
     pub threshold_rule: ThresholdRule,
-    /// Weigh each feature's error by how well it is rebuilt on benign validation flows (see
-    /// [`ModelMeta::error_weights`]) instead of a plain mean squared error.
+    /// Weigh each feature's error by how well it is rebuilt on benign flows the model did not fit
+    /// (see [`ModelMeta::error_weights`]) instead of a plain mean squared error.
     pub normalise_errors: bool,
 }
 
@@ -61,58 +62,30 @@ impl Default for FitOptions {
         Self {
             model: ModelConfig::default(),
             train: TrainConfig::default(),
-            split: SplitFractions::default(),
+            folds: DEFAULT_FOLDS,
             threshold_rule: ThresholdRule::default(),
             normalise_errors: true,
         }
     }
 }
 
-/// What a run keeps besides the trainer: the scaler and the validation flows.
-pub struct Plan {
-    /// Fitted on the benign training flows.
-    pub scaler: Scaler,
-    /// Benign flows fitted on.
-    pub train_rows: u64,
-    /// The optimiser settings the run uses: the user's, sized to `train_rows` where the user
-    /// left them to the defaults (see [`TrainConfig::sized_for`]).
-    pub train: TrainConfig,
-    /// Validation flows of every label (the threshold may use attacks).
-    pub validation: Vec<u32>,
+/// A fitted model, and a sentence for the user when the threshold rule asked for could not be
+/// used.
+#[derive(Debug)]
+pub struct Fitted {
+    /// The model, ready to score and save.
+    pub model: SavedModel,
+    /// Why the threshold follows another rule than the one asked for, if it does.
+    pub note: Option<String>,
 }
 
-/// Splits `dataset`, fits the scaler and sets up a training run on `device` (for a network; see
-/// [`fit_classic`] for the others).
-pub fn start(
-    device: &Device,
-    dataset: &Dataset,
-    options: &FitOptions,
-) -> Result<(Plan, Trainer), TrainError> {
-    if !options.model.kind.is_network() {
-        return Err(TrainError::Config(format!(
-            "{} is fitted in one pass, not trained over epochs",
-            options.model.kind.title()
-        )));
-    }
-    let (plan, train, validation_benign) = prepare(dataset, options)?;
-    let trainer = Trainer::new(
-        device,
-        options.model.clone(),
-        plan.train.clone(),
-        plan.scaler.features.len(),
-        train,
-        validation_benign,
-    )?;
-    Ok((plan, trainer))
-}
-
-/// Fits the classic detector `options.model` asks for on the same benign training flows and
-/// scaler a network would train on, and chooses its threshold the same way: one call, no epochs.
+/// Fits the classic detector `options.model` asks for on every benign flow and on each fold's
+/// complement, and chooses its threshold on the out-of-fold scores: one call, no epochs.
 pub async fn fit_classic(
     device: &Device,
     dataset: &Dataset,
     options: &FitOptions,
-) -> Result<(SavedModel, Option<String>), FitError> {
+) -> Result<Fitted, FitError> {
     if let Some(problem) = options.model.problem() {
         return Err(TrainError::Config(problem).into());
     }
@@ -123,21 +96,34 @@ pub async fn fit_classic(
         ))
         .into());
     }
-    let (plan, train, _) = prepare(dataset, options)?;
-    let width = plan.scaler.features.len();
-    let classic = Classic::fit(
-        options.model.kind,
-        &options.model.classic,
-        &train,
-        width,
-        options.train.seed,
-        device,
-    )
-    .await?;
+    let folds = Folds::of(dataset, options.folds, options.train.seed)?;
+    let fit = |matrix: Vec<f32>| {
+        let (kind, config) = (options.model.kind, &options.model.classic);
+        async move {
+            Classic::fit(
+                kind,
+                config,
+                &matrix,
+                folds.width,
+                options.train.seed,
+                device,
+            )
+            .await
+            .map(Detector::Classic)
+        }
+    };
+    let mut fold_detectors = Vec::with_capacity(folds.count);
+    for fold in 0..folds.count {
+        fold_detectors.push(fit(folds.part(fold, false)).await?);
+    }
+    let detector = fit(folds.all().to_vec()).await?;
+    let sized = options.train.sized_for(folds.rows());
     conclude(
-        &plan,
-        Detector::Classic(classic),
+        &folds,
+        fold_detectors,
+        detector,
         None,
+        sized,
         dataset,
         options,
         device,
@@ -145,131 +131,142 @@ pub async fn fit_classic(
     .await
 }
 
-/// The content split, the scaler fitted on the benign training flows, and the scaled benign
-/// training and validation matrices.
-fn prepare(
-    dataset: &Dataset,
-    options: &FitOptions,
-) -> Result<(Plan, Vec<f32>, Vec<f32>), TrainError> {
-    if let Some(problem) = options.split.problem() {
-        return Err(TrainError::Config(problem));
-    }
-    let split = content_split(dataset, options.split, options.train.seed);
-    let train = benign_rows(dataset, &split.train);
-    let validation_benign = benign_rows(dataset, &split.validation);
-    if train.is_empty() || validation_benign.is_empty() {
-        return Err(TrainError::NoRows);
-    }
-    let scaler = Scaler::fit(dataset, &train);
-    let matrix = |rows: &[u32]| {
-        scaler
-            .transform(dataset, rows)
-            .expect("the scaler was fitted on this dataset's own features")
-    };
-    let (train_matrix, validation_matrix) = (matrix(&train), matrix(&validation_benign));
-    let plan = Plan {
-        train_rows: train.len() as u64,
-        train: options.train.sized_for(train.len()),
-        scaler,
-        validation: split.validation,
-    };
-    Ok((plan, train_matrix, validation_matrix))
-}
-
-/// The trained model: the trainer's best weights (for the ensemble, with kNN and PCA fitted
-/// beside them), with the threshold chosen on the validation flows (a rule that needs attacks
-/// falls back to the default, a 1 % false-positive target, when there are none, and says so in
-/// the returned note).
-pub async fn finish(
-    plan: &Plan,
-    trainer: &Trainer,
-    dataset: &Dataset,
-    options: &FitOptions,
-    device: &Device,
-) -> Result<(SavedModel, Option<String>), FitError> {
-    let best = trainer.progress().best;
-    let network = trainer.network();
-    let detector = if options.model.kind == ModelKind::Ensemble {
-        // The same scaled benign flows the autoencoder trained and stopped on.
-        let (train, validation) = trainer.flows();
-        let width = plan.scaler.features.len();
-        let seed = options.train.seed;
-        let ensemble = Ensemble::fit(
-            network,
-            train,
-            validation,
-            width,
-            &options.model,
-            seed,
-            device,
-        );
-        Detector::Ensemble(Box::new(ensemble.await?))
-    } else {
-        Detector::Network(network)
-    };
-    conclude(plan, detector, best, dataset, options, device).await
-}
-
-/// The model around a trained or fitted `detector`: its error weights and threshold from the
-/// validation flows, and everything a file needs to score new flows the same way.
-async fn conclude(
-    plan: &Plan,
-    detector: Detector,
+/// The model of a network's cross-fit (see [`super::cross_fit::CrossFit::finish`]): the fold
+/// networks and the `last` one trained on every benign flow (for the ensemble, each completed
+/// with kNN and PCA fitted on the same flows), calibrated on the out-of-fold scores.
+pub(super) async fn networks(
+    folds: &Folds,
+    fold_networks: Vec<Network>,
+    last: Network,
     best: Option<EpochLoss>,
     dataset: &Dataset,
     options: &FitOptions,
     device: &Device,
-) -> Result<(SavedModel, Option<String>), FitError> {
-    let width = plan.scaler.features.len();
-    let matrix = plan
-        .scaler
-        .transform(dataset, &plan.validation)
-        .map_err(ScoreError::from)?;
-    let attack = dataset.attack_mask();
-    let attack: Vec<bool> = plan
-        .validation
-        .iter()
-        .map(|&row| attack[row as usize])
-        .collect();
-    // Only networks weigh their errors: a classic detector is scored as its authors define it.
-    let normalise = options.normalise_errors && options.model.kind.is_network();
-    let unweighted = ScoreOptions {
-        errors: normalise,
-        ..ScoreOptions::default()
-    };
-    let unweighted = score(&detector, device, &matrix, &vec![1.0; width], unweighted)
-        .await
-        .map_err(ScoreError::from)?;
-    let (error_weights, scores) = if normalise {
-        let weights = normalising_weights(&unweighted.errors, &attack, width);
-        // The weighted scores follow from the errors already read: no second pass through the
-        // network. The ensemble has its own score; its weights only rank explanations.
-        let scores = if detector.scores_itself() {
-            unweighted.scores
+) -> Result<Fitted, FitError> {
+    let complete = |network: Network, matrix: Vec<f32>| async move {
+        if options.model.kind == ModelKind::Ensemble {
+            let ensemble = Ensemble::fit(
+                network,
+                &matrix,
+                folds.width,
+                &options.model,
+                options.train.seed,
+                device,
+            );
+            Ok::<_, WeightError>(Detector::Ensemble(Box::new(ensemble.await?)))
         } else {
-            unweighted
-                .errors
-                .chunks_exact(width)
-                .map(|errors| {
-                    errors
-                        .iter()
-                        .zip(&weights)
-                        .map(|(error, weight)| error * weight)
-                        .sum::<f32>()
-                        / width as f32
-                })
-                .collect()
-        };
-        (weights, scores)
-    } else {
-        (vec![1.0; width], unweighted.scores)
+            Ok(Detector::Network(network))
+        }
     };
+    let mut fold_detectors = Vec::with_capacity(folds.count);
+    for (fold, network) in fold_networks.into_iter().enumerate() {
+        fold_detectors.push(complete(network, folds.part(fold, false)).await?);
+    }
+    let detector = complete(last, folds.all().to_vec()).await?;
+    let train = options.train.clone();
+    conclude(
+        &folds,
+        fold_detectors,
+        detector,
+        best,
+        train,
+        dataset,
+        options,
+        device,
+    )
+    .await
+}
+
+/// The model around the final `detector` and its `fold_detectors`: the error weights (and the
+/// ensemble's scales) from each fold's flows scored by the fold model that did not fit them,
+/// the threshold on those scores, and everything a file needs to score new flows the same way.
+#[allow(clippy::too_many_arguments)]
+async fn conclude(
+    folds: &Folds,
+    mut fold_detectors: Vec<Detector>,
+    mut detector: Detector,
+    best: Option<EpochLoss>,
+    train: TrainConfig,
+    dataset: &Dataset,
+    options: &FitOptions,
+    device: &Device,
+) -> Result<Fitted, FitError> {
+    let width = folds.width;
+    let inside: Vec<Vec<f32>> = (0..folds.count)
+        .map(|fold| folds.part(fold, true))
+        .collect();
+    // Only networks weigh their errors, and the ensemble's autoencoder scales them: a classic
+    // detector is scored as its authors define it.
+    let network = options.model.kind.is_network();
+    let ones = vec![1.0; width];
+    let mut errors = Vec::new();
+    if network {
+        let with_errors = ScoreOptions {
+            errors: true,
+            ..ScoreOptions::default()
+        };
+        for (detector, matrix) in fold_detectors.iter().zip(&inside) {
+            let scored = score(detector, device, matrix, &ones, with_errors).await?;
+            errors.extend(scored.errors);
+        }
+    }
+    if errors.is_empty() && network {
+        return Err(FitError::NoBenignScores);
+    }
+    let error_weights = if network && options.normalise_errors {
+        normalising_weights(&errors, width)
+    } else {
+        ones.clone()
+    };
+    if options.model.kind == ModelKind::Ensemble {
+        calibrate_ensembles(&mut fold_detectors, &mut detector, &errors, &inside, width).await?;
+    }
+    // The out-of-fold scores: every benign flow, by the fold model that did not fit it.
+    let mut scores = Vec::with_capacity(folds.rows());
+    for (detector, matrix) in fold_detectors.iter().zip(&inside) {
+        let scored = score(
+            detector,
+            device,
+            matrix,
+            &error_weights,
+            ScoreOptions::default(),
+        );
+        scores.extend(scored.await?.scores);
+    }
+    let mut attack = vec![false; scores.len()];
+    if options.threshold_rule.uses_attacks() {
+        // Each attack by the fold model its content falls in, as an evaluation of these flows
+        // scores it (see `held_out`).
+        let columns: Vec<usize> = (0..dataset.columns.len()).collect();
+        let mut attacks = vec![Vec::new(); folds.count];
+        for (row, is_attack) in dataset.attack_mask().into_iter().enumerate() {
+            if is_attack {
+                let hash = content_hash(dataset, &columns, row, options.train.seed);
+                attacks[fold_of(hash, folds.count)].push(row as u32);
+            }
+        }
+        for (detector, rows) in fold_detectors.iter().zip(&attacks) {
+            let matrix = folds
+                .scaler
+                .transform(dataset, rows)
+                .map_err(ScoreError::from)?;
+            let scored = score(
+                detector,
+                device,
+                &matrix,
+                &error_weights,
+                ScoreOptions::default(),
+            );
+            scores.extend(scored.await?.scores);
+        }
+        attack.resize(scores.len(), true);
+    }
     let (rule, note) = match options.threshold_rule.choose(&scores, &attack) {
         Some(_) => (options.threshold_rule, None),
         None => (
             ThresholdRule::default(),
             Some(format!(
-                "no attacks among the validation flows, so the threshold is the {} instead of the {}",
+                "no attacks among the flows, so the threshold is the {} instead of the {}",
                 ThresholdRule::default().describe(),
                 options.threshold_rule.describe()
             )),
@@ -277,58 +274,80 @@ async fn conclude(
     };
     let threshold = rule
         .choose(&scores, &attack)
-        .ok_or(FitError::NoBenignValidation)?;
+        .ok_or(FitError::NoBenignScores)?;
     let meta = ModelMeta {
         format_version: FORMAT_VERSION,
         model: options.model.clone(),
-        train: plan.train.clone(),
-        scaler: plan.scaler.clone(),
+        train,
+        scaler: folds.scaler.clone(),
         error_weights,
         threshold,
         threshold_rule: rule,
-        split: options.split,
-        split_seed: options.train.seed,
-        train_rows: plan.train_rows,
-        validation_rows: plan.validation.len() as u64,
+        folds: folds.count,
+        fold_seed: options.train.seed,
+        train_rows: folds.rows() as u64,
+        fold_rows: (0..folds.count)
+            .map(|fold| (folds.rows() - folds.inside(fold)) as u64)
+            .collect(),
         best,
     };
-    Ok((SavedModel { meta, detector }, note))
+    let model = SavedModel {
+        meta,
+        detector,
+        folds: fold_detectors,
+        fitted: folds.fitted.clone(),
+    };
+    Ok(Fitted { model, note })
 }
 
-/// Weights that make each feature's mean squared error on the benign rows of `errors` (row-major,
-/// `width` wide) count alike, scaled to average 1; see [`ModelMeta::error_weights`].
-fn normalising_weights(errors: &[f32], attack: &[bool], width: usize) -> Vec<f32> {
-    let mut sums = vec![0.0f64; width];
-    let mut rows = 0usize;
-    for (row, errors) in errors.chunks_exact(width).enumerate() {
-        if !attack[row] {
-            rows += 1;
-            for (sum, &error) in sums.iter_mut().zip(errors) {
-                *sum += f64::from(error);
-            }
+/// Puts the members of every ensemble (the fold ones and the final one) on one scale, from the
+/// autoencoders' out-of-fold squared `errors` and each fold ensemble's member scores on the flows
+/// `inside` its fold.
+async fn calibrate_ensembles(
+    fold_detectors: &mut [Detector],
+    detector: &mut Detector,
+    errors: &[f32],
+    inside: &[Vec<f32>],
+    width: usize,
+) -> Result<(), WeightError> {
+    let error_scale = Ensemble::error_scale_of(&mean_squared(errors, width));
+    let unscaled = [0.0, 1.0].repeat(3);
+    let mut members = Vec::new();
+    for (fold, matrix) in fold_detectors.iter_mut().zip(inside) {
+        if let Detector::Ensemble(ensemble) = fold {
+            ensemble.calibrate(&error_scale, unscaled.clone());
+            members.extend(ensemble.member_scores(matrix).await?);
         }
     }
-    let raw: Vec<f64> = sums
-        .iter()
-        .map(|sum| error_weight(sum / rows.max(1) as f64))
+    let scales = Ensemble::scales_of(&members);
+    for ensemble in fold_detectors.iter_mut().chain(std::iter::once(detector)) {
+        if let Detector::Ensemble(ensemble) = ensemble {
+            ensemble.calibrate(&error_scale, scales.clone());
+        }
+    }
+    Ok(())
+}
+
+/// Weights that make each feature's mean squared error on the benign rows of `errors`
+/// (row-major, `width` wide, scored out of fold) count alike, scaled to average 1; see
+/// [`ModelMeta::error_weights`].
+fn normalising_weights(errors: &[f32], width: usize) -> Vec<f32> {
+    let raw: Vec<f64> = mean_squared(errors, width)
+        .into_iter()
+        .map(error_weight)
         .collect();
     let mean = raw.iter().sum::<f64>() / width.max(1) as f64;
     raw.iter().map(|weight| (weight / mean) as f32).collect()
 }
 
-/// Whether a saved model trained or was tuned on `row` of `dataset` (matched by content), so an
-/// honest evaluation leaves it out: benign flows of its training and validation shares, and the
-/// validation attacks when its threshold rule looked at attacks.
-pub fn used_by_model(
-    meta: &ModelMeta,
-    dataset: &Dataset,
-    columns: &[usize],
-    row: usize,
-    is_attack: bool,
-) -> bool {
-    match content_share(dataset, columns, row, meta.split, meta.split_seed) {
-        Share::Train => !is_attack,
-        Share::Validation => !is_attack || meta.threshold_rule.uses_attacks(),
-        Share::Test => false,
+/// Each feature's mean over the rows of row-major squared `errors`, `width` wide.
+fn mean_squared(errors: &[f32], width: usize) -> Vec<f64> {
+    let rows = errors.len() / width.max(1);
+    let mut sums = vec![0.0f64; width];
+    for row in errors.chunks_exact(width) {
+        for (sum, &error) in sums.iter_mut().zip(row) {
+            *sum += f64::from(error);
+        }
     }
+    sums.iter().map(|sum| sum / rows.max(1) as f64).collect()
 }

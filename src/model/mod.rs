@@ -5,6 +5,7 @@ pub mod autoencoder;
 pub mod backend;
 pub mod classic;
 pub mod config;
+pub mod cross_fit;
 pub mod detector;
 pub mod ensemble;
 pub mod fit;

@@ -1,7 +1,8 @@
 //! The model file: one safetensors file holding the weights (PyTorch names and layouts, so
 //! `safetensors.torch.load_file` reads it) and, in its header metadata, everything else needed to
-//! score new flows identically: format version, model settings, features, scaler, threshold and
-//! the split the model trained on.
+//! score new flows identically: format version, model settings, features, scaler, threshold, and
+//! the cross-fitting that set the threshold (the fold models and a fingerprint of every flow the
+//! final model fitted, so an evaluation scores each of those with the fold model that did not).
 
 use std::collections::HashMap;
 
@@ -12,13 +13,21 @@ use super::config::ModelConfig;
 use super::detector::Detector;
 use super::train::{EpochLoss, TrainConfig};
 use super::weights::{NamedWeights, WeightError};
-use crate::data::prepare::{Scaler, SplitFractions};
+use crate::data::prepare::Scaler;
 use crate::metrics::threshold::ThresholdRule;
 
-/// Bumped whenever the metadata or weight names change meaning.
-pub const FORMAT_VERSION: u32 = 1;
+/// Bumped whenever the metadata or weight names change meaning (2: cross-fitted, with fold
+/// models and fingerprints instead of a validation share).
+pub const FORMAT_VERSION: u32 = 2;
 /// The metadata key holding [`ModelMeta`] as JSON.
 const META_KEY: &str = "netsentry";
+/// The metadata key holding the fingerprints of the fitted flows, a JSON array.
+const FITTED_KEY: &str = "netsentry.fitted";
+
+/// The prefix of fold model `fold`'s tensors in the file.
+fn fold_prefix(fold: usize) -> String {
+    format!("fold{fold}.")
+}
 
 /// Everything about a trained model except its weights.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,23 +41,24 @@ pub struct ModelMeta {
     /// Imputation and scaling, with the feature names in input order.
     pub scaler: Scaler,
     /// Per feature, how much its squared error counts in the score: 1 / (its mean squared error
-    /// on benign validation flows + 0.01), scaled to average 1, when errors are normalised
-    /// (features the model rebuilds well on benign traffic count more when they go wrong);
-    /// all 1 otherwise (plain mean squared error).
+    /// on benign flows the scoring model did not fit + 0.01), scaled to average 1, when errors
+    /// are normalised (features the model rebuilds well on benign traffic count more when they
+    /// go wrong); all 1 otherwise (plain mean squared error).
     pub error_weights: Vec<f32>,
     /// Flag flows scoring at or above this.
     pub threshold: f32,
     /// How the threshold was chosen.
     pub threshold_rule: ThresholdRule,
-    /// The content split (see [`crate::data::prepare::content_share`]) and its seed: which flows
-    /// the model trained and was tuned on, so evaluations can leave them out.
-    pub split: SplitFractions,
-    /// The split's seed.
-    pub split_seed: u64,
-    /// Benign flows fitted on and validated on.
+    /// Cross-fitting folds: each benign flow was scored by a fold model fitted on the others,
+    /// and those scores set the threshold, the error weights and the ensemble's scales.
+    pub folds: usize,
+    /// The seed of the content hash that assigns folds and fingerprints flows (see
+    /// [`crate::data::prepare::content_hash`]).
+    pub fold_seed: u64,
+    /// Benign flows the final model fitted: every benign flow it was given.
     pub train_rows: u64,
-    /// Validation flows (all labels) used for early stopping and the threshold.
-    pub validation_rows: u64,
+    /// Benign flows each fold model fitted.
+    pub fold_rows: Vec<u64>,
     /// The epoch whose weights were kept.
     pub best: Option<EpochLoss>,
 }
@@ -58,8 +68,14 @@ pub struct ModelMeta {
 pub struct SavedModel {
     /// Settings, scaler, threshold.
     pub meta: ModelMeta,
-    /// The network or classic detector, on the device it was loaded to.
+    /// The network or classic detector fitted on every benign flow, on the device it was loaded
+    /// to: what scores new flows.
     pub detector: Detector,
+    /// The fold models, each fitted on the benign flows outside its fold: what scores a flow the
+    /// final model fitted, for an honest evaluation on the files it learnt from.
+    pub folds: Vec<Detector>,
+    /// The [`crate::data::prepare::content_hash`] of every flow the final model fitted, sorted.
+    pub fitted: Vec<u64>,
 }
 
 /// Why a model file could not be read.
@@ -117,15 +133,24 @@ impl SavedModel {
     pub async fn to_parts(
         &self,
     ) -> Result<(NamedWeights, HashMap<String, String>), ModelFileError> {
-        let weights = self
+        let mut weights = self
             .detector
             .weights()
             .await
             .map_err(ModelFileError::Weights)?;
+        for (fold, detector) in self.folds.iter().enumerate() {
+            let fold_weights = detector.weights().await.map_err(ModelFileError::Weights)?;
+            weights
+                .tensors
+                .extend(fold_weights.prefixed(&fold_prefix(fold)).tensors);
+        }
         let meta = serde_json::to_string(&self.meta)
+            .map_err(|error| ModelFileError::Meta(error.to_string()))?;
+        let fitted = serde_json::to_string(&self.fitted)
             .map_err(|error| ModelFileError::Meta(error.to_string()))?;
         let metadata = HashMap::from([
             (META_KEY.to_owned(), meta),
+            (FITTED_KEY.to_owned(), fitted),
             ("format".to_owned(), "pt".to_owned()),
         ]);
         Ok((weights, metadata))
@@ -149,14 +174,31 @@ impl SavedModel {
         }
         let meta: ModelMeta = serde_json::from_value(value)
             .map_err(|error| ModelFileError::Meta(error.to_string()))?;
-        let detector = Detector::from_weights(
-            meta.scaler.features.len(),
-            &meta.model,
-            usize::try_from(meta.train_rows).unwrap_or(usize::MAX),
-            &weights,
-            device,
-        )
-        .map_err(ModelFileError::Weights)?;
-        Ok(Self { meta, detector })
+        let fitted: Vec<u64> = match metadata.get(FITTED_KEY) {
+            Some(fitted) => serde_json::from_str(fitted)
+                .map_err(|error| ModelFileError::Meta(error.to_string()))?,
+            None => return Err(ModelFileError::Meta(format!("no {FITTED_KEY}"))),
+        };
+        let inputs = meta.scaler.features.len();
+        let rows = |rows: u64| usize::try_from(rows).unwrap_or(usize::MAX);
+        let detector =
+            Detector::from_weights(inputs, &meta.model, rows(meta.train_rows), &weights, device)
+                .map_err(ModelFileError::Weights)?;
+        let folds = meta
+            .fold_rows
+            .iter()
+            .enumerate()
+            .map(|(fold, &fitted_rows)| {
+                let weights = weights.under(&fold_prefix(fold));
+                Detector::from_weights(inputs, &meta.model, rows(fitted_rows), &weights, device)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(ModelFileError::Weights)?;
+        Ok(Self {
+            meta,
+            detector,
+            folds,
+            fitted,
+        })
     }
 }

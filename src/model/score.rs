@@ -39,6 +39,27 @@ pub fn error_weight(mean_squared: f64) -> f64 {
 /// Rows per inference batch: large enough to keep a GPU busy, small enough for a phone's memory.
 pub const SCORE_BATCH: usize = 4096;
 
+/// The rows of a row-major `matrix`, `width` features each, as `[rows, width]` tensors of at most
+/// [`SCORE_BATCH`] rows on `device`: what every scoring pass runs over, so device memory stays
+/// bounded whatever the number of flows.
+pub fn batches<'a>(
+    matrix: &'a [f32],
+    width: usize,
+    device: &'a Device,
+) -> impl Iterator<Item = Tensor<2>> + 'a {
+    let rows = matrix.len() / width.max(1);
+    (0..rows).step_by(SCORE_BATCH).map(move |start| {
+        let end = (start + SCORE_BATCH).min(rows);
+        Tensor::<2>::from_data(
+            TensorData::new(
+                matrix[start * width..end * width].to_vec(),
+                [end - start, width],
+            ),
+            device,
+        )
+    })
+}
+
 /// What to keep besides the scores.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScoreOptions {
@@ -85,15 +106,8 @@ pub async fn score(
         scores: Vec::with_capacity(rows),
         ..Scored::default()
     };
-    for start in (0..rows).step_by(SCORE_BATCH) {
-        let end = (start + SCORE_BATCH).min(rows);
-        let input = Tensor::<2>::from_data(
-            TensorData::new(
-                matrix[start * width..end * width].to_vec(),
-                [end - start, width],
-            ),
-            device,
-        );
+    for input in batches(matrix, width, device) {
+        let [batch, _] = input.dims();
         let verdict = detector.forward(input.clone());
         // Squared errors only when they are the score or were asked for (a detector with its
         // own score, like the ensemble, needs none to be scored).
@@ -110,7 +124,7 @@ pub async fn score(
             (Some(score), _) => score,
             (None, Some(squared)) => (squared.clone() * weights.clone())
                 .mean_dim(1)
-                .reshape([end - start]),
+                .reshape([batch]),
             (None, None) => unreachable!("every detector scores or rebuilds"),
         };
         // Everything asked for, in one read: the scores, then each wanted part that exists.
@@ -119,7 +133,7 @@ pub async fn score(
             scored.latent_width = code.dims()[1];
         }
         let parts = [
-            (&mut scored.scores, Some(scores.reshape([end - start, 1]))),
+            (&mut scored.scores, Some(scores.reshape([batch, 1]))),
             (&mut scored.errors, squared.filter(|_| options.errors)),
             (&mut scored.latent, code),
             (

@@ -165,6 +165,9 @@ pub struct TrainProgress {
     /// Reads from the device so far (summed training losses and validation losses): what the
     /// module documentation promises, counted so a test can hold it to that.
     pub device_reads: usize,
+    /// Training runs behind these figures: 1 for one [`Trainer`], the folds and the final run
+    /// for a cross-fit (see [`super::cross_fit`]).
+    pub runs: usize,
     /// Set once the run is over.
     pub finished: Option<Finish>,
 }
@@ -204,7 +207,7 @@ impl std::fmt::Display for TrainError {
         match self {
             Self::NoRows => write!(
                 f,
-                "nothing to train on: the autoencoder needs BENIGN rows for both training and validation"
+                "nothing to train on: cross-fitting needs BENIGN flows in at least two of its folds; give more benign flows"
             ),
             Self::NotFinite { epoch, batch } => write!(
                 f,
@@ -551,14 +554,9 @@ impl Trainer {
             rows: self.rows_done,
             rows_per_second: self.rows_done as f64 / self.busy_seconds.max(1e-9),
             device_reads: self.reads,
+            runs: 1,
             finished: self.finished.clone(),
         }
-    }
-
-    /// The scaled benign flows it trains on and stops on, row-major: what the ensemble's other
-    /// members are fitted and scaled on.
-    pub fn flows(&self) -> (&[f32], &[f32]) {
-        (&self.train, &self.validation)
     }
 
     /// The network to score with: the best epoch's weights, or the current ones before any

@@ -95,6 +95,33 @@ impl NamedWeights {
         Ok(tensor)
     }
 
+    /// The same tensors with `prefix` before each name: a cross-fitted model file holds its fold
+    /// models' tensors beside the final model's (`fold0.encoder.0.weight`), which keep PyTorch's
+    /// names.
+    pub fn prefixed(mut self, prefix: &str) -> Self {
+        for tensor in &mut self.tensors {
+            tensor.name.insert_str(0, prefix);
+        }
+        self
+    }
+
+    /// The tensors whose names start with `prefix`, with it taken off: the inverse of
+    /// [`NamedWeights::prefixed`].
+    pub fn under(&self, prefix: &str) -> Self {
+        Self {
+            tensors: self
+                .tensors
+                .iter()
+                .filter_map(|tensor| {
+                    tensor.name.strip_prefix(prefix).map(|name| NamedTensor {
+                        name: name.to_owned(),
+                        ..tensor.clone()
+                    })
+                })
+                .collect(),
+        }
+    }
+
     /// The weights as a safetensors file, with `metadata` in its header.
     pub fn to_safetensors(
         &self,

@@ -51,7 +51,7 @@ impl Decisions {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelThreshold {
     /// How the model's threshold was chosen, in words (e.g. "benign 99th percentile of
-    /// validation scores").
+    /// out-of-fold scores").
     pub rule: String,
     /// Its decisions.
     #[serde(flatten)]
@@ -226,7 +226,7 @@ mod tests {
     fn rule(value: f32) -> Threshold {
         Threshold {
             value,
-            rule: "benign 99th percentile of validation scores".to_owned(),
+            rule: "benign 99th percentile of out-of-fold scores".to_owned(),
         }
     }
 
@@ -258,7 +258,7 @@ mod tests {
         let model = &comparison.model_threshold;
         assert_eq!(model.decisions.confusion.false_positives, 1);
         assert_eq!(model.decisions.cost, 1.0);
-        assert_eq!(model.rule, "benign 99th percentile of validation scores");
+        assert_eq!(model.rule, "benign 99th percentile of out-of-fold scores");
         // The agent flagged one benign flow and missed the DoS flow.
         assert_eq!(comparison.agent.cost, 5.0);
         assert!((comparison.cost_ratio() - 1.25).abs() < 1e-12);

@@ -1,4 +1,5 @@
-//! What the agent sees of a flow, built from the autoencoder's view of it:
+//! What the agent sees of a flow, built from the autoencoder's view of it (by the fold model that
+//! did not fit it, for a flow the model fitted; see [`crate::model::held_out`]):
 //!
 //! 1. `ln(score / threshold)`: the anomaly score relative to the model's threshold (0 at the
 //!    threshold, negative below), so one number carries what a fixed threshold would use;
@@ -12,8 +13,9 @@ use burn::prelude::Device;
 
 use super::env::FlowPool;
 use crate::data::dataset::Dataset;
+use crate::model::held_out::score_honestly;
 use crate::model::saved::SavedModel;
-use crate::model::score::{ScoreError, ScoreOptions, score};
+use crate::model::score::{ScoreError, ScoreOptions};
 
 /// Largest magnitude of an observation value.
 const CLAMP: f32 = 10.0;
@@ -25,13 +27,12 @@ pub async fn pool(
     dataset: &Dataset,
     rows: &[u32],
 ) -> Result<FlowPool, ScoreError> {
-    let matrix = model.meta.scaler.transform(dataset, rows)?;
     let weights = &model.meta.error_weights;
-    let scored = score(
-        &model.detector,
+    let scored = score_honestly(
+        model,
+        dataset,
+        rows,
         device,
-        &matrix,
-        weights,
         ScoreOptions {
             errors: true,
             latent: true,

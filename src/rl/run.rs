@@ -22,7 +22,6 @@ use super::saved::{AGENT_FORMAT_VERSION, AgentMeta, SavedAgent};
 use super::split::{halves, without};
 use crate::data::dataset::Dataset;
 use crate::data::label::Family;
-use crate::model::held_out::rows_to_evaluate;
 use crate::model::saved::SavedModel;
 
 /// Held-out flows kept for the replay: enough for minutes of watching, little to send.
@@ -60,8 +59,8 @@ impl<'d> AgentPools<'d> {
         })
     }
 
-    /// Every flow of `train` (less the `withhold` family) to train on, and the flows of `test`
-    /// the model did not train or tune on to test on.
+    /// Every flow of `train` (less the `withhold` family) to train on, and every flow of `test`
+    /// to test on (those the model fitted scored by the fold model that did not).
     pub async fn apart(
         model: &SavedModel,
         train: &Dataset,
@@ -70,7 +69,7 @@ impl<'d> AgentPools<'d> {
         device: &Device,
     ) -> Result<Self, AgentError> {
         let train_rows = without(train, (0..train.rows() as u32).collect(), withhold);
-        let (test_rows, _) = rows_to_evaluate(model, test, false)?;
+        let test_rows: Vec<u32> = (0..test.rows() as u32).collect();
         Ok(Self {
             train: observe::pool(model, device, train, &train_rows).await?,
             test: observe::pool(model, device, test, &test_rows).await?,

@@ -1,13 +1,13 @@
 //! Which flows of one loaded dataset an agent trains on and which it is tested on: the dataset is
 //! halved by content (so a flow lands on the same side in any file and run with the same seed),
-//! the test half leaves out the flows the autoencoder trained or was tuned on, and a withheld
-//! attack family is taken out of the training half only. Shared by `netsentry agent` and the page.
+//! every flow is observed through the model honestly (a flow the model fitted by the fold model
+//! that did not, see [`crate::model::held_out`]), and a withheld attack family is taken out of
+//! the training half only. Shared by `netsentry agent` and the page.
 
 use crate::data::dataset::Dataset;
 use crate::data::label::Family;
 use crate::data::prepare::MissingFeatures;
-use crate::data::prepare::{Share, SplitFractions, content_share};
-use crate::model::held_out::rows_to_evaluate;
+use crate::data::prepare::{content_hash, content_position};
 use crate::model::saved::SavedModel;
 
 /// The rows of a dataset an agent uses.
@@ -15,7 +15,8 @@ use crate::model::saved::SavedModel;
 pub struct AgentRows {
     /// Rows the agent trains on (and the best fixed threshold is chosen on).
     pub train: Vec<u32>,
-    /// Rows both are compared on: never trained on by the agent nor by the model.
+    /// Rows both are compared on: never trained on by the agent, and scored by a model that did
+    /// not fit them.
     pub test: Vec<u32>,
 }
 
@@ -28,17 +29,12 @@ pub fn halves(
     withhold: Option<Family>,
 ) -> Result<AgentRows, MissingFeatures> {
     let columns = model.meta.scaler.columns_in(dataset)?;
-    let halves = SplitFractions {
-        train: 0.5,
-        validation: 0.0,
-    };
-    let (testable, _) = rows_to_evaluate(model, dataset, false)?;
     let mut rows = AgentRows::default();
     for row in 0..dataset.rows() {
-        match content_share(dataset, &columns, row, halves, seed) {
-            Share::Train => rows.train.push(row as u32),
-            _ if testable.binary_search(&(row as u32)).is_ok() => rows.test.push(row as u32),
-            _ => {}
+        if content_position(content_hash(dataset, &columns, row, seed)) < 0.5 {
+            rows.train.push(row as u32);
+        } else {
+            rows.test.push(row as u32);
         }
     }
     rows.train = without(dataset, rows.train, withhold);

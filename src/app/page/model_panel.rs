@@ -66,7 +66,7 @@ pub fn ModelPanel() -> impl IntoView {
     let progress = Memo::new(move |_| view.with(|view| view.progress.clone()));
     let results = Memo::new(move |_| view.with(|view| view.results.clone()));
     view! {
-        <Panel id="model" title="Detector" explain="An autoencoder learns to squeeze benign flows through a narrow code and rebuild them: flows it rebuilds badly are unusual. The ensemble, the default, lets it vote with the distance to the nearest benign flow and a PCA reconstruction, each scaled on benign validation flows, so a flow must look odd to several of them to score high; it measured best (README). The classic detectors (Isolation Forest, kNN distance, PCA, HBOS) fit on the same flows, to compare with.">
+        <Panel id="model" title="Detector" explain="An autoencoder learns to squeeze benign flows through a narrow code and rebuild them: flows it rebuilds badly are unusual. The ensemble, the default, lets it vote with the distance to the nearest benign flow and a PCA reconstruction, each scaled on benign flows it did not fit, so a flow must look odd to several of them to score high; it measured best (README). The classic detectors (Isolation Forest, kNN distance, PCA, HBOS) fit on the same flows, to compare with.">
             <Settings options=options disabled=running />
             <RunButton
                 running=running
@@ -134,8 +134,8 @@ fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoVie
                 options=&[
                     ("target", "False-positive target (needs no attack labels)"),
                     ("p99", "Benign 99th percentile (needs no attack labels)"),
-                    ("cost", "Least cost on validation flows (1 × FP + 4 × FN)"),
-                    ("f1", "Best F1 on validation flows"),
+                    ("cost", "Least cost, out of fold (1 × FP + 4 × FN)"),
+                    ("f1", "Best F1, out of fold"),
                 ]
                 on_choice=Callback::new(move |rule: String| {
                     let rule = match rule.as_str() {
@@ -174,7 +174,7 @@ fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoVie
 fn status(progress: &TrainProgress) -> String {
     let state = match progress.finished {
         Some(Finish::AllEpochs) => "done (every epoch)",
-        Some(Finish::EarlyStopped) => "done (stopped early: no better validation loss)",
+        Some(Finish::EarlyStopped) => "done (stopped early: no better out-of-fold loss)",
         Some(Finish::NotFinite) => "stopped: the loss was not finite",
         None => "training",
     };
@@ -183,16 +183,17 @@ fn status(progress: &TrainProgress) -> String {
         .last()
         .map_or_else(|| "–".to_owned(), |last| format!("{:.4}", last.validation));
     format!(
-        "{state}: epoch {} of {} (batches of {}), train loss {:.4}, validation loss {validation}, {:.0} rows/s",
+        "{state}: epoch {} of {} ({} runs: one per fold and the final model; batches of {}), train loss {:.4}, out-of-fold loss {validation}, {:.0} rows/s",
         (progress.epoch + 1).min(progress.epochs),
         progress.epochs,
+        progress.runs,
         progress.batch_size,
         progress.train_loss,
         progress.rows_per_second
     )
 }
 
-/// Train and validation loss per epoch (log scale).
+/// Train and out-of-fold loss per epoch, the fold models' mean (log scale).
 fn loss_chart(progress: TrainProgress) -> impl IntoView {
     let ln = |value: f32| f64::from(value).max(1e-12).ln();
     let line = |pick: fn(&crate::model::train::EpochLoss) -> f32| -> Vec<(f64, f64)> {
@@ -207,7 +208,7 @@ fn loss_chart(progress: TrainProgress) -> impl IntoView {
     let y = range_of(train.iter().chain(&validation).map(|point| point.1));
     line_chart(
         "Loss per epoch".to_owned(),
-        "Loss per epoch (log scale): training (solid), validation (dashed)".to_owned(),
+        "Loss per epoch, mean of the fold models (log scale): training (solid), on the fold each did not fit (dashed)".to_owned(),
         vec![
             Series {
                 class: "train",
@@ -275,14 +276,14 @@ fn Results(results: ModelResults, explainer: Explainer) -> impl IntoView {
         <div class="results">
             {tested_on}
             <p>
-                "On " {evaluation.rows.to_string()} " flows it did not train or tune on ("
+                "On " {evaluation.rows.to_string()} " flows, each scored by a model that did not fit it ("
                 {evaluation.attacks.to_string()} " attacks): ROC-AUC "
                 <strong data-testid="roc-auc">{figure(evaluation.roc_auc)}</strong> ", PR-AUC "
                 {figure(evaluation.pr_auc)} "."
             </p>
             <p data-testid="threshold-outcome">
                 {format!(
-                    "At the model's threshold ({threshold_rule}): false-positive rate {:.2} % on the held-out benign flows, recall {:.1} % of the attacks.",
+                    "At the model's threshold ({threshold_rule}): false-positive rate {:.2} % on the benign flows, recall {:.1} % of the attacks.",
                     evaluation.fpr * 100.0,
                     evaluation.recall * 100.0
                 )}
@@ -379,7 +380,7 @@ fn operating_points(evaluation: &Evaluation) -> impl IntoView + use<> {
 }
 
 /// A sentence for the case a class will meet: attacks ranked well above benign flows, yet the
-/// model's threshold lets most of them through (a long tail of odd benign validation flows pushes
+/// model's threshold lets most of them through (a long tail of odd benign flows pushes
 /// the benign percentile above the attacks).
 fn threshold_hint(evaluation: &Evaluation) -> Option<impl IntoView + use<>> {
     let ranks_well = evaluation.roc_auc.is_some_and(|auc| auc >= 0.9);

@@ -1,8 +1,9 @@
 //! The worker's training job: a network trained on the loaded flows a few batches at a time (or
-//! a classic detector fitted in one pass), with progress posted after each step and the event
-//! loop given a turn between steps so a Stop or Pause request is read within one step; if the
-//! GPU device is lost, training goes on on the CPU from the last epoch's weights; then the model
-//! is kept for the agent and evaluated on the flows it did not train or tune on.
+//! a classic detector fitted in one pass), cross-fitted (see [`crate::model::cross_fit`]), with
+//! progress posted after each step and the event loop given a turn between steps so a Stop or
+//! Pause request is read within one step; if the GPU device is lost, training goes on on the CPU
+//! from the last epoch's weights; then the model is kept for the agent and evaluated on the
+//! loaded flows, each it fitted scored by the fold model that did not.
 
 use super::error::{Failure, JobError};
 use super::session;
@@ -11,8 +12,9 @@ use crate::data::dataset::Dataset;
 use crate::metrics::histogram::ScoreHistogram;
 use crate::metrics::ranking::Highest;
 use crate::model::backend::{self, BackendInfo, BackendPreference, Selected};
-use crate::model::fit::{self, FitOptions};
-use crate::model::held_out::{evaluate_rows, rows_to_evaluate, score_rows};
+use crate::model::cross_fit::CrossFit;
+use crate::model::fit::{self, FitOptions, Fitted};
+use crate::model::held_out::{Routing, evaluate_rows, routing, score_rows};
 use crate::model::score::{ScoreError, explain as explain_row};
 use crate::model::scored_csv::MOST_UNUSUAL;
 use crate::model::train::{Checkpoint, TrainError};
@@ -33,54 +35,59 @@ async fn run(options: FitOptions, reply: &impl Fn(&FromWorker)) -> Result<(), Fa
     session::clear_stop();
     if !options.model.kind.is_network() {
         // A classic detector is fitted in one pass: nothing to report until it is evaluated.
-        let (model, _) = fit::fit_classic(&backend.device, &dataset, &options).await?;
+        let Fitted { model, .. } = fit::fit_classic(&backend.device, &dataset, &options).await?;
         session::keep_model(model);
         session::note_trained_on(Some(session::loaded_from()));
         reply(&FromWorker::Evaluated(evaluate_model().await?));
         return Ok(());
     }
-    let (plan, mut trainer) = fit::start(&backend.device, &dataset, &options)?;
+    let mut run = CrossFit::start(&backend.device, &dataset, &options)?;
     // On a GPU, the weights are copied to host memory after each epoch, to go on from on the CPU
     // if the device is lost.
-    let mut checkpoint: Option<Checkpoint> = None;
+    let mut checkpoint: Option<(usize, Vec<Checkpoint>)> = None;
     let mut last_sent = None;
-    loop {
-        let progress = match trainer.step(BATCHES_PER_STEP).await {
-            Ok(progress) => progress,
+    while !run.is_done() {
+        match run.step(BATCHES_PER_STEP).await {
+            Ok(_) => {}
             Err(TrainError::Read(lost)) if backend.info.is_gpu() => {
-                backend = on_the_cpu(&lost, checkpoint.as_ref(), reply).await;
+                let epochs = checkpoint.as_ref().map(|(epochs, _)| *epochs);
+                backend = on_the_cpu(&lost, epochs, reply).await;
                 match &checkpoint {
-                    Some(checkpoint) => trainer.resume_on(&backend.device, checkpoint)?,
-                    None => trainer = fit::start(&backend.device, &dataset, &options)?.1,
+                    Some((_, checkpoints)) => run.resume_on(&backend.device, checkpoints)?,
+                    None => run = CrossFit::start(&backend.device, &dataset, &options)?,
                 }
                 continue;
             }
             Err(error @ TrainError::NotFinite { .. }) => {
-                // The trainer went back to the last weights with a finite loss: say why training
+                // The run went back to its last weights with a finite loss: say why training
                 // stopped, and evaluate those.
                 reply(&FromWorker::TrainFailed(error.to_string()));
+                run.stop();
                 break;
             }
             Err(error) => return Err(error.into()),
-        };
-        let done = progress.finished.is_some();
+        }
         let stopping = session::stopping();
-        let epochs = progress.history.len();
-        if done || stopping || session::due(last_sent) {
-            reply(&FromWorker::Training(progress));
+        if stopping {
+            run.stop();
+        }
+        let done = run.is_done();
+        if done || session::due(last_sent) {
+            reply(&FromWorker::Training(run.progress()));
             last_sent = Some(web_time::Instant::now());
         }
-        if done || stopping {
-            break;
-        }
-        if backend.info.is_gpu() && checkpoint.as_ref().is_none_or(|c| c.epochs() < epochs) {
+        let epochs = run.epochs_done();
+        if !done && backend.info.is_gpu() && checkpoint.as_ref().is_none_or(|(at, _)| *at < epochs)
+        {
             // A failed copy is no reason to stop training; the next epoch tries again.
-            checkpoint = trainer.checkpoint().await.ok().or(checkpoint);
+            if let Ok(copied) = run.checkpoint().await {
+                checkpoint = Some((epochs, copied));
+            }
         }
         session::next_tick().await;
         session::wait_while_paused().await;
     }
-    let (model, _) = fit::finish(&plan, &trainer, &dataset, &options, &backend.device).await?;
+    let Fitted { model, .. } = run.finish(&dataset, &backend.device).await?;
     session::keep_model(model);
     session::note_trained_on(Some(session::loaded_from()));
     reply(&FromWorker::Evaluated(evaluate_model().await?));
@@ -89,13 +96,9 @@ async fn run(options: FitOptions, reply: &impl Fn(&FromWorker)) -> Result<(), Fa
 
 /// Switches the worker to the CPU after the GPU device was lost, and tells the user where
 /// training goes on from.
-async fn on_the_cpu(
-    lost: &str,
-    checkpoint: Option<&Checkpoint>,
-    reply: &impl Fn(&FromWorker),
-) -> Selected {
-    let from = match checkpoint {
-        Some(checkpoint) => format!("from the weights after epoch {}", checkpoint.epochs()),
+async fn on_the_cpu(lost: &str, epochs: Option<usize>, reply: &impl Fn(&FromWorker)) -> Selected {
+    let from = match epochs {
+        Some(epochs) => format!("from the weights after {epochs} epochs of its runs"),
         None => "from the start (no epoch had ended)".to_owned(),
     };
     let selected = Selected {
@@ -109,21 +112,16 @@ async fn on_the_cpu(
     selected
 }
 
-/// The kept model measured on the kept flows it did not train or tune on.
+/// The kept model measured on every kept flow, each it fitted scored by the fold model that
+/// did not fit it.
 pub async fn evaluate_model() -> Result<ModelResults, Failure> {
     let dataset = session::dataset()?;
     let model = session::model()?;
     let device = session::device().await;
     let loaded = session::loaded_from();
     let trained_on = session::trained_on();
-    // Flows of another load never trained the model: all of them are tested. Within the load it
-    // trained on (or for an imported model, whose file does not say), the flows its content
-    // split gave to training and validation are left out.
-    let other_load = trained_on
-        .as_ref()
-        .is_some_and(|trained| *trained != loaded);
-    let (rows, left_out) =
-        rows_to_evaluate(&model, &dataset, other_load).map_err(ScoreError::from)?;
+    let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
+    let routed = routing(&model, &dataset, &rows).map_err(ScoreError::from)?;
     let (evaluation, scores) = evaluate_rows(&model, &dataset, &rows, &device).await?;
     let families = dataset.label_families();
     let is_attack: Vec<bool> = rows
@@ -135,7 +133,7 @@ pub async fn evaluate_model() -> Result<ModelResults, Failure> {
         evaluation,
         histogram: ScoreHistogram::new(&scores, &is_attack, model.meta.threshold),
         threshold_rule: model.meta.threshold_rule.describe(),
-        tested_on: tested_on(rows.len(), left_out, &loaded, trained_on),
+        tested_on: tested_on(rows.len(), &routed, model.meta.folds, &loaded, trained_on),
         most_unusual: most_unusual(&dataset, &rows, &scores, model.meta.threshold),
     })
 }
@@ -164,18 +162,34 @@ fn most_unusual(
         .collect()
 }
 
-/// What an evaluation tested on, in a sentence: the held-out part of the flows the model trained
-/// on, or all of another load's flows (a test on other traffic, perhaps another dataset).
-fn tested_on(rows: usize, left_out: u64, loaded: &str, trained_on: Option<String>) -> String {
-    match trained_on {
-        Some(trained) if trained != loaded => format!(
-            "Tested on all {rows} flows of {loaded}, none of which trained or tuned the model: it learnt from {trained}."
+/// What an evaluation tested on, in a sentence: every loaded flow, and which of the model's
+/// detectors scored them (see [`crate::model::held_out`]).
+fn tested_on(
+    rows: usize,
+    routed: &Routing,
+    folds: usize,
+    loaded: &str,
+    trained_on: Option<String>,
+) -> String {
+    let fitted = routed.fitted;
+    let cross_fitted = format!(
+        "so each flow was scored by the fold model its content falls in, which did not fit it ({folds}-fold cross-fitting; the threshold was set on the benign flows' scores)"
+    );
+    let learnt_from = trained_on
+        .as_deref()
+        .unwrap_or("files its model file does not name");
+    match (routed.own_files, fitted) {
+        (true, _) if trained_on.as_deref() == Some(loaded) => format!(
+            "Tested on all {rows} flows of {loaded}: the model fitted all {fitted} benign flows, {cross_fitted}."
         ),
-        Some(_) => format!(
-            "Tested on the {rows} flows of {loaded} that the model did not train or tune on ({left_out} that it did were left out)."
+        (true, _) => format!(
+            "Tested on all {rows} flows of {loaded}: the model (learnt from {learnt_from}) had fitted {fitted} of them, {cross_fitted}."
         ),
-        None => format!(
-            "Tested on {rows} flows of {loaded}; {left_out} were left out, which the imported model's content split would have trained or tuned it on (its file does not say which files it learnt from)."
+        (false, 0) => format!(
+            "Tested on all {rows} flows of {loaded}, none of which trained or tuned the model: it learnt from {learnt_from}."
+        ),
+        (false, _) => format!(
+            "Tested on all {rows} flows of {loaded} with the final model (learnt from {learnt_from}), but for {fitted} that repeat flows it fitted, each scored by the fold model that did not fit it."
         ),
     }
 }
