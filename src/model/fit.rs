@@ -165,7 +165,7 @@ pub(super) async fn networks(
     let detector = complete(last, folds.all().to_vec()).await?;
     let train = options.train.clone();
     conclude(
-        &folds,
+        folds,
         fold_detectors,
         detector,
         best,
