@@ -119,6 +119,8 @@ pub struct CrossFit {
     runs: Vec<Trainer>,
     /// The fold run whose turn it is.
     turn: usize,
+    /// The run trained by the latest step, whose batch and loss the progress reports.
+    latest: usize,
     /// Set by [`CrossFit::stop`]: no run trains again.
     stopped: bool,
 }
@@ -191,6 +193,7 @@ impl CrossFit {
             folds,
             runs,
             turn: 0,
+            latest: 0,
             stopped: false,
         })
     }
@@ -266,6 +269,7 @@ impl CrossFit {
         } else {
             self.next_fold_run()
         };
+        self.latest = index;
         let run = &mut self.runs[index];
         let progress = run.progress();
         let left = progress.batches - progress.batch;
@@ -290,13 +294,14 @@ impl CrossFit {
 
     /// Where the cross-fit stands, as one run's progress: the epoch the slowest fold run is in,
     /// the loss per epoch averaged over the fold runs (their validation loss is on flows they do
-    /// not fit), the rows and reads of all runs, and `finished` once every run is over.
+    /// not fit), the batch and training loss of the run the latest step trained, the rows and
+    /// reads of all runs, and `finished` once every run is over.
     pub fn progress(&self) -> TrainProgress {
         let runs: Vec<TrainProgress> = self.runs.iter().map(Trainer::progress).collect();
         let folds = &runs[..self.folds.count];
         let training: Vec<&TrainProgress> =
             folds.iter().filter(|run| run.finished.is_none()).collect();
-        let current = training.first().copied().unwrap_or(&runs[self.folds.count]);
+        let current = &runs[self.latest];
         // An epoch is shown once every fold run still training has ended it, so its mean does
         // not change afterwards.
         let longest = folds.iter().map(|run| run.history.len()).max().unwrap_or(0);

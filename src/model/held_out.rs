@@ -15,6 +15,7 @@
 
 use burn::prelude::Device;
 
+use super::detector::Detector;
 use super::saved::SavedModel;
 use super::score::{ScoreError, ScoreOptions, Scored, score};
 use crate::data::dataset::Dataset;
@@ -59,6 +60,22 @@ pub fn routing(
         scorers,
         fitted,
         own_files,
+    })
+}
+
+/// The detector that scores flow `row` of `dataset` honestly among all the dataset's flows (see
+/// the module documentation): what explains it too, so an explanation matches the score shown
+/// beside the flow.
+pub fn scorer_of<'m>(
+    model: &'m SavedModel,
+    dataset: &Dataset,
+    row: u32,
+) -> Result<&'m Detector, MissingFeatures> {
+    let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
+    let scorers = routing(model, dataset, &rows)?.scorers;
+    Ok(match scorers.get(row as usize).copied().flatten() {
+        Some(fold) => &model.folds[fold],
+        None => &model.detector,
     })
 }
 

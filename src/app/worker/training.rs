@@ -14,8 +14,8 @@ use crate::metrics::ranking::Highest;
 use crate::model::backend::{self, BackendInfo, BackendPreference, Selected};
 use crate::model::cross_fit::CrossFit;
 use crate::model::fit::{self, FitOptions, Fitted};
-use crate::model::held_out::{Routing, evaluate_rows, routing, score_rows};
-use crate::model::score::{ScoreError, explain as explain_row};
+use crate::model::held_out::{Routing, evaluate_rows, routing, scorer_of};
+use crate::model::score::{ScoreError, ScoreOptions, explain as explain_row, score};
 use crate::model::scored_csv::MOST_UNUSUAL;
 use crate::model::train::{Checkpoint, TrainError};
 
@@ -210,8 +210,9 @@ pub async fn explain(row: u32) -> Result<Explanation, Failure> {
         .into());
     }
     let meta = &model.meta;
+    let detector = scorer_of(&model, &dataset, row).map_err(ScoreError::from)?;
     let deviations = explain_row(
-        &model.detector,
+        detector,
         &device,
         &meta.scaler,
         &meta.error_weights,
@@ -220,11 +221,24 @@ pub async fn explain(row: u32) -> Result<Explanation, Failure> {
         EXPLAIN_TOP,
     )
     .await?;
-    let score = score_rows(&model, &dataset, &[row], &device).await?;
+    let matrix = meta
+        .scaler
+        .transform(&dataset, &[row])
+        .map_err(ScoreError::from)?;
+    let scores = score(
+        detector,
+        &device,
+        &matrix,
+        &meta.error_weights,
+        ScoreOptions::default(),
+    )
+    .await
+    .map_err(ScoreError::from)?
+    .scores;
     Ok(Explanation {
         row,
         label: dataset.label(row as usize).to_owned(),
-        score: score.first().copied().unwrap_or(f32::NAN),
+        score: scores.first().copied().unwrap_or(f32::NAN),
         deviations,
     })
 }
