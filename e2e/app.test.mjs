@@ -392,6 +392,24 @@ test("the classic peers train beside the ensemble and the comparison lines them 
   }
   assert.equal(await page.locator(".roc-overlay polyline").count(), 5);
   assert.match(await page.getByTestId("train-status").textContent(), /^done: fitted in one pass/);
+
+  // How much normal traffic is enough: kNN fitted on growing draws of the benign flows, each
+  // tested on the same set-aside flows; the kept model and the comparison stay as they are.
+  await page.getByTestId("model-kind").selectOption("knn");
+  await page.getByTestId("learning-curve").click();
+  await page.waitForFunction(
+    () => /^\d+ points, each tested on the same \d+ flows/.test(document.querySelector('[data-testid="learning-curve-status"]')?.textContent ?? ""),
+    null,
+    { timeout: 60_000 },
+  );
+  const fitted = (await page.getByTestId("learning-curve-table").locator("tbody th").allTextContents()).map(Number);
+  assert.deepEqual(fitted.slice(0, 3), [250, 500, 1000]);
+  assert.ok(fitted.length >= 4 && fitted.at(-1) > 1000 && fitted.at(-1) < 1500, `${fitted}`);
+  for (const auc of await page.getByTestId("learning-curve-table").locator("tbody td:first-of-type").allTextContents()) {
+    assert.ok(Number(auc) > 0.5 && Number(auc) <= 1, `ROC-AUC ${auc}`);
+  }
+  assert.equal(await compared.count(), 5);
+  assert.equal((await page.getByTestId("learning-curve").textContent()).trim(), "How much normal traffic is enough?");
   await page.screenshot({ path: `${SCREENSHOTS}detectors-1280.png`, fullPage: true });
   assert.deepEqual(problems, []);
   await page.close();

@@ -14,6 +14,7 @@ use crate::metrics::histogram::ScoreHistogram;
 use crate::model::backend::{BackendInfo, BackendPreference};
 use crate::model::config::ModelKind;
 use crate::model::fit::FitOptions;
+use crate::model::learning_curve::LearningPoint;
 use crate::model::probe::ProbeReport;
 use crate::model::score::Deviation;
 use crate::model::train::TrainProgress;
@@ -72,6 +73,13 @@ pub enum ToWorker {
         /// The flow's row in the loaded data.
         row: u32,
     },
+    /// Fit the detector these settings describe on growing draws of the loaded benign flows and
+    /// test each on the same set-aside flows ("how much normal traffic is enough?"); the kept
+    /// model is left as it is.
+    LearningCurve {
+        /// The user's detector settings.
+        options: FitOptions,
+    },
 }
 
 impl ToWorker {
@@ -84,6 +92,7 @@ impl ToWorker {
             Self::TrainAgent(_) => FromWorker::AgentFailed(error),
             Self::Export(_) | Self::Import { .. } => FromWorker::Transfer(Err(error)),
             Self::Explain { .. } => FromWorker::Explained(Err(error)),
+            Self::LearningCurve { .. } => FromWorker::CurveFailed(error),
             Self::CheckBackend { .. } | Self::Stop | Self::Pause(_) => FromWorker::Failed(error),
         }
     }
@@ -146,6 +155,24 @@ pub enum FromWorker {
     Transfer(Result<String, String>),
     /// Why a flow scored as it did, or why that cannot be said.
     Explained(Result<Explanation, String>),
+    /// The learning curve's points so far, and whether it is complete.
+    Curve(LearningCurve),
+    /// The learning curve could not be drawn; the text is for the user.
+    CurveFailed(String),
+}
+
+/// "How much normal traffic is enough?" for the loaded flows: see
+/// [`crate::model::learning_curve`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LearningCurve {
+    /// The detector fitted at every point.
+    pub kind: ModelKind,
+    /// Flows every point is tested on: set-aside benign flows and every attack.
+    pub tested: usize,
+    /// The points fitted so far, fewest flows first.
+    pub points: Vec<LearningPoint>,
+    /// Benign flows fitted at each point still to come.
+    pub to_come: Vec<usize>,
 }
 
 /// A model's results on the loaded flows, each scored by a model that did not fit it.

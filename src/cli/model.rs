@@ -328,11 +328,7 @@ fn save(
     let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
     let (evaluation, _) = pollster::block_on(evaluate_rows(&model, dataset, &rows, device))?;
     if evaluation.attacks > 0 {
-        let at_one = evaluation
-            .tpr_at_fpr
-            .iter()
-            .find(|point| (point.max_fpr - 0.01).abs() < 1e-9)
-            .map_or(f64::NAN, |point| point.tpr);
+        let at_one = evaluation.tpr_at(0.01).unwrap_or(f64::NAN);
         println!(
             "on these files, out of fold ({} folds; the threshold was set on these benign scores): ROC-AUC {}, attacks caught at FPR <= 1 %: {at_one:.4}; `netsentry eval` on other files tests it",
             model.meta.folds,

@@ -49,6 +49,18 @@ impl Dataset {
             .collect()
     }
 
+    /// The flows at `rows`, in that order, with the same features and label names: a part of a
+    /// load to fit on (the learning curve fits growing draws of the benign flows).
+    pub fn select(&self, rows: &[u32]) -> Self {
+        let pick = |column: &Vec<f32>| rows.iter().map(|&row| column[row as usize]).collect();
+        Self {
+            features: self.features.clone(),
+            columns: self.columns.iter().map(pick).collect(),
+            labels: rows.iter().map(|&row| self.labels[row as usize]).collect(),
+            label_names: self.label_names.clone(),
+        }
+    }
+
     /// Bytes held by the feature columns and labels.
     pub fn memory_bytes(&self) -> usize {
         self.columns

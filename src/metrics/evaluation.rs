@@ -68,6 +68,17 @@ pub struct Detection {
     pub tpr_at_1_percent: Option<f64>,
 }
 
+impl Evaluation {
+    /// The share of attacks caught at a false-positive rate of at most `max_fpr`, if that budget
+    /// is one of [`Evaluation::tpr_at_fpr`]'s and both classes are present.
+    pub fn tpr_at(&self, max_fpr: f64) -> Option<f64> {
+        self.tpr_at_fpr
+            .iter()
+            .find(|point| (point.max_fpr - max_fpr).abs() < 1e-9)
+            .map(|point| point.tpr)
+    }
+}
+
 /// Evaluates `scores` of flows with label ids `labels` (names in `label_names`) at `threshold`.
 pub fn evaluate(
     scores: &[f32],
@@ -176,6 +187,8 @@ mod tests {
             budgets,
             [(0.001, 1.0 / 3.0), (0.01, 1.0 / 3.0), (0.05, 1.0 / 3.0)]
         );
+        assert_eq!(evaluation.tpr_at(0.01), Some(1.0 / 3.0));
+        assert_eq!(evaluation.tpr_at(0.02), None, "not one of the budgets");
         // Per family against the three benign flows (0.1, 0.5, 0.3): DDoS at 0.6 above all;
         // DoS at 0.4 and 0.2 above two and one of them.
         let ddos = &evaluation.per_family["DDoS"];

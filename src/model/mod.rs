@@ -10,6 +10,7 @@ pub mod detector;
 pub mod ensemble;
 pub mod fit;
 pub mod held_out;
+pub mod learning_curve;
 pub mod network;
 pub mod probe;
 pub mod race;

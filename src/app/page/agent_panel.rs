@@ -8,6 +8,7 @@ use super::charts::{Scale, Series, line_chart, range_of};
 use super::client::{Event, WorkerClient};
 use super::controls::{Choice, Panel, RunButton, error_line, field_of, table_head};
 use super::job::{Job, JobView};
+use super::learning_curve::curve_running;
 use crate::app::protocol::{FromWorker, ToWorker};
 use crate::rl::compare::Decisions;
 use crate::rl::history::EpisodeReport;
@@ -60,6 +61,7 @@ pub fn AgentPanel() -> impl IntoView {
         |request| matches!(request, ToWorker::Train { .. }),
         |reply| matches!(reply, FromWorker::Evaluated(_) | FromWorker::TrainFailed(_)),
     );
+    let curve = curve_running(client);
     let request = RwSignal::new(AgentPlan::default());
     let episodes = Memo::new(move |_| view.with(|view| view.progress.episodes.clone()));
     let results = Memo::new(move |_| view.with(|view| view.results.clone()));
@@ -76,7 +78,7 @@ pub fn AgentPanel() -> impl IntoView {
                 })
                 on_stop=Callback::new(move |()| client.send(ToWorker::Stop))
                 on_pause=Callback::new(move |paused| client.send(ToWorker::Pause(paused)))
-                busy=Signal::derive(move || busy.get())
+                busy=Signal::derive(move || busy.get() || curve.get())
             />
             <p role="status" data-testid="agent-status">{move || view.with(status)}</p>
             {move || error_line(view.with(|view| view.error.clone()))}

@@ -72,7 +72,7 @@ fn comparison(compared: &Compared) -> impl IntoView + use<> {
     view! {
         <section class="results" data-testid="detector-comparison">
             <table>
-                <caption>"Detectors on the same held-out flows (attacks caught at each false-positive budget)"</caption>
+                <caption>"Detectors on the same flows, each scored by a model that did not fit it (attacks caught at each false-positive budget)"</caption>
                 {table_head(&["Detector", "ROC-AUC", "PR-AUC", "≤ 0.1 % FPR", "≤ 1 % FPR", "≤ 5 % FPR"])}
                 <tbody>{rows}</tbody>
             </table>

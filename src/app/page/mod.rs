@@ -13,6 +13,7 @@ pub mod detectors;
 pub mod download;
 pub mod explanation;
 pub mod job;
+pub mod learning_curve;
 pub mod model_panel;
 pub mod replay;
 pub mod samples;

@@ -10,6 +10,7 @@ use super::controls::{Choice, Panel, RunButton, error_line, field_of, figure, ta
 use super::detectors::DetectorComparison;
 use super::explanation::Explainer;
 use super::job::{Job, JobView};
+use super::learning_curve::{LearningCurvePanel, curve_running};
 use crate::app::protocol::{FromWorker, ModelResults, RankedFlow, ToWorker};
 use crate::metrics::confusion::CostMatrix;
 use crate::metrics::evaluation::Evaluation;
@@ -20,7 +21,7 @@ use crate::model::config::ModelKind;
 use crate::model::fit::FitOptions;
 use crate::model::train::{Finish, TrainProgress};
 
-/// Where training stands: the latest progress, then the results on held-out flows.
+/// Where training stands: the latest progress, then the results on the tested flows.
 pub type TrainView = JobView<Option<TrainProgress>, ModelResults>;
 
 /// Follows the autoencoder's training through the worker.
@@ -54,6 +55,7 @@ pub fn ModelPanel() -> impl IntoView {
             )
         },
     );
+    let curve = curve_running(client);
     // One explainer for the panel's life (its results are drawn anew with each evaluation), and
     // an explanation belongs to the results it was asked from.
     let explainer = Explainer::new(client);
@@ -78,7 +80,7 @@ pub fn ModelPanel() -> impl IntoView {
                 })
                 on_stop=Callback::new(move |()| client.send(ToWorker::Stop))
                 on_pause=Callback::new(move |paused| client.send(ToWorker::Pause(paused)))
-                busy=Signal::derive(move || busy.get())
+                busy=Signal::derive(move || busy.get() || curve.get())
             />
             <p role="status" data-testid="train-status">
                 {move || {
@@ -97,6 +99,10 @@ pub fn ModelPanel() -> impl IntoView {
                 results.get().map(|results| view! { <Results results=results explainer=explainer /> })
             }}
             <DetectorComparison />
+            <LearningCurvePanel
+                options=options
+                blocked=Signal::derive(move || running.get() || busy.get())
+            />
         </Panel>
     }
 }

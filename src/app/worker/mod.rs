@@ -3,6 +3,7 @@
 //! request as its own task; what it keeps between requests is in `session`.
 
 pub mod agent_job;
+pub mod curve;
 pub mod error;
 pub mod files;
 pub mod session;
@@ -54,6 +55,7 @@ async fn handle(request: ToWorker) {
         },
         ToWorker::Train { options } => training::train(options, reply).await,
         ToWorker::TrainAgent(plan) => agent_job::train(plan, reply).await,
+        ToWorker::LearningCurve { options } => curve::draw(options, reply).await,
         ToWorker::Stop => session::stop(),
         ToWorker::Pause(paused) => session::pause(paused),
         ToWorker::Export(export) => transfer::export(export, reply).await,

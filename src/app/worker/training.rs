@@ -20,7 +20,7 @@ use crate::model::scored_csv::MOST_UNUSUAL;
 use crate::model::train::{Checkpoint, TrainError};
 
 /// Mini-batches per training step: about 10 ms on the CPU backend, so Stop is read quickly.
-const BATCHES_PER_STEP: usize = 4;
+pub(super) const BATCHES_PER_STEP: usize = 4;
 
 /// Trains the autoencoder on the kept flows, posting progress, then its evaluation.
 pub async fn train(options: FitOptions, reply: impl Fn(&FromWorker)) {
