@@ -422,7 +422,7 @@ fn classic_peers_fit_on_the_same_flows_round_trip_and_rank_attacks() {
 
         // Port scans are far from benign traffic for the first three (a guard well under what
         // they reach). HBOS sees each feature alone, and each value of a port scan is common in
-        // benign traffic (README: 0.66), so its guard only says it ranks them above chance.
+        // benign traffic (docs/models.md: 0.66), so its guard only says it ranks them above chance.
         let floor = if kind == ModelKind::Hbos { 0.6 } else { 0.8 };
         let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
         let (evaluation, _) = block_on(netsentry::model::held_out::evaluate_rows(

@@ -5,7 +5,7 @@
 //! adapter, `Auto` races it against the CPU (see [`super::race`]) and takes the faster, and the
 //! badge shows both figures. A software adapter (SwiftShader in Chromium, llvmpipe/lavapipe
 //! natively) reports a CPU device type and trains about 800× slower than burn's `flex` CPU
-//! backend (README, "Model benchmark"), so `Auto` takes the CPU there without racing: one of its
+//! backend (docs/models.md, "Model benchmark"), so `Auto` takes the CPU there without racing: one of its
 //! steps alone takes seconds.
 
 use std::sync::OnceLock;
@@ -18,7 +18,7 @@ use super::race::{Race, race};
 
 /// Every native build allocates with mimalloc: burn's CPU backend allocates a new buffer for most
 /// tensor operations, and glibc's malloc returned the large ones to the kernel only to fault them
-/// in again on the next batch (README, "Model benchmark"). The browser keeps Rust's own allocator:
+/// in again on the next batch (docs/models.md, "Model benchmark"). The browser keeps Rust's own allocator:
 /// WebAssembly memory is never handed back.
 #[cfg(not(target_arch = "wasm32"))]
 #[global_allocator]

@@ -68,7 +68,7 @@ pub fn ModelPanel() -> impl IntoView {
     let progress = Memo::new(move |_| view.with(|view| view.progress.clone()));
     let results = Memo::new(move |_| view.with(|view| view.results.clone()));
     view! {
-        <Panel id="model" title="Detector" explain="An autoencoder learns to squeeze benign flows through a narrow code and rebuild them: flows it rebuilds badly are unusual. The ensemble, the default, lets it vote with the distance to the nearest benign flow and a PCA reconstruction, each scaled on benign flows it did not fit, so a flow must look odd to several of them to score high; it measured best (README). The classic detectors (Isolation Forest, kNN distance, PCA, HBOS) fit on the same flows, to compare with.">
+        <Panel id="model" title="Detector" explain="An autoencoder learns to squeeze benign flows through a narrow code and rebuild them: flows it rebuilds badly are unusual. The ensemble, the default, lets it vote with the distance to the nearest benign flow and a PCA reconstruction, each scaled on benign flows it did not fit, so a flow must look odd to several of them to score high; it measured best (docs/model-quality.md). The classic detectors (Isolation Forest, kNN distance, PCA, HBOS) fit on the same flows, to compare with.">
             <Settings options=options disabled=running />
             <RunButton
                 running=running
@@ -107,7 +107,7 @@ pub fn ModelPanel() -> impl IntoView {
     }
 }
 
-/// The model's main settings; the rest keep the defaults chosen by measurement (README).
+/// The model's main settings; the rest keep the defaults chosen by measurement (docs/models.md).
 #[component]
 fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoView {
     // A memo, so typing a target re-renders its field only when the rule itself changes.
