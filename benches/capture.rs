@@ -9,13 +9,11 @@
 //! `NETSENTRY_SCORE_FLOWS` and `NETSENTRY_CAPTURE_MODELS` (e.g. `knn,pca`) change the sizes and
 //! the detectors.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
 use burn::prelude::Device;
 use netsentry::data::dataset::Dataset;
-use netsentry::data::ingest::{IngestOptions, ingest_paths};
 use netsentry::model::config::{ModelConfig, ModelKind};
 use netsentry::model::cross_fit::CrossFit;
 use netsentry::model::fit::{self, FitOptions, Fitted};
@@ -23,6 +21,9 @@ use netsentry::model::saved::SavedModel;
 use netsentry::model::score::{ScoreOptions, score};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+
+#[path = "support/improved.rs"]
+mod improved;
 
 /// Flows scored at once: bounds the scaled matrix whatever the number of flows.
 const SLICE: usize = 65_536;
@@ -62,20 +63,13 @@ fn flows(variable: &str, default: usize) -> usize {
 
 /// The improved benign flows of both shared files and the three attack files.
 fn real_flows() -> Dataset {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/cicids2017/improved");
-    let paths: Vec<PathBuf> = [
+    improved::load_files(&[
         "BENIGN_2500.csv",
         "BENIGN_more_2484.csv",
         "DDoS_2500.csv",
         "DoS_Hulk_2500.csv",
         "Portscan_2500.csv",
-    ]
-    .iter()
-    .map(|name| dir.join(name))
-    .collect();
-    ingest_paths(&paths, IngestOptions::default())
-        .expect("the samples load")
-        .0
+    ])
 }
 
 /// `count` rows drawn with replacement (seeded) from `rows`.
