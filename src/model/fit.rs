@@ -221,17 +221,26 @@ async fn conclude(
     if options.model.kind == ModelKind::Ensemble {
         calibrate_ensembles(&mut fold_detectors, &mut detector, &errors, &inside, width).await?;
     }
-    // The out-of-fold scores: every benign flow, by the fold model that did not fit it.
+    // The out-of-fold scores: every benign flow, by the fold model that did not fit it. A
+    // network's score is its weighted mean squared error, which follows from the errors already
+    // read: no second pass through the fold models.
     let mut scores = Vec::with_capacity(folds.rows());
-    for (detector, matrix) in fold_detectors.iter().zip(&inside) {
-        let scored = score(
-            detector,
-            device,
-            matrix,
-            &error_weights,
-            ScoreOptions::default(),
-        );
-        scores.extend(scored.await?.scores);
+    if network && !detector.scores_itself() {
+        scores.extend(errors.chunks_exact(width).map(|errors| {
+            let weighted = errors.iter().zip(&error_weights);
+            weighted.map(|(error, weight)| error * weight).sum::<f32>() / width as f32
+        }));
+    } else {
+        for (detector, matrix) in fold_detectors.iter().zip(&inside) {
+            let scored = score(
+                detector,
+                device,
+                matrix,
+                &error_weights,
+                ScoreOptions::default(),
+            );
+            scores.extend(scored.await?.scores);
+        }
     }
     let mut attack = vec![false; scores.len()];
     if options.threshold_rule.uses_attacks() {
