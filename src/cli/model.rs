@@ -62,8 +62,9 @@ pub struct TrainArgs {
     /// kNN: the score is the distance to the k-th nearest benign training flow.
     #[arg(long, default_value_t = ClassicConfig::default().k)]
     k: usize,
-    /// kNN: benign training flows kept as references at most (a seeded sample beyond that;
-    /// bounds the model file and the scoring time).
+    /// kNN: benign training flows kept as references at most (beyond that, a cover: each kept
+    /// flow stands for the flows near it, and `train` says how near; bounds the model file and
+    /// the scoring time).
     #[arg(long, default_value_t = ClassicConfig::default().references)]
     references: usize,
     /// PCA: principal components kept.
@@ -315,7 +316,8 @@ fn save(
     dataset: &crate::data::dataset::Dataset,
     device: &burn::prelude::Device,
 ) -> Result<(), Failure> {
-    if let Some(note) = note {
+    let reduction = model.detector.knn().and_then(|knn| knn.reduction());
+    for note in note.iter().chain(&reduction) {
         eprintln!("note: {note}");
     }
     write(&args.out, &pollster::block_on(model.to_bytes())?)?;

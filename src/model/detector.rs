@@ -3,6 +3,7 @@
 
 use burn::prelude::{Device, Tensor};
 
+use super::classic::knn::Knn;
 use super::classic::{Classic, ClassicOutput};
 use super::config::{ModelConfig, ModelKind};
 use super::ensemble::Ensemble;
@@ -69,6 +70,16 @@ impl Detector {
         }
     }
 
+    /// The kNN detector or ensemble member, when there is one: its reference flows are the
+    /// part of a model that grows with the benign flows fitted.
+    pub fn knn(&self) -> Option<&Knn> {
+        match self {
+            Self::Classic(Classic::Knn(knn)) => Some(knn.as_ref()),
+            Self::Ensemble(ensemble) => Some(ensemble.knn()),
+            Self::Network(_) | Self::Classic(_) => None,
+        }
+    }
+
     /// Whether the detector gives its own score rather than the weighted reconstruction error.
     pub fn scores_itself(&self) -> bool {
         !matches!(self, Self::Network(_) | Self::Classic(Classic::Pca(_)))
@@ -93,8 +104,7 @@ impl Detector {
         device: &Device,
     ) -> Result<Self, WeightError> {
         if config.kind == ModelKind::Ensemble {
-            let references = config.classic.references.min(train_rows);
-            Ensemble::from_weights(inputs, config, references, weights, device)
+            Ensemble::from_weights(inputs, config, weights, device)
                 .map(|ensemble| Self::Ensemble(Box::new(ensemble)))
         } else if config.kind.is_network() {
             Network::from_weights(inputs, config, weights, device).map(Self::Network)

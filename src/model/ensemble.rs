@@ -73,7 +73,7 @@ impl Ensemble {
         seed: u64,
         device: &Device,
     ) -> Result<Self, WeightError> {
-        let knn = Knn::fit(train, width, 1, config.classic.references, seed, device);
+        let knn = Knn::fit(train, width, 1, config.classic.references, seed, device).await?;
         let pca = Pca::fit(train, width, config.classic.components, device).await?;
         let unscaled = [0.0, 1.0].repeat(MEMBERS);
         let (centre, spread) = placed(&unscaled, device);
@@ -86,6 +86,11 @@ impl Ensemble {
             centre,
             spread,
         })
+    }
+
+    /// The kNN member (its references say how they were reduced).
+    pub fn knn(&self) -> &Knn {
+        &self.knn
     }
 
     /// Per feature, the autoencoder member's error scale given the autoencoder's mean squared
@@ -189,17 +194,15 @@ impl Ensemble {
         Ok(named)
     }
 
-    /// The ensemble `config` describes for `inputs` features, its kNN holding `references`
-    /// flows, from a model file's `weights`.
+    /// The ensemble `config` describes for `inputs` features, from a model file's `weights`.
     pub fn from_weights(
         inputs: usize,
         config: &ModelConfig,
-        references: usize,
         weights: &NamedWeights,
         device: &Device,
     ) -> Result<Self, WeightError> {
         let network = Network::from_weights(inputs, config, weights, device)?;
-        let knn = Knn::from_weights(weights, references, inputs, 1, device)?;
+        let knn = Knn::from_weights(weights, inputs, 1, device)?;
         let pca = Pca::from_weights(
             weights,
             config.classic.components.min(inputs),
@@ -322,8 +325,7 @@ mod tests {
         ] {
             assert!(weights.tensors.iter().any(|t| t.name == name), "no {name}");
         }
-        let loaded =
-            Ensemble::from_weights(FIXTURE_WIDTH, &config, 150, &weights, &device).unwrap();
+        let loaded = Ensemble::from_weights(FIXTURE_WIDTH, &config, &weights, &device).unwrap();
         // Equal up to float rounding: the file's weights come back in another memory layout.
         for (loaded, fitted) in scores(&loaded, &test).iter().zip(&test_scores) {
             assert!(

@@ -95,6 +95,22 @@ impl NamedWeights {
         Ok(tensor)
     }
 
+    /// Whether the file holds a tensor called `name` (one a later version added, for example).
+    pub fn has(&self, name: &str) -> bool {
+        self.tensors.iter().any(|tensor| tensor.name == name)
+    }
+
+    /// The tensor called `name`, checked to be a matrix of `width` columns and any number of rows
+    /// (one whose rows the fitting chose, as kNN's reference flows).
+    pub fn rows_of(&self, name: &str, width: usize) -> Result<&NamedTensor, WeightError> {
+        let rows = self
+            .tensors
+            .iter()
+            .find(|tensor| tensor.name == name)
+            .map_or(0, |tensor| tensor.shape.first().copied().unwrap_or(0));
+        self.get(name, &[rows, width])
+    }
+
     /// The same tensors with `prefix` before each name: a cross-fitted model file holds its fold
     /// models' tensors beside the final model's (`fold0.encoder.0.weight`), which keep PyTorch's
     /// names.

@@ -5,6 +5,7 @@
 //! flows as the networks, they score a batch of scaled flows on the device (higher is more
 //! anomalous), and the threshold is chosen outside, by the same rule as the networks'.
 
+pub mod cover;
 pub mod hbos;
 pub mod iforest;
 pub mod knn;
@@ -31,8 +32,8 @@ pub struct ClassicConfig {
     pub tree_samples: usize,
     /// kNN: which neighbour's distance is the score (1 = the nearest).
     pub k: usize,
-    /// kNN: benign flows kept as references at most (a seeded sample beyond that), which bounds
-    /// the model file and the scoring cost.
+    /// kNN: benign flows kept as references at most (a cover of them beyond that, each kept flow
+    /// standing for those near it), which bounds the model file and the scoring cost.
     pub references: usize,
     /// PCA: principal components kept.
     pub components: usize,
@@ -58,8 +59,8 @@ impl Default for ClassicConfig {
 pub enum Classic {
     /// See [`IsolationForest`].
     IsolationForest(IsolationForest),
-    /// See [`Knn`].
-    Knn(Knn),
+    /// See [`Knn`] (boxed: its reference flows' tensors make it the largest).
+    Knn(Box<Knn>),
     /// See [`Pca`].
     Pca(Pca),
     /// See [`Hbos`] (boxed: its four tables on the device make it twice the others' size).
@@ -96,13 +97,8 @@ impl Classic {
                 seed,
                 device,
             )),
-            ModelKind::Knn => Self::Knn(Knn::fit(
-                matrix,
-                width,
-                config.k,
-                config.references,
-                seed,
-                device,
+            ModelKind::Knn => Self::Knn(Box::new(
+                Knn::fit(matrix, width, config.k, config.references, seed, device).await?,
             )),
             ModelKind::Pca => Self::Pca(Pca::fit(matrix, width, config.components, device).await?),
             ModelKind::Hbos => Self::Hbos(Box::new(Hbos::fit(matrix, width, config.bins, device))),
@@ -164,12 +160,9 @@ impl Classic {
                 config.tree_samples.min(train_rows).max(1),
                 device,
             )?),
-            ModelKind::Knn => {
-                let references = config.references.min(train_rows);
-                Self::Knn(Knn::from_weights(
-                    weights, references, width, config.k, device,
-                )?)
-            }
+            ModelKind::Knn => Self::Knn(Box::new(Knn::from_weights(
+                weights, width, config.k, device,
+            )?)),
             ModelKind::Pca => Self::Pca(Pca::from_weights(
                 weights,
                 config.components.min(width),
