@@ -3,11 +3,14 @@
 //! samples as the default autoencoder sees them. Run with `make bench` (or
 //! `cargo bench --bench agents`); the browser's figures come from `tests/browser_bench.rs`.
 
+#[path = "support/allocator.rs"]
+mod allocator;
+
 use std::time::Instant;
 
 use burn::prelude::Device;
-use netsentry::model::cross_fit::CrossFit;
 use netsentry::model::fit::FitOptions;
+use netsentry::model::fit::cross_fit::CrossFit;
 use netsentry::rl::agent::AgentTrainer;
 use netsentry::rl::env::{Action, DetectionEnv, RewardMatrix};
 use netsentry::rl::observe;

@@ -14,13 +14,16 @@
 //! `NETSENTRY_SCORE_FLOWS` and `NETSENTRY_CAPTURE_MODELS` (e.g. `knn,pca`) change the sizes and
 //! the detectors.
 
+#[path = "support/allocator.rs"]
+mod allocator;
+
 use std::process::Command;
 use std::time::Instant;
 
 use burn::prelude::Device;
 use netsentry::data::dataset::Dataset;
 use netsentry::model::config::{ModelConfig, ModelKind};
-use netsentry::model::cross_fit::CrossFit;
+use netsentry::model::fit::cross_fit::CrossFit;
 use netsentry::model::fit::{self, FitOptions, Fitted};
 use netsentry::model::saved::SavedModel;
 use netsentry::model::score::{ScoreOptions, score};
@@ -175,7 +178,7 @@ fn run_one(name: &str) {
 
 /// The detector `options` describe, fitted as `netsentry train` fits it.
 fn fit(day: &Dataset, options: &FitOptions, device: &Device) -> SavedModel {
-    let fitted = if options.model.kind.is_network() {
+    let fitted = if options.model.kind.network().is_some() {
         let mut run = CrossFit::start(device, day, options).expect("trains");
         while !run.is_done() {
             pollster::block_on(run.step(64)).expect("trains");

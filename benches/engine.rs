@@ -9,6 +9,9 @@
 //! directory. Every figure is a whole command as a user runs it (start-up, model load and, for
 //! `score`, the CSV ingest), timed by the wall clock; the model is an autoencoder.
 
+#[path = "support/allocator.rs"]
+mod allocator;
+
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -6,6 +6,9 @@
 //! duplicates (every row lands in the columns); a second run measures the default load, which
 //! hashes every row to drop duplicates.
 
+#[path = "support/allocator.rs"]
+mod allocator;
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};

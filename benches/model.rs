@@ -8,14 +8,17 @@
 //! Metal or GL natively), and building with `--features fusion` turns on burn's kernel fusion
 //! there, so the two builds' figures are the ratio fusion buys on that adapter.
 
+#[path = "support/allocator.rs"]
+mod allocator;
+
 use std::time::Instant;
 
-use netsentry::model::backend::{self, BackendPreference};
+use netsentry::device::backend::{self, BackendPreference};
 use netsentry::model::config::{ModelConfig, ModelKind};
-use netsentry::model::cross_fit::CrossFit;
 use netsentry::model::fit::FitOptions;
+use netsentry::model::fit::cross_fit::CrossFit;
+use netsentry::model::network::train::TrainConfig;
 use netsentry::model::score::{ScoreOptions, score};
-use netsentry::model::train::TrainConfig;
 
 /// Epochs timed per model at batch 128; larger batches train proportionally more epochs, so each
 /// batch size is timed over the same number of rows.

@@ -6,7 +6,7 @@
 /// once, before any device exists. Without an explicit call, wasm-ld treats the module as a
 /// "command" and wraps *every* export in a call to the constructors, so each call from JavaScript
 /// into the module (every DOM node or value handed to Rust) re-ran them: the page's results panel
-/// took 650 ms to render on the main thread. Every device comes from `model::backend::select`, which calls this.
+/// took 650 ms to render on the main thread. Every device comes from `device::backend::select`, which calls this.
 pub fn run_static_constructors() {
     unsafe extern "C" {
         fn __wasm_call_ctors();

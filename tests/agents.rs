@@ -247,7 +247,7 @@ fn trained_model(
     netsentry::model::saved::SavedModel,
 ) {
     use netsentry::data::ingest::{IngestOptions, ingest_paths};
-    use netsentry::model::cross_fit::CrossFit;
+    use netsentry::model::fit::cross_fit::CrossFit;
     use netsentry::model::fit::{FitOptions, Fitted};
 
     let dir =

@@ -11,8 +11,8 @@ use netsentry::app::protocol::{FromWorker, ToWorker};
 use netsentry::app::worker::files::{SLICE_BYTES, ingest_files};
 use netsentry::data::error::ErrorKind;
 use netsentry::data::ingest::IngestOptions;
-use netsentry::model::backend::{self, BackendPreference};
-use netsentry::model::probe;
+use netsentry::device::backend::{self, BackendPreference};
+use netsentry::device::probe;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -146,7 +146,7 @@ async fn bundled_sample() -> netsentry::data::dataset::Dataset {
 /// each) on the bundled sample, `batches` mini-batches at a time: to the end when `epochs` is 1,
 /// else one step and a Stop; saves it, loads it back and scores.
 async fn train_save_load_score(device: &burn::prelude::Device, epochs: usize, batches: usize) {
-    use netsentry::model::cross_fit::CrossFit;
+    use netsentry::model::fit::cross_fit::CrossFit;
     use netsentry::model::fit::{FitOptions, Fitted};
     use netsentry::model::saved::SavedModel;
     use netsentry::model::score::{ScoreOptions, score};
@@ -217,7 +217,7 @@ async fn agent_trains_on_the_sample(
     episodes: usize,
     episode_length: usize,
 ) {
-    use netsentry::model::cross_fit::CrossFit;
+    use netsentry::model::fit::cross_fit::CrossFit;
     use netsentry::model::fit::{FitOptions, Fitted};
     use netsentry::rl::plan::{AgentPlan, Settings};
     use netsentry::rl::run::{AgentPools, AgentRun};

@@ -111,12 +111,13 @@ async fn benign_and(name: &str, bytes: &[u8]) -> netsentry::data::dataset::Datas
 #[wasm_bindgen_test]
 #[ignore = "a benchmark: run by `make bench`"]
 async fn autoencoder_throughput() {
-    use netsentry::model::backend::{self, BackendPreference};
+    use netsentry::device::backend::{self, BackendPreference};
     use netsentry::model::config::ModelKind;
-    use netsentry::model::cross_fit::{CrossFit, Folds};
     use netsentry::model::fit::FitOptions;
+    use netsentry::model::fit::cross_fit::CrossFit;
+    use netsentry::model::fit::folds::Folds;
+    use netsentry::model::network::train::Trainer;
     use netsentry::model::score::{ScoreOptions, score};
-    use netsentry::model::train::Trainer;
 
     let dataset = benign_and(
         "DDoS_2500.csv",
@@ -193,9 +194,9 @@ async fn autoencoder_throughput() {
 #[wasm_bindgen_test]
 #[ignore = "a benchmark: run by `make bench`"]
 async fn agent_throughput() {
-    use netsentry::model::backend::{self, BackendPreference};
-    use netsentry::model::cross_fit::CrossFit;
+    use netsentry::device::backend::{self, BackendPreference};
     use netsentry::model::fit::FitOptions;
+    use netsentry::model::fit::cross_fit::CrossFit;
     use netsentry::rl::agent::AgentTrainer;
     use netsentry::rl::env::{Action, DetectionEnv, RewardMatrix};
     use netsentry::rl::observe;

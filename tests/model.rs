@@ -12,12 +12,13 @@ use netsentry::data::dataset::Dataset;
 use netsentry::data::ingest::{IngestOptions, ingest_paths};
 use netsentry::metrics::evaluation::evaluate;
 use netsentry::model::config::{ModelConfig, ModelKind};
-use netsentry::model::cross_fit::{CrossFit, Folds};
+use netsentry::model::fit::cross_fit::CrossFit;
+use netsentry::model::fit::folds::Folds;
 use netsentry::model::fit::{self, FitOptions, Fitted};
-use netsentry::model::held_out::{routing, score_rows};
+use netsentry::model::network::train::{Finish, TrainConfig, TrainError, Trainer};
 use netsentry::model::saved::{ModelFileError, SavedModel};
+use netsentry::model::score::held_out::{routing, score_rows};
 use netsentry::model::score::{ScoreOptions, explain, score};
-use netsentry::model::train::{Finish, TrainConfig, TrainError, Trainer};
 use netsentry::model::weights::NamedWeights;
 use pollster::block_on;
 
@@ -425,7 +426,7 @@ fn classic_peers_fit_on_the_same_flows_round_trip_and_rank_attacks() {
         // benign traffic (docs/models.md: 0.66), so its guard only says it ranks them above chance.
         let floor = if kind == ModelKind::Hbos { 0.6 } else { 0.8 };
         let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
-        let (evaluation, _) = block_on(netsentry::model::held_out::evaluate_rows(
+        let (evaluation, _) = block_on(netsentry::model::score::held_out::evaluate_rows(
             &model, &dataset, &rows, &device,
         ))
         .unwrap();

@@ -9,15 +9,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::ingest::{IngestOptions, Progress};
 use crate::data::report::IngestReport;
+use crate::device::backend::{BackendInfo, BackendPreference};
+use crate::device::probe::ProbeReport;
 use crate::metrics::evaluation::Evaluation;
 use crate::metrics::histogram::ScoreHistogram;
-use crate::model::backend::{BackendInfo, BackendPreference};
 use crate::model::config::ModelKind;
 use crate::model::fit::FitOptions;
-use crate::model::learning_curve::LearningPoint;
-use crate::model::probe::ProbeReport;
+use crate::model::fit::learning_curve::LearningPoint;
+use crate::model::network::train::TrainProgress;
 use crate::model::score::Deviation;
-use crate::model::train::TrainProgress;
 use crate::rl::history::EpisodeReport;
 use crate::rl::plan::AgentPlan;
 use crate::rl::run::Assessment;
@@ -162,7 +162,7 @@ pub enum FromWorker {
 }
 
 /// "How much normal traffic is enough?" for the loaded flows: see
-/// [`crate::model::learning_curve`].
+/// [`crate::model::fit::learning_curve`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LearningCurve {
     /// The detector fitted at every point.

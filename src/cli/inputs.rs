@@ -9,7 +9,7 @@ use super::error::{CliError, Failure};
 use crate::data::dataset::Dataset;
 use crate::data::ingest::{IngestOptions, ingest_paths};
 use crate::data::report::IngestReport;
-use crate::model::backend::{self, BackendPreference};
+use crate::device::backend::{self, BackendPreference};
 use crate::model::saved::SavedModel;
 
 /// Where to compute, spelled the same for every command.

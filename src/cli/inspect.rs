@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use super::error::{CliError, Failure};
 use super::inputs::BackendArg;
 use crate::data::ingest::{IngestOptions, ingest_paths};
-use crate::model::backend;
-use crate::model::probe;
+use crate::device::backend;
+use crate::device::probe;
 
 /// `netsentry ingest`.
 #[derive(Debug, clap::Args)]

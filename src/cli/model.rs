@@ -9,13 +9,14 @@ use crate::data::ingest::IngestOptions;
 use crate::metrics::confusion::CostMatrix;
 use crate::metrics::evaluation::Evaluation;
 use crate::metrics::threshold::ThresholdRule;
-use crate::model::classic::ClassicConfig;
+use crate::model::config::ClassicConfig;
 use crate::model::config::{Activation, ModelConfig, ModelKind};
-use crate::model::cross_fit::{CrossFit, DEFAULT_FOLDS};
+use crate::model::fit::cross_fit::CrossFit;
+use crate::model::fit::folds::DEFAULT_FOLDS;
 use crate::model::fit::{self, FitOptions, Fitted};
-use crate::model::held_out::{Routing, evaluate_rows, routing};
-use crate::model::scored_csv::{DEFAULT_TOP, write_scored};
-use crate::model::train::{Finish, TrainConfig, TrainProgress};
+use crate::model::network::train::{Finish, TrainConfig, TrainProgress};
+use crate::model::score::held_out::{Routing, evaluate_rows, routing};
+use crate::model::score::scored_csv::{DEFAULT_TOP, write_scored};
 
 /// Batches trained between progress updates.
 const BATCHES_PER_STEP: usize = 8;
@@ -270,7 +271,7 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
         },
     )?;
     let device = device(args.backend);
-    if !options.model.kind.is_network() {
+    if options.model.kind.network().is_none() {
         eprintln!(
             "fitting {} (--model {}) on the benign flows",
             options.model.kind.title(),

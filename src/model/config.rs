@@ -6,8 +6,6 @@ use burn::prelude::{Device, Tensor};
 use burn::tensor::activation::{gelu, relu, sigmoid, tanh};
 use serde::{Deserialize, Serialize};
 
-use super::classic::ClassicConfig;
-
 /// Which detector scores the flows: a network trained by gradient descent, or a classic
 /// detector fitted in one pass (see [`super::classic`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,11 +74,63 @@ impl ModelKind {
         }
     }
 
-    /// Whether it is a network trained over epochs (the others are fitted in one pass); the
-    /// ensemble trains its autoencoder so.
-    pub fn is_network(self) -> bool {
-        matches!(self, Self::Ensemble | Self::Autoencoder | Self::Vae)
+    /// How a detector of this kind is made, typed: what fitting, training and reading a model
+    /// file match on, so each half receives only its own kinds.
+    pub fn family(self) -> Family {
+        match self {
+            Self::Ensemble => Family::Ensemble,
+            Self::Autoencoder => Family::Network(NetworkKind::Autoencoder),
+            Self::Vae => Family::Network(NetworkKind::Vae),
+            Self::IsolationForest => Family::Classic(ClassicKind::IsolationForest),
+            Self::Knn => Family::Classic(ClassicKind::Knn),
+            Self::Pca => Family::Classic(ClassicKind::Pca),
+            Self::Hbos => Family::Classic(ClassicKind::Hbos),
+        }
     }
+
+    /// The network a run of this kind trains over epochs (the ensemble trains its autoencoder);
+    /// `None` for a classic detector, fitted in one pass.
+    pub fn network(self) -> Option<NetworkKind> {
+        match self.family() {
+            Family::Ensemble => Some(NetworkKind::Autoencoder),
+            Family::Network(network) => Some(network),
+            Family::Classic(_) => None,
+        }
+    }
+}
+
+/// How a detector is made: the ensemble (a trained autoencoder with kNN and PCA fitted beside
+/// it), a network trained over epochs, or a classic detector fitted in one pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// See [`ModelKind::Ensemble`].
+    Ensemble,
+    /// A network alone.
+    Network(NetworkKind),
+    /// A classic detector.
+    Classic(ClassicKind),
+}
+
+/// The networks, trained by gradient descent (see [`super::network`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetworkKind {
+    /// See [`ModelKind::Autoencoder`].
+    Autoencoder,
+    /// See [`ModelKind::Vae`].
+    Vae,
+}
+
+/// The classic detectors, fitted in one pass (see [`super::classic`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClassicKind {
+    /// See [`ModelKind::IsolationForest`].
+    IsolationForest,
+    /// See [`ModelKind::Knn`].
+    Knn,
+    /// See [`ModelKind::Pca`].
+    Pca,
+    /// See [`ModelKind::Hbos`].
+    Hbos,
 }
 
 /// The non-linearity between hidden layers.
@@ -241,6 +291,39 @@ impl ModelConfig {
     }
 }
 
+/// The classic detectors' settings; defaults are scikit-learn's and PyOD's. A setting missing
+/// from a model file (written before it existed) takes its default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClassicConfig {
+    /// Isolation Forest: trees.
+    pub trees: usize,
+    /// Isolation Forest: flows drawn for each tree.
+    pub tree_samples: usize,
+    /// kNN: which neighbour's distance is the score (1 = the nearest).
+    pub k: usize,
+    /// kNN: benign flows kept as references at most (a cover of them beyond that, each kept flow
+    /// standing for those near it), which bounds the model file and the scoring cost.
+    pub references: usize,
+    /// PCA: principal components kept.
+    pub components: usize,
+    /// HBOS: equal-width bins per feature.
+    pub bins: usize,
+}
+
+impl Default for ClassicConfig {
+    fn default() -> Self {
+        Self {
+            trees: 100,
+            tree_samples: 256,
+            k: 5,
+            references: 20_000,
+            components: 8,
+            bins: 10,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use burn::prelude::TensorData;
@@ -291,5 +374,13 @@ mod tests {
         assert_eq!(read(identity), read(through_graph.clone()));
         let graph_slope = slope(through_graph, graph_input);
         assert_eq!(identity_slope, graph_slope);
+    }
+
+    #[test]
+    fn a_model_file_from_before_hbos_reads_with_its_default_bins() {
+        let settings =
+            r#"{"trees":100,"tree_samples":256,"k":5,"references":20000,"components":8}"#;
+        let read: ClassicConfig = serde_json::from_str(settings).unwrap();
+        assert_eq!(read, ClassicConfig::default());
     }
 }

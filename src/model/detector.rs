@@ -5,7 +5,7 @@ use burn::prelude::{Device, Tensor};
 
 use super::classic::knn::Knn;
 use super::classic::{Classic, ClassicOutput};
-use super::config::{ModelConfig, ModelKind};
+use super::config::{Family, ModelConfig};
 use super::ensemble::Ensemble;
 use super::network::Network;
 use super::weights::{NamedWeights, WeightError};
@@ -103,21 +103,16 @@ impl Detector {
         weights: &NamedWeights,
         device: &Device,
     ) -> Result<Self, WeightError> {
-        if config.kind == ModelKind::Ensemble {
-            Ensemble::from_weights(inputs, config, weights, device)
-                .map(|ensemble| Self::Ensemble(Box::new(ensemble)))
-        } else if config.kind.is_network() {
-            Network::from_weights(inputs, config, weights, device).map(Self::Network)
-        } else {
-            Classic::from_weights(
-                config.kind,
-                &config.classic,
-                inputs,
-                train_rows,
-                weights,
-                device,
-            )
-            .map(Self::Classic)
+        match config.kind.family() {
+            Family::Ensemble => Ensemble::from_weights(inputs, config, weights, device)
+                .map(|ensemble| Self::Ensemble(Box::new(ensemble))),
+            Family::Network(kind) => {
+                Network::from_weights(inputs, kind, config, weights, device).map(Self::Network)
+            }
+            Family::Classic(kind) => {
+                Classic::from_weights(kind, &config.classic, inputs, train_rows, weights, device)
+                    .map(Self::Classic)
+            }
         }
     }
 }

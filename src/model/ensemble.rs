@@ -5,7 +5,7 @@
 //! member's per-feature errors pass through `ln(1 + e²)` (one wild feature cannot outweigh
 //! several moderate ones), each member's score is put on one scale by its own scores on benign
 //! flows it did not fit (how many interquartile ranges its logarithm lies above their median;
-//! cross-fitted, see [`super::cross_fit`]), and
+//! cross-fitted, see [`super::fit::cross_fit`]), and
 //! the score is the exponential of their mean: a flow must look odd to several members to score
 //! high. The exponential keeps scores positive like every other detector's (the agent, the
 //! histogram and the charts take their logarithm): 1 is a flow as ordinary as the median unseen
@@ -13,11 +13,11 @@
 
 use burn::prelude::{Device, Tensor, TensorData};
 
+use super::batches::batches;
 use super::classic::knn::Knn;
 use super::classic::pca::Pca;
-use super::config::ModelConfig;
-use super::network::Network;
-use super::score::{batches, error_weight};
+use super::config::{ModelConfig, NetworkKind};
+use super::network::{Network, error_weight};
 use super::weights::{NamedTensor, NamedWeights, WeightError, read};
 use crate::metrics::threshold::percentile;
 
@@ -64,7 +64,7 @@ impl Ensemble {
     /// Completes a trained `network` with kNN (nearest flow) and PCA fitted to the row-major
     /// benign `train` flows. The members are not yet on one scale: [`Ensemble::calibrate`] puts
     /// them there with figures from benign flows none of them fitted (cross-fitting, see
-    /// [`super::cross_fit`]).
+    /// [`super::fit::cross_fit`]).
     pub async fn fit(
         network: Network,
         train: &[f32],
@@ -133,7 +133,7 @@ impl Ensemble {
     }
 
     /// Each member's raw score for the rows of a row-major `matrix` of scaled flows,
-    /// row-major `[rows, MEMBERS]`, read in batches of [`super::score::SCORE_BATCH`].
+    /// row-major `[rows, MEMBERS]`, read in batches of [`super::batches::SCORE_BATCH`].
     pub async fn member_scores(&self, matrix: &[f32]) -> Result<Vec<f32>, WeightError> {
         let device = self.centre.device();
         let width = self.error_scale.dims()[1];
@@ -201,7 +201,8 @@ impl Ensemble {
         weights: &NamedWeights,
         device: &Device,
     ) -> Result<Self, WeightError> {
-        let network = Network::from_weights(inputs, config, weights, device)?;
+        let network =
+            Network::from_weights(inputs, NetworkKind::Autoencoder, config, weights, device)?;
         let knn = Knn::from_weights(weights, inputs, 1, device)?;
         let pca = Pca::from_weights(
             weights,
@@ -236,9 +237,9 @@ mod tests {
     use pollster::block_on;
 
     use super::*;
-    use crate::model::classic::tests::{FIXTURE_WIDTH, fixture, scores_of};
+    use crate::model::classic::fixture::{FIXTURE_WIDTH, fixture, scores_of};
     use crate::model::config::ModelKind;
-    use crate::model::train::{TrainConfig, Trainer};
+    use crate::model::network::train::{TrainConfig, Trainer};
 
     fn scores(ensemble: &Ensemble, rows: &[f32]) -> Vec<f32> {
         scores_of(|input| ensemble.forward(input).0, rows)

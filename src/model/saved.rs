@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::ModelConfig;
 use super::detector::Detector;
-use super::train::{EpochLoss, TrainConfig};
+use super::network::train::{EpochLoss, TrainConfig};
 use super::weights::{NamedWeights, WeightError};
 use crate::data::prepare::Scaler;
 use crate::metrics::threshold::ThresholdRule;

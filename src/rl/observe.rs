@@ -1,5 +1,5 @@
 //! What the agent sees of a flow, built from the autoencoder's view of it (by the fold model that
-//! did not fit it, for a flow the model fitted; see [`crate::model::held_out`]):
+//! did not fit it, for a flow the model fitted; see [`crate::model::score::held_out`]):
 //!
 //! 1. `ln(score / threshold)`: the anomaly score relative to the model's threshold (0 at the
 //!    threshold, negative below), so one number carries what a fixed threshold would use;
@@ -13,8 +13,8 @@ use burn::prelude::Device;
 
 use super::env::FlowPool;
 use crate::data::dataset::Dataset;
-use crate::model::held_out::score_honestly;
 use crate::model::saved::SavedModel;
+use crate::model::score::held_out::score_honestly;
 use crate::model::score::{ScoreError, ScoreOptions};
 
 /// Largest magnitude of an observation value.

@@ -1,4 +1,4 @@
-//! An agent from plan to verdict, the agent's counterpart of `model/fit.rs`, shared by
+//! An agent from plan to verdict, the agent's counterpart of `model/fit/mod.rs`, shared by
 //! `netsentry agent` and the page's worker: the flows it trains and is tested on, seen through
 //! the model ([`AgentPools`]); the run, started from an [`AgentPlan`] and driven one episode at a
 //! time so the caller can report progress and stop between episodes ([`AgentRun`]); and the

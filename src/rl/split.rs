@@ -1,7 +1,7 @@
 //! Which flows of one loaded dataset an agent trains on and which it is tested on: the dataset is
 //! halved by content (so a flow lands on the same side in any file and run with the same seed),
 //! every flow is observed through the model honestly (a flow the model fitted by the fold model
-//! that did not, see [`crate::model::held_out`]), and a withheld attack family is taken out of
+//! that did not, see [`crate::model::score::held_out`]), and a withheld attack family is taken out of
 //! the training half only. Shared by `netsentry agent` and the page.
 
 use crate::data::dataset::Dataset;

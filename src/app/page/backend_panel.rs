@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use super::client::{Event, WorkerClient};
 use super::controls::{Choice, Panel};
 use crate::app::protocol::{FromWorker, ToWorker};
-use crate::model::backend::{BackendInfo, BackendPreference};
-use crate::model::probe::{self, ProbeReport};
+use crate::device::backend::{BackendInfo, BackendPreference};
+use crate::device::probe::{self, ProbeReport};
 
 /// Where the backend check stands.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,7 +1,7 @@
 //! "How much normal traffic is enough?": one click fits the chosen detector on growing draws of
 //! the loaded benign flows and charts ROC-AUC and the attacks caught at 1 % false positives
 //! against the flows fitted, each point tested on the same set-aside flows
-//! ([`crate::model::learning_curve`]). A flattening curve says more normal traffic will not help;
+//! ([`crate::model::fit::learning_curve`]). A flattening curve says more normal traffic will not help;
 //! a rising one says to load more days. The kept model is not touched.
 
 use leptos::prelude::*;
@@ -95,7 +95,7 @@ fn drawn(curve: &LearningCurve) -> impl IntoView + use<> {
             }
         })
         .collect_view();
-    let flows = |pick: fn(&crate::model::learning_curve::LearningPoint) -> Option<f64>| {
+    let flows = |pick: fn(&crate::model::fit::learning_curve::LearningPoint) -> Option<f64>| {
         curve
             .points
             .iter()

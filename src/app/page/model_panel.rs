@@ -19,7 +19,7 @@ use crate::metrics::ranking::CurvePoint;
 use crate::metrics::threshold::ThresholdRule;
 use crate::model::config::ModelKind;
 use crate::model::fit::FitOptions;
-use crate::model::train::{Finish, TrainProgress};
+use crate::model::network::train::{Finish, TrainProgress};
 
 /// Where training stands: the latest progress, then the results on the tested flows.
 pub type TrainView = JobView<Option<TrainProgress>, ModelResults>;
@@ -202,7 +202,7 @@ fn status(progress: &TrainProgress) -> String {
 /// Train and out-of-fold loss per epoch, the fold models' mean (log scale).
 fn loss_chart(progress: TrainProgress) -> impl IntoView {
     let ln = |value: f32| f64::from(value).max(1e-12).ln();
-    let line = |pick: fn(&crate::model::train::EpochLoss) -> f32| -> Vec<(f64, f64)> {
+    let line = |pick: fn(&crate::model::network::train::EpochLoss) -> f32| -> Vec<(f64, f64)> {
         progress
             .history
             .iter()

@@ -1,5 +1,5 @@
 //! The worker's learning-curve job: the user's detector fitted on growing draws of the loaded
-//! benign flows (see [`crate::model::learning_curve`]), each tested on the same set-aside flows,
+//! benign flows (see [`crate::model::fit::learning_curve`]), each tested on the same set-aside flows,
 //! with every point posted as it comes. Networks are cross-fitted a few batches at a time, giving
 //! the event loop a turn between steps, so Stop ends the curve at the point under way.
 
@@ -10,11 +10,11 @@ use super::session;
 use super::training::BATCHES_PER_STEP;
 use crate::app::protocol::{FromWorker, LearningCurve};
 use crate::data::dataset::Dataset;
-use crate::model::cross_fit::CrossFit;
+use crate::model::fit::cross_fit::CrossFit;
+use crate::model::fit::learning_curve::{CurvePlan, LearningPoint};
 use crate::model::fit::{self, FitOptions, Fitted};
-use crate::model::held_out::evaluate_rows;
-use crate::model::learning_curve::{CurvePlan, LearningPoint};
 use crate::model::saved::SavedModel;
+use crate::model::score::held_out::evaluate_rows;
 
 /// Draws the learning curve for `options` on the loaded flows, posting each point.
 pub async fn draw(options: FitOptions, reply: impl Fn(&FromWorker)) {
@@ -67,7 +67,7 @@ async fn fit(
     options: &FitOptions,
     device: &Device,
 ) -> Result<Option<SavedModel>, Failure> {
-    if !options.model.kind.is_network() {
+    if options.model.kind.network().is_none() {
         let Fitted { model, .. } = fit::fit_classic(device, part, options).await?;
         return Ok(Some(model));
     }

@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use super::protocol::{FromWorker, ToWorker};
-use crate::model::{backend, probe};
+use crate::device::{backend, probe};
 
 /// The worker's entry point, called by its boot script once the module is initialised.
 #[wasm_bindgen]

@@ -11,7 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::error::JobError;
 use crate::data::dataset::Dataset;
-use crate::model::backend::{self, BackendPreference, Selected};
+use crate::device::backend::{self, BackendPreference, Selected};
 use crate::model::saved::SavedModel;
 use crate::rl::saved::SavedAgent;
 

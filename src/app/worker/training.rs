@@ -1,5 +1,5 @@
 //! The worker's training job: a network trained on the loaded flows a few batches at a time (or
-//! a classic detector fitted in one pass), cross-fitted (see [`crate::model::cross_fit`]), with
+//! a classic detector fitted in one pass), cross-fitted (see [`crate::model::fit::cross_fit`]), with
 //! progress posted after each step and the event loop given a turn between steps so a Stop or
 //! Pause request is read within one step; if the GPU device is lost, training goes on on the CPU
 //! from the last epoch's weights; then the model is kept for the agent and evaluated on the
@@ -9,15 +9,15 @@ use super::error::{Failure, JobError};
 use super::session;
 use crate::app::protocol::{Explanation, FromWorker, ModelResults, RankedFlow};
 use crate::data::dataset::Dataset;
+use crate::device::backend::{self, BackendInfo, BackendPreference, Selected};
 use crate::metrics::histogram::ScoreHistogram;
 use crate::metrics::ranking::Highest;
-use crate::model::backend::{self, BackendInfo, BackendPreference, Selected};
-use crate::model::cross_fit::CrossFit;
+use crate::model::fit::cross_fit::CrossFit;
 use crate::model::fit::{self, FitOptions, Fitted};
-use crate::model::held_out::{Routing, evaluate_rows, routing, scorer_of};
+use crate::model::network::train::{Checkpoint, TrainError};
+use crate::model::score::held_out::{Routing, evaluate_rows, routing, scorer_of};
+use crate::model::score::scored_csv::MOST_UNUSUAL;
 use crate::model::score::{ScoreError, ScoreOptions, explain as explain_row, score};
-use crate::model::scored_csv::MOST_UNUSUAL;
-use crate::model::train::{Checkpoint, TrainError};
 
 /// Mini-batches per training step: about 10 ms on the CPU backend, so Stop is read quickly.
 pub(super) const BATCHES_PER_STEP: usize = 4;
@@ -33,7 +33,7 @@ async fn run(options: FitOptions, reply: &impl Fn(&FromWorker)) -> Result<(), Fa
     let dataset = session::dataset()?;
     let mut backend = session::backend().await;
     session::clear_stop();
-    if !options.model.kind.is_network() {
+    if options.model.kind.network().is_none() {
         // A classic detector is fitted in one pass: nothing to report until it is evaluated.
         let Fitted { model, .. } = fit::fit_classic(&backend.device, &dataset, &options).await?;
         session::keep_model(model);
@@ -163,7 +163,7 @@ fn most_unusual(
 }
 
 /// What an evaluation tested on, in a sentence: every loaded flow, and which of the model's
-/// detectors scored them (see [`crate::model::held_out`]).
+/// detectors scored them (see [`crate::model::score::held_out`]).
 fn tested_on(
     rows: usize,
     routed: &Routing,

@@ -11,7 +11,7 @@ use super::error::{Failure, JobError};
 use super::{agent_job, session, training};
 use crate::app::protocol::{Export, FromWorker};
 use crate::model::saved::{ModelFileError, SavedModel};
-use crate::model::scored_csv::{DEFAULT_TOP, write_scored};
+use crate::model::score::scored_csv::{DEFAULT_TOP, write_scored};
 use crate::rl::saved::SavedAgent;
 
 /// Builds the file for `export` and posts it to the page, or says why not.

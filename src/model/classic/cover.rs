@@ -186,7 +186,7 @@ fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::classic::tests::{FIXTURE_WIDTH, fixture};
+    use crate::model::classic::fixture::{FIXTURE_WIDTH, fixture};
 
     fn cover_of(matrix: &[f32], most: usize) -> Cover {
         pollster::block_on(Cover::of(matrix, FIXTURE_WIDTH, most, 7, &Device::flex())).unwrap()

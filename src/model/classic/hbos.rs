@@ -191,7 +191,7 @@ impl Hbos {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::classic::tests::{FIXTURE_WIDTH, SKLEARN_HBOS, fixture, scores_of};
+    use crate::model::classic::fixture::{FIXTURE_WIDTH, SKLEARN_HBOS, fixture, scores_of};
 
     #[test]
     fn scores_match_pyod_on_a_fixed_input() {

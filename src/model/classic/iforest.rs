@@ -249,7 +249,7 @@ impl Grower<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::classic::tests::{FIXTURE_WIDTH, fixture, scores_of};
+    use crate::model::classic::fixture::{FIXTURE_WIDTH, fixture, scores_of};
 
     #[test]
     fn average_path_matches_scikit_learn() {
@@ -285,7 +285,7 @@ mod tests {
         let (train, test) = fixture();
         let forest = IsolationForest::fit(&train, FIXTURE_WIDTH, 1000, 64, 7, &Device::flex());
         let scores = scores_of(|input| forest.score(input), &test);
-        let expected = crate::model::classic::tests::SKLEARN_IFOREST;
+        let expected = crate::model::classic::fixture::SKLEARN_IFOREST;
         for (score, expected) in scores.iter().zip(expected) {
             assert!(
                 (score - expected).abs() < 0.02,

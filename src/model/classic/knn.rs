@@ -189,7 +189,7 @@ mod tests {
     use pollster::block_on;
 
     use super::*;
-    use crate::model::classic::tests::{FIXTURE_WIDTH, SKLEARN_KNN, fixture, scores_of};
+    use crate::model::classic::fixture::{FIXTURE_WIDTH, SKLEARN_KNN, fixture, scores_of};
 
     fn fitted(train: &[f32], k: usize, max_references: usize) -> Knn {
         block_on(Knn::fit(

@@ -97,7 +97,7 @@ impl Pca {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::classic::tests::{FIXTURE_WIDTH, SKLEARN_PCA, fixture, scores_of};
+    use crate::model::classic::fixture::{FIXTURE_WIDTH, SKLEARN_PCA, fixture, scores_of};
 
     #[test]
     fn residuals_match_scikit_learn_on_a_fixed_input() {

@@ -9,8 +9,8 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::{Device, Tensor};
 use burn::tensor::Distribution;
 
-use super::config::{Activation, ModelConfig};
-use super::weights::{
+use crate::model::config::{Activation, ModelConfig};
+use crate::model::weights::{
     NamedWeights, WeightError, linear_from, linear_weights, stack_from, stack_weights,
 };
 

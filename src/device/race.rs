@@ -12,8 +12,8 @@ use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
-use super::config::ModelConfig;
-use super::train::{TrainConfig, TrainError, Trainer};
+use crate::model::config::ModelConfig;
+use crate::model::network::train::{TrainConfig, TrainError, Trainer};
 
 /// Features per synthetic row: about what CIC-IDS files give (77 to 84).
 const WIDTH: usize = 80;

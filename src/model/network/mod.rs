@@ -1,12 +1,25 @@
-//! Either model behind one type, so training, scoring and saving are written once.
+//! The neural networks: the autoencoder and the VAE, their trainer, and either behind one type,
+//! so training, scoring and saving are written once.
+
+pub mod autoencoder;
+pub mod train;
+pub mod vae;
 
 use burn::module::Module;
 use burn::prelude::{Device, Tensor};
 
-use super::autoencoder::Autoencoder;
-use super::config::{ModelConfig, ModelKind};
-use super::vae::Vae;
-use super::weights::{NamedWeights, WeightError};
+use self::autoencoder::Autoencoder;
+use self::vae::Vae;
+use crate::model::config::{ModelConfig, NetworkKind};
+use crate::model::weights::{NamedWeights, WeightError};
+
+/// How much a feature's squared error counts given its mean squared error on benign validation
+/// flows: features a model rebuilds well on benign traffic count more when they go wrong. The
+/// 0.01 keeps a perfectly rebuilt feature from counting without bound. Used by the networks'
+/// error weights and the ensemble's autoencoder member, so both mean the same.
+pub fn error_weight(mean_squared: f64) -> f64 {
+    1.0 / (mean_squared + 0.01)
+}
 
 /// The autoencoder or the VAE.
 // A network exists once per run and moves rarely, so the VAE's larger size costs nothing worth
@@ -21,19 +34,12 @@ pub enum Network {
 }
 
 impl Network {
-    /// A freshly initialised network of `config`'s kind for `inputs` features. Seed the device
-    /// first for reproducible weights.
-    pub fn new(inputs: usize, config: &ModelConfig, device: &Device) -> Self {
-        match config.kind {
-            ModelKind::Ensemble | ModelKind::Autoencoder => {
-                Self::Autoencoder(Autoencoder::new(inputs, config, device))
-            }
-            ModelKind::Vae => Self::Vae(Vae::new(inputs, config, device)),
-            ModelKind::IsolationForest | ModelKind::Knn | ModelKind::Pca | ModelKind::Hbos => {
-                unreachable!(
-                    "classic detectors are fitted by model::classic, not built as networks"
-                )
-            }
+    /// A freshly initialised network of `kind` with `config`'s layers for `inputs` features.
+    /// Seed the device first for reproducible weights.
+    pub fn new(inputs: usize, kind: NetworkKind, config: &ModelConfig, device: &Device) -> Self {
+        match kind {
+            NetworkKind::Autoencoder => Self::Autoencoder(Autoencoder::new(inputs, config, device)),
+            NetworkKind::Vae => Self::Vae(Vae::new(inputs, config, device)),
         }
     }
 
@@ -66,7 +72,7 @@ impl Network {
         }
     }
 
-    /// The weights, read asynchronously (see [`super::weights`]).
+    /// The weights, read asynchronously (see [`crate::model::weights`]).
     pub async fn weights(&self) -> Result<NamedWeights, WeightError> {
         match self {
             Self::Autoencoder(network) => network.weights().await,
@@ -74,21 +80,20 @@ impl Network {
         }
     }
 
-    /// A network of `config` for `inputs` features with the values of `weights`.
+    /// A network of `kind` with `config`'s layers for `inputs` features with the values of
+    /// `weights`.
     pub fn from_weights(
         inputs: usize,
+        kind: NetworkKind,
         config: &ModelConfig,
         weights: &NamedWeights,
         device: &Device,
     ) -> Result<Self, WeightError> {
-        Ok(match config.kind {
-            ModelKind::Ensemble | ModelKind::Autoencoder => {
+        Ok(match kind {
+            NetworkKind::Autoencoder => {
                 Self::Autoencoder(Autoencoder::from_weights(inputs, config, weights, device)?)
             }
-            ModelKind::Vae => Self::Vae(Vae::from_weights(inputs, config, weights, device)?),
-            ModelKind::IsolationForest | ModelKind::Knn | ModelKind::Pca | ModelKind::Hbos => {
-                unreachable!("classic detectors are read by model::classic")
-            }
+            NetworkKind::Vae => Self::Vae(Vae::from_weights(inputs, config, weights, device)?),
         })
     }
 }

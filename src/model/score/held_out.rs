@@ -15,12 +15,12 @@
 
 use burn::prelude::Device;
 
-use super::detector::Detector;
-use super::saved::SavedModel;
-use super::score::{ScoreError, ScoreOptions, Scored, score};
+use super::{ScoreError, ScoreOptions, Scored, score};
 use crate::data::dataset::Dataset;
 use crate::data::prepare::{MissingFeatures, content_hash, fold_of};
 use crate::metrics::evaluation::{Evaluation, evaluate};
+use crate::model::detector::Detector;
+use crate::model::saved::SavedModel;
 
 /// Which of a model's detectors scores each of a set of flows, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,20 +1,24 @@
 //! From a loaded dataset to a model ready to save: the benign flows folded for cross-fitting
-//! (see [`super::cross_fit`]), the detector fitted on every one of them and on each fold's
+//! (see [`self::cross_fit`]), the detector fitted on every one of them and on each fold's
 //! complement, and the threshold, error weights and ensemble scales set on out-of-fold scores.
 //! Shared by `netsentry train` and the app's worker so both train the same way.
+
+pub mod cross_fit;
+pub mod folds;
+pub mod learning_curve;
 
 use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
 
+use self::folds::{DEFAULT_FOLDS, Folds};
 use super::classic::Classic;
-use super::config::{ModelConfig, ModelKind};
-use super::cross_fit::{DEFAULT_FOLDS, Folds};
+use super::config::{Family, ModelConfig, ModelKind};
 use super::detector::Detector;
 use super::ensemble::Ensemble;
-use super::network::Network;
+use super::network::train::{EpochLoss, TrainConfig, TrainError};
+use super::network::{Network, error_weight};
 use super::saved::{FORMAT_VERSION, ModelMeta, SavedModel};
-use super::score::{ScoreError, ScoreOptions, error_weight, score};
-use super::train::{EpochLoss, TrainConfig, TrainError};
+use super::score::{ScoreError, ScoreOptions, score};
 use super::weights::WeightError;
 use crate::data::dataset::Dataset;
 use crate::data::prepare::{content_hash, fold_of};
@@ -89,16 +93,16 @@ pub async fn fit_classic(
     if let Some(problem) = options.model.problem() {
         return Err(TrainError::Config(problem).into());
     }
-    if options.model.kind.is_network() {
+    let Family::Classic(kind) = options.model.kind.family() else {
         return Err(TrainError::Config(format!(
             "the {} is trained over epochs, not fitted in one pass",
             options.model.kind.title().to_lowercase()
         ))
         .into());
-    }
+    };
     let folds = Folds::of(dataset, options.folds, options.train.seed)?;
     let fit = |matrix: Vec<f32>| {
-        let (kind, config) = (options.model.kind, &options.model.classic);
+        let config = &options.model.classic;
         async move {
             Classic::fit(
                 kind,
@@ -131,7 +135,7 @@ pub async fn fit_classic(
     .await
 }
 
-/// The model of a network's cross-fit (see [`super::cross_fit::CrossFit::finish`]): the fold
+/// The model of a network's cross-fit (see [`self::cross_fit::CrossFit::finish`]): the fold
 /// networks and the `last` one trained on every benign flow (for the ensemble, each completed
 /// with kNN and PCA fitted on the same flows), calibrated on the out-of-fold scores.
 pub(super) async fn networks(
@@ -197,7 +201,7 @@ async fn conclude(
         .collect();
     // Only networks weigh their errors, and the ensemble's autoencoder scales them: a classic
     // detector is scored as its authors define it.
-    let network = options.model.kind.is_network();
+    let network = options.model.kind.network().is_some();
     let ones = vec![1.0; width];
     let mut errors = Vec::new();
     if network {

@@ -4,9 +4,13 @@
 //! optionally with per-feature squared errors and latent code (the agent's observation), and an
 //! explanation of any one flow in original units.
 
+pub mod held_out;
+pub mod scored_csv;
+
 use burn::prelude::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use super::batches::batches;
 use super::detector::Detector;
 use super::weights::{WeightError, read_together};
 use crate::data::dataset::Dataset;
@@ -26,38 +30,6 @@ pub enum ScoreError {
         "an Isolation Forest or HBOS model scores a flow without rebuilding it, so no feature is to blame: explanations need an ensemble, ae, vae, pca or knn model"
     )]
     NothingRebuilt,
-}
-
-/// How much a feature's squared error counts given its mean squared error on benign validation
-/// flows: features a model rebuilds well on benign traffic count more when they go wrong. The
-/// 0.01 keeps a perfectly rebuilt feature from counting without bound. Used by the networks'
-/// error weights and the ensemble's autoencoder member, so both mean the same.
-pub fn error_weight(mean_squared: f64) -> f64 {
-    1.0 / (mean_squared + 0.01)
-}
-
-/// Rows per inference batch: large enough to keep a GPU busy, small enough for a phone's memory.
-pub const SCORE_BATCH: usize = 4096;
-
-/// The rows of a row-major `matrix`, `width` features each, as `[rows, width]` tensors of at most
-/// [`SCORE_BATCH`] rows on `device`: what every scoring pass runs over, so device memory stays
-/// bounded whatever the number of flows.
-pub fn batches<'a>(
-    matrix: &'a [f32],
-    width: usize,
-    device: &'a Device,
-) -> impl Iterator<Item = Tensor<2>> + 'a {
-    let rows = matrix.len() / width.max(1);
-    (0..rows).step_by(SCORE_BATCH).map(move |start| {
-        let end = (start + SCORE_BATCH).min(rows);
-        Tensor::<2>::from_data(
-            TensorData::new(
-                matrix[start * width..end * width].to_vec(),
-                [end - start, width],
-            ),
-            device,
-        )
-    })
 }
 
 /// What to keep besides the scores.
@@ -91,7 +63,7 @@ pub struct Scored {
 /// Scores a row-major matrix of scaled rows, `width` features each, in batches; each feature's
 /// squared error counts `weights[feature]` times in a reconstruction-error score. Each batch's
 /// results are read back (in one read) before the next, so device memory stays bounded by
-/// [`SCORE_BATCH`].
+/// [`super::batches::SCORE_BATCH`].
 pub async fn score(
     detector: &Detector,
     device: &Device,

@@ -6,8 +6,8 @@ use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::{Device, Tensor};
 
-use super::config::{Activation, ModelConfig};
-use super::weights::{NamedWeights, WeightError, stack_from, stack_weights};
+use crate::model::config::{Activation, ModelConfig};
+use crate::model::weights::{NamedWeights, WeightError, stack_from, stack_weights};
 
 /// Encoder layers down to the bottleneck, then the mirror image back to the input width.
 #[derive(Module, Debug)]

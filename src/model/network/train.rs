@@ -23,9 +23,9 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
-use super::config::ModelConfig;
-use super::network::Network;
-use super::weights::{NamedWeights, accumulate};
+use super::Network;
+use crate::model::config::{ModelConfig, NetworkKind};
+use crate::model::weights::{NamedWeights, accumulate};
 
 /// How a run trains. Defaults chosen by measurement (docs/models.md, "Models").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -166,7 +166,7 @@ pub struct TrainProgress {
     /// module documentation promises, counted so a test can hold it to that.
     pub device_reads: usize,
     /// Training runs behind these figures: 1 for one [`Trainer`], the folds and the final run
-    /// for a cross-fit (see [`super::cross_fit`]).
+    /// for a cross-fit (see [`crate::model::fit::cross_fit`]).
     pub runs: usize,
     /// Set once the run is over.
     pub finished: Option<Finish>,
@@ -259,6 +259,8 @@ impl Checkpoint {
 pub struct Trainer {
     device: Device,
     model: ModelConfig,
+    /// The network `model`'s kind trains (the autoencoder for the ensemble).
+    kind: NetworkKind,
     config: TrainConfig,
     width: usize,
     network: Network,
@@ -300,18 +302,25 @@ impl Trainer {
         if let Some(problem) = model.problem() {
             return Err(TrainError::Config(problem));
         }
+        let Some(kind) = model.kind.network() else {
+            return Err(TrainError::Config(format!(
+                "{} is fitted in one pass, not trained over epochs",
+                model.kind.title()
+            )));
+        };
         if width == 0 || train.is_empty() || validation.is_empty() {
             return Err(TrainError::NoRows);
         }
         let device = device.clone().autodiff();
         device.seed(config.seed);
-        let network = Network::new(width, &model, &device);
+        let network = Network::new(width, kind, &model, &device);
         let optimiser = optimiser(&config);
         let rows = train.len() / width;
         Ok(Self {
             device,
             rng: StdRng::seed_from_u64(config.seed),
             model,
+            kind,
             config,
             width,
             last_finite: network.clone(),
@@ -490,7 +499,7 @@ impl Trainer {
     /// Copies the weights to host memory (asynchronous reads, as WebGPU requires). Take it
     /// between steps, after an epoch ends.
     pub async fn checkpoint(&self) -> Result<Checkpoint, TrainError> {
-        let read = |error: super::weights::WeightError| TrainError::Read(error.to_string());
+        let read = |error: crate::model::weights::WeightError| TrainError::Read(error.to_string());
         let current = self.network.weights().await.map_err(read)?;
         let best = match &self.best {
             Some((record, network)) => Some((*record, network.weights().await.map_err(read)?)),
@@ -513,7 +522,7 @@ impl Trainer {
     ) -> Result<(), TrainError> {
         let device = device.clone().autodiff();
         let network = |weights: &NamedWeights| {
-            Network::from_weights(self.width, &self.model, weights, &device)
+            Network::from_weights(self.width, self.kind, &self.model, weights, &device)
                 .map_err(|error| TrainError::Read(error.to_string()))
         };
         let current = network(&checkpoint.current)?;

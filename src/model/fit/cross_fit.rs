@@ -1,9 +1,9 @@
 //! Cross-fitting: every benign flow a user gives is fitted by the final model, and every one is
 //! also scored by a model that did not fit it. The benign flows fall into folds by content (see
-//! [`fold_of`]); fold model `i` is fitted on the flows outside fold `i` and scores the flows
+//! [`crate::data::prepare::fold_of`]); fold model `i` is fitted on the flows outside fold `i` and scores the flows
 //! inside it. Those out-of-fold scores set the threshold, the error weights and the ensemble's
-//! scales (`super::fit`), and an evaluation on the same files scores each fitted flow with its
-//! fold model (`super::held_out`). No flow is set aside: more normal traffic fitted is what
+//! scales ([`super`]), and an evaluation on the same files scores each fitted flow with its
+//! fold model ([`crate::model::score::held_out`]). No flow is set aside: more normal traffic fitted is what
 //! raises detection most (docs/learning-curve.md).
 //!
 //! A network's runs are trained in turn, an epoch at a time, so a Stop leaves every run at about
@@ -14,101 +14,16 @@
 
 use burn::prelude::Device;
 
-use super::fit::{FitOptions, Fitted};
-use super::network::Network;
-use super::train::{
+use super::folds::Folds;
+use super::{FitOptions, Fitted};
+use crate::data::dataset::Dataset;
+use crate::model::network::Network;
+use crate::model::network::train::{
     Checkpoint, EpochLoss, Finish, TrainConfig, TrainError, TrainProgress, Trainer,
 };
-use crate::data::dataset::Dataset;
-use crate::data::prepare::{Scaler, benign_rows, content_hash, fold_of};
-
-/// The cross-fitting folds when the user does not choose: each fold model fits three quarters
-/// of the benign flows, close enough to the final model's all that its scores stand for the final
-/// model's on unseen flows, at four extra fits (docs/cross-fitting.md).
-pub const DEFAULT_FOLDS: usize = 4;
 
 /// Flows of its own training rows the final run reports its loss on (it has no others).
 const FINAL_LOSS_ROWS: usize = 4096;
-
-/// The benign flows of a load, scaled by a scaler fitted on all of them, with each one's fold.
-pub struct Folds {
-    /// Fitted on every benign flow.
-    pub scaler: Scaler,
-    /// Features per flow.
-    pub width: usize,
-    /// Folds in all.
-    pub count: usize,
-    /// Every benign flow, scaled, row-major.
-    matrix: Vec<f32>,
-    /// Each benign flow's fold.
-    fold: Vec<usize>,
-    /// Each benign flow's content hash, sorted and without repeats: the model's fingerprints of
-    /// what it fitted.
-    pub fitted: Vec<u64>,
-}
-
-impl Folds {
-    /// The benign flows of `dataset` in `count` folds by their content hashed with `seed`.
-    pub fn of(dataset: &Dataset, count: usize, seed: u64) -> Result<Self, TrainError> {
-        if count < 2 {
-            return Err(TrainError::Config(format!(
-                "cross-fitting needs at least 2 folds, not {count}"
-            )));
-        }
-        let benign = benign_rows(dataset, &(0..dataset.rows() as u32).collect::<Vec<_>>());
-        let columns: Vec<usize> = (0..dataset.columns.len()).collect();
-        let hashes: Vec<u64> = benign
-            .iter()
-            .map(|&row| content_hash(dataset, &columns, row as usize, seed))
-            .collect();
-        let fold: Vec<usize> = hashes.iter().map(|&hash| fold_of(hash, count)).collect();
-        let filled = (0..count).filter(|f| fold.contains(f)).count();
-        if filled < 2 {
-            return Err(TrainError::NoRows);
-        }
-        let scaler = Scaler::fit(dataset, &benign);
-        let matrix = scaler
-            .transform(dataset, &benign)
-            .expect("the scaler was fitted on this dataset's own features");
-        let mut fitted = hashes;
-        fitted.sort_unstable();
-        fitted.dedup();
-        Ok(Self {
-            width: scaler.features.len(),
-            scaler,
-            count,
-            matrix,
-            fold,
-            fitted,
-        })
-    }
-
-    /// Benign flows in all.
-    pub fn rows(&self) -> usize {
-        self.fold.len()
-    }
-
-    /// Every benign flow, scaled, row-major: what the final model fits.
-    pub fn all(&self) -> &[f32] {
-        &self.matrix
-    }
-
-    /// The scaled flows inside fold `fold` (`inside` true) or outside it, row-major.
-    pub fn part(&self, fold: usize, inside: bool) -> Vec<f32> {
-        self.fold
-            .iter()
-            .enumerate()
-            .filter(|&(_, &f)| (f == fold) == inside)
-            .flat_map(|(row, _)| &self.matrix[row * self.width..(row + 1) * self.width])
-            .copied()
-            .collect()
-    }
-
-    /// Flows inside fold `fold`.
-    pub fn inside(&self, fold: usize) -> usize {
-        self.fold.iter().filter(|&&f| f == fold).count()
-    }
-}
 
 /// A network's cross-fit in progress: one training run per fold, then the final run on every
 /// benign flow, trained in turn a few batches at a time (the same step API as [`Trainer`]).
@@ -132,7 +47,7 @@ impl CrossFit {
         dataset: &Dataset,
         options: &FitOptions,
     ) -> Result<Self, TrainError> {
-        if !options.model.kind.is_network() {
+        if options.model.kind.network().is_none() {
             return Err(TrainError::Config(format!(
                 "{} is fitted in one pass, not trained over epochs",
                 options.model.kind.title()
@@ -415,9 +330,9 @@ impl CrossFit {
         &self,
         dataset: &Dataset,
         device: &Device,
-    ) -> Result<Fitted, super::fit::FitError> {
+    ) -> Result<Fitted, super::FitError> {
         let (folds, last, best) = self.networks();
-        super::fit::networks(
+        super::networks(
             &self.folds,
             folds,
             last,

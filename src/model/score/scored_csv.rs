@@ -6,10 +6,11 @@ use std::io::Write;
 
 use burn::prelude::Device;
 
-use super::saved::SavedModel;
-use super::score::{SCORE_BATCH, ScoreError, ScoreOptions, score};
+use super::{ScoreError, ScoreOptions, score};
 use crate::data::dataset::Dataset;
 use crate::metrics::ranking::Highest;
+use crate::model::batches::SCORE_BATCH;
+use crate::model::saved::SavedModel;
 
 /// Deviating features listed per flow unless the user asks for another number (`netsentry score
 /// --top`): the few a reader checks first.

@@ -16,14 +16,6 @@ use serde::{Deserialize, Serialize};
 
 use super::race::{Race, race};
 
-/// Every native build allocates with mimalloc: burn's CPU backend allocates a new buffer for most
-/// tensor operations, and glibc's malloc returned the large ones to the kernel only to fault them
-/// in again on the next batch (docs/models.md, "Model benchmark"). The browser keeps Rust's own allocator:
-/// WebAssembly memory is never handed back.
-#[cfg(not(target_arch = "wasm32"))]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// What the user asked for; `Auto` unless they override it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BackendPreference {
