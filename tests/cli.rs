@@ -157,7 +157,7 @@ fn train_eval_and_score_an_autoencoder() {
         stderr.contains("training Autoencoder (--model ae) on "),
         "{stderr}"
     );
-    assert!(stderr.contains("epoch   4/4 ["), "{stderr}");
+    assert!(stderr.contains("] epoch 4 of 4, train loss "), "{stderr}");
     // Epochs given: the run keeps the small-file settings as they are, not sized to the rows.
     assert!(
         stderr.contains("; batch 128, learning rate 0.002, at most 4 epochs\n"),
@@ -296,7 +296,7 @@ fn agent_compares_with_the_best_threshold_and_reports_an_unseen_family() {
             &improved("BENIGN_2500.csv"),
             &improved("DDoS_2500.csv"),
             &improved("Portscan_2500.csv"),
-            "--",
+            "--model",
             model,
         ]);
         assert!(
@@ -338,12 +338,33 @@ fn agent_compares_with_the_best_threshold_and_reports_an_unseen_family() {
         "benign",
         "--train",
         model,
-        "--",
+        "--model",
         model,
     ]);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("not an attack family: benign"));
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_agents_model_is_a_flag_that_test_files_cannot_swallow() {
+    // `--train` and `--test` take every file after them, so a trailing model file would be read
+    // as a test file; the model is `--model`, and leaving it out says so.
+    let output = netsentry(&[
+        "agent",
+        "--train",
+        "a.csv",
+        "--test",
+        "b.csv",
+        "m.safetensors",
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("required arguments were not provided")
+            && stderr.contains("--model <MODEL>"),
+        "{stderr}"
+    );
 }
 
 #[test]

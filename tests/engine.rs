@@ -486,7 +486,7 @@ fn an_agent_file_adds_the_agents_decisions() {
         "--train",
         &benign,
         &portscan,
-        "--",
+        "--model",
         path(&model),
     ]);
     let table = format!("flows={portscan}");

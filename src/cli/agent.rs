@@ -5,8 +5,9 @@
 use std::path::PathBuf;
 
 use super::error::Failure;
-use super::inputs::{BackendArg, device, every_column, load, read_model, write};
+use super::inputs::{device, every_column, load, read_model, write};
 use crate::data::label::Family;
+use crate::device::backend::BackendPreference;
 use crate::rl::compare::{Comparison, Decisions};
 use crate::rl::env::RewardMatrix;
 use crate::rl::plan::{AgentPlan, Algorithm, Settings};
@@ -20,8 +21,8 @@ pub struct AgentArgs {
     #[arg(long)]
     json: bool,
     /// The algorithm.
-    #[arg(long, value_enum, default_value_t = AlgoArg::Dqn)]
-    algo: AlgoArg,
+    #[arg(long, value_enum, default_value_t = Algorithm::Dqn)]
+    algo: Algorithm,
     /// Seed for the agent, its play and the train/test halving.
     #[arg(long, default_value_t = Settings::default().seed)]
     seed: u64,
@@ -48,8 +49,8 @@ pub struct AgentArgs {
     #[arg(long, value_name = "FAMILY", value_parser = attack_family)]
     withhold: Option<Family>,
     /// Where to train.
-    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
-    backend: BackendArg,
+    #[arg(long, value_enum, default_value_t = BackendPreference::Cpu)]
+    backend: BackendPreference,
     /// Save the agent, with the model it depends on, to this file (safetensors).
     #[arg(long, value_name = "AGENT")]
     out: Option<PathBuf>,
@@ -59,27 +60,17 @@ pub struct AgentArgs {
     /// CSV files it is tested on; without them, the training files' flows are halved by content.
     #[arg(long, num_args = 1.., value_name = "CSV")]
     test: Vec<PathBuf>,
-    /// The autoencoder's model file.
-    #[arg(value_name = "MODEL")]
+    /// The detector's model file (from `netsentry train`), whose scores the agent observes. A
+    /// flag, not a trailing argument: `--train` and `--test` take every file that follows them.
+    #[arg(long, required = true, value_name = "MODEL")]
     model: PathBuf,
-}
-
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-enum AlgoArg {
-    Dqn,
-    Ppo,
-    A2c,
 }
 
 impl AgentArgs {
     /// The plan the flags ask for.
     fn plan(&self) -> AgentPlan {
         AgentPlan {
-            algorithm: match self.algo {
-                AlgoArg::Dqn => Algorithm::Dqn,
-                AlgoArg::Ppo => Algorithm::Ppo,
-                AlgoArg::A2c => Algorithm::A2c,
-            },
+            algorithm: self.algo,
             rewards: RewardMatrix {
                 correct: self.reward_correct,
                 false_positive: self.cost_fp,

@@ -12,30 +12,6 @@ use crate::data::report::IngestReport;
 use crate::device::backend::{self, BackendPreference};
 use crate::model::saved::SavedModel;
 
-/// Where to compute, spelled the same for every command.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum BackendArg {
-    /// A hardware GPU through wgpu (Vulkan, Metal, DirectX, GL) if it trains faster than the CPU
-    /// in a short race, else the CPU.
-    Auto,
-    /// Any wgpu adapter, software ones included (slow; for checking the GPU path).
-    #[value(alias = "wgpu")]
-    Gpu,
-    /// burn's CPU backend: the same numbers for the same seed (the default of every command but
-    /// `backends`).
-    Cpu,
-}
-
-impl From<BackendArg> for BackendPreference {
-    fn from(value: BackendArg) -> Self {
-        match value {
-            BackendArg::Auto => Self::Auto,
-            BackendArg::Gpu => Self::Gpu,
-            BackendArg::Cpu => Self::Cpu,
-        }
-    }
-}
-
 /// The load for scoring with a saved model: every column that can be a feature is read (ports
 /// too), and the model takes the ones it was trained on.
 pub fn every_column() -> IngestOptions {
@@ -68,8 +44,8 @@ pub fn say_loaded(lead: &str, report: &IngestReport) {
 }
 
 /// The device for `backend`, said on stderr.
-pub fn device(backend: BackendArg) -> Device {
-    let selected = pollster::block_on(backend::select(backend.into()));
+pub fn device(backend: BackendPreference) -> Device {
+    let selected = pollster::block_on(backend::select(backend));
     eprintln!("backend: {}", selected.info.label());
     selected.device
 }

@@ -3,9 +3,8 @@
 use std::path::PathBuf;
 
 use super::error::{CliError, Failure};
-use super::inputs::BackendArg;
 use crate::data::ingest::{IngestOptions, ingest_paths};
-use crate::device::backend;
+use crate::device::backend::{self, BackendPreference};
 use crate::device::probe;
 
 /// `netsentry ingest`.
@@ -33,8 +32,8 @@ pub struct IngestArgs {
 #[derive(Debug, clap::Args)]
 pub struct BackendsArgs {
     /// Which backend to check (auto by default here: this command shows what auto would pick).
-    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
-    backend: BackendArg,
+    #[arg(long, value_enum, default_value_t = BackendPreference::Auto)]
+    backend: BackendPreference,
     /// Adam steps to run in the check.
     #[arg(long, default_value_t = probe::DEFAULT_STEPS)]
     steps: usize,
@@ -58,7 +57,7 @@ pub fn ingest(args: &IngestArgs) -> Result<(), Failure> {
 
 /// Picks the backend and proves it trains.
 pub fn backends(args: &BackendsArgs) -> Result<(), Failure> {
-    let selected = pollster::block_on(backend::select(args.backend.into()));
+    let selected = pollster::block_on(backend::select(args.backend));
     println!("backend: {}", selected.info.label());
     let report = pollster::block_on(probe::run(&selected.device, args.steps, probe::SEED))?;
     let first = report.losses.first().copied().unwrap_or(f32::NAN);

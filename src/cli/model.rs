@@ -4,13 +4,13 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use super::error::{CliError, Failure};
-use super::inputs::{BackendArg, device, every_column, load, read_model, write};
+use super::inputs::{device, every_column, load, read_model, write};
 use crate::data::ingest::IngestOptions;
+use crate::device::backend::BackendPreference;
 use crate::metrics::confusion::CostMatrix;
 use crate::metrics::evaluation::Evaluation;
 use crate::metrics::threshold::ThresholdRule;
-use crate::model::config::ClassicConfig;
-use crate::model::config::{Activation, ModelConfig, ModelKind};
+use crate::model::config::{Activation, ClassicConfig, ModelConfig, ModelKind};
 use crate::model::fit::cross_fit::CrossFit;
 use crate::model::fit::folds::DEFAULT_FOLDS;
 use crate::model::fit::{self, FitOptions, Fitted};
@@ -27,8 +27,8 @@ pub struct TrainArgs {
     /// Which detector: the ensemble (the default: the autoencoder, kNN distance and PCA voting
     /// together, which measured best), a network trained over epochs (ae, vae) or a classic
     /// peer fitted in one pass on the same benign flows and scaler (iforest, knn, pca, hbos).
-    #[arg(long, value_enum, default_value_t = ModelArg::Ensemble)]
-    model: ModelArg,
+    #[arg(long, value_enum, default_value_t = ModelKind::Ensemble)]
+    model: ModelKind,
     /// Passes over the training flows at most (early stopping may end sooner). Default: 60, or
     /// fewer on files of more than 16,384 fitted flows (see --batch-size).
     #[arg(long)]
@@ -37,8 +37,8 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = TrainConfig::default().seed)]
     seed: u64,
     /// Where to train.
-    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
-    backend: BackendArg,
+    #[arg(long, value_enum, default_value_t = BackendPreference::Cpu)]
+    backend: BackendPreference,
     /// Widths of the encoder's hidden layers, comma-separated (the decoder mirrors them).
     #[arg(long, value_delimiter = ',', default_values_t = ModelConfig::default().hidden)]
     hidden: Vec<usize>,
@@ -46,8 +46,8 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = ModelConfig::default().bottleneck)]
     bottleneck: usize,
     /// Non-linearity between layers.
-    #[arg(long, value_enum, default_value_t = ActivationArg::Tanh)]
-    activation: ActivationArg,
+    #[arg(long, value_enum, default_value_t = Activation::Tanh)]
+    activation: Activation,
     /// Share of hidden units dropped in training (0: none).
     #[arg(long, default_value_t = ModelConfig::default().dropout)]
     dropout: f64,
@@ -132,24 +132,6 @@ pub struct TrainArgs {
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
-enum ModelArg {
-    Ensemble,
-    Ae,
-    Vae,
-    Iforest,
-    Knn,
-    Pca,
-    Hbos,
-}
-
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-enum ActivationArg {
-    Relu,
-    Tanh,
-    Gelu,
-}
-
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
 enum ThresholdArg {
     Percentile,
     Target,
@@ -162,22 +144,10 @@ impl TrainArgs {
     fn options(&self) -> FitOptions {
         FitOptions {
             model: ModelConfig {
-                kind: match self.model {
-                    ModelArg::Ensemble => ModelKind::Ensemble,
-                    ModelArg::Ae => ModelKind::Autoencoder,
-                    ModelArg::Vae => ModelKind::Vae,
-                    ModelArg::Iforest => ModelKind::IsolationForest,
-                    ModelArg::Knn => ModelKind::Knn,
-                    ModelArg::Pca => ModelKind::Pca,
-                    ModelArg::Hbos => ModelKind::Hbos,
-                },
+                kind: self.model,
                 hidden: self.hidden.clone(),
                 bottleneck: self.bottleneck,
-                activation: match self.activation {
-                    ActivationArg::Relu => Activation::Relu,
-                    ActivationArg::Tanh => Activation::Tanh,
-                    ActivationArg::Gelu => Activation::Gelu,
-                },
+                activation: self.activation,
                 dropout: self.dropout,
                 kl_weight: self.kl_weight,
                 classic: ClassicConfig {
@@ -225,8 +195,8 @@ pub struct EvalArgs {
     #[arg(long)]
     json: bool,
     /// Where to score.
-    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
-    backend: BackendArg,
+    #[arg(long, value_enum, default_value_t = BackendPreference::Cpu)]
+    backend: BackendPreference,
     /// The model file written by `train`.
     #[arg(value_name = "MODEL")]
     model: PathBuf,
@@ -239,8 +209,8 @@ pub struct EvalArgs {
 #[derive(Debug, clap::Args)]
 pub struct ScoreArgs {
     /// Where to score.
-    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
-    backend: BackendArg,
+    #[arg(long, value_enum, default_value_t = BackendPreference::Cpu)]
+    backend: BackendPreference,
     /// Features listed per flow, those the model rebuilt worst first.
     #[arg(long, default_value_t = DEFAULT_TOP)]
     top: usize,
@@ -508,18 +478,11 @@ impl ProgressBar {
         let done = progress.epoch * progress.batches + progress.batch;
         let total = (progress.epochs * progress.batches).max(1);
         let filled = (done * WIDTH / total).min(WIDTH);
-        let validation = progress
-            .history
-            .last()
-            .map_or_else(|| "-".to_owned(), |last| format!("{:.5}", last.validation));
         format!(
-            "epoch {:>3}/{} [{}{}] train {:.5}  out of fold {validation}  {:.0} rows/s",
-            (progress.epoch + 1).min(progress.epochs),
-            progress.epochs,
+            "[{}{}] {}",
             "#".repeat(filled),
             "-".repeat(WIDTH - filled),
-            progress.train_loss,
-            progress.rows_per_second
+            progress.line()
         )
     }
 

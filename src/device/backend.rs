@@ -16,15 +16,20 @@ use serde::{Deserialize, Serialize};
 
 use super::race::{Race, race};
 
-/// What the user asked for; `Auto` unless they override it.
+/// What the user asked for; `Auto` unless they override it. Also the command line's
+/// `--backend` values, spelled the same for every command.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum BackendPreference {
-    /// A hardware GPU if it trains faster than the CPU in a short race, else the CPU.
+    /// A hardware GPU (wgpu: Vulkan, Metal, DirectX, GL) if it trains faster than the CPU in a
+    /// short race, else the CPU.
     #[default]
     Auto,
-    /// The GPU adapter whatever it is, even a software one; the CPU only if there is none.
+    /// The GPU adapter whatever it is, even a software one (slow; for checking the GPU path);
+    /// the CPU only if there is none.
+    #[cfg_attr(feature = "cli", value(alias = "wgpu"))]
     Gpu,
-    /// burn's CPU backend, without touching the GPU.
+    /// burn's CPU backend, without touching the GPU: the same numbers for the same seed.
     Cpu,
 }
 

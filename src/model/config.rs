@@ -44,7 +44,7 @@ impl ModelKind {
     ];
 
     /// The short name used on the command line, on the page and in files.
-    pub fn short_name(self) -> &'static str {
+    pub const fn short_name(self) -> &'static str {
         match self {
             Self::Ensemble => "ensemble",
             Self::Autoencoder => "ae",
@@ -62,7 +62,7 @@ impl ModelKind {
     }
 
     /// The name people use for it.
-    pub fn title(self) -> &'static str {
+    pub const fn title(self) -> &'static str {
         match self {
             Self::Ensemble => "Ensemble (autoencoder, kNN, PCA)",
             Self::Autoencoder => "Autoencoder",
@@ -96,6 +96,19 @@ impl ModelKind {
             Family::Network(network) => Some(network),
             Family::Classic(_) => None,
         }
+    }
+}
+
+/// The command line's `--model` values are the kinds' short names, with their titles as help:
+/// the same list as the page's and the files'.
+#[cfg(feature = "cli")]
+impl clap::ValueEnum for ModelKind {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Self::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.short_name()).help(self.title()))
     }
 }
 
@@ -135,6 +148,7 @@ pub enum ClassicKind {
 
 /// The non-linearity between hidden layers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
     /// `max(0, x)`.

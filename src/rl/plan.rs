@@ -36,8 +36,9 @@ impl Default for AgentPlan {
     }
 }
 
-/// Which algorithm learns.
+/// Which algorithm learns (also the command line's `--algo` values).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Algorithm {
     /// Double DQN with replay and a target network.

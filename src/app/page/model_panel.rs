@@ -21,6 +21,19 @@ use crate::model::config::ModelKind;
 use crate::model::fit::FitOptions;
 use crate::model::network::train::{Finish, TrainProgress};
 
+/// The kinds to choose from, in the core's order, by the names the command line and the model
+/// files use and the titles the page shows: one list of kinds ([`ModelKind::ALL`]).
+static KINDS: [(&str, &str); ModelKind::ALL.len()] = {
+    let mut kinds = [("", ""); ModelKind::ALL.len()];
+    let mut index = 0;
+    while index < kinds.len() {
+        let kind = ModelKind::ALL[index];
+        kinds[index] = (kind.short_name(), kind.title());
+        index += 1;
+    }
+    kinds
+};
+
 /// Where training stands: the latest progress, then the results on the tested flows.
 pub type TrainView = JobView<Option<TrainProgress>, ModelResults>;
 
@@ -120,15 +133,7 @@ fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoVie
             <Choice
                 label="Kind"
                 testid="model-kind"
-                options=&[
-                    ("ensemble", "Ensemble: autoencoder, kNN and PCA voting"),
-                    ("ae", "Autoencoder"),
-                    ("vae", "Variational autoencoder"),
-                    ("iforest", "Isolation Forest (classic peer)"),
-                    ("knn", "kNN distance (classic peer)"),
-                    ("pca", "PCA reconstruction (classic peer)"),
-                    ("hbos", "HBOS: feature histograms (classic peer)"),
-                ]
+                options=&KINDS
                 on_choice=Callback::new(move |kind: String| {
                     let kind = ModelKind::from_short_name(&kind).unwrap_or_default();
                     options.update(|options| options.model.kind = kind);
@@ -184,22 +189,14 @@ fn status(progress: &TrainProgress) -> String {
         Some(Finish::NotFinite) => "stopped: the loss was not finite",
         None => "training",
     };
-    let validation = progress
-        .history
-        .last()
-        .map_or_else(|| "–".to_owned(), |last| format!("{:.4}", last.validation));
     format!(
-        "{state}: epoch {} of {} ({} runs: one per fold and the final model; batches of {}), train loss {:.4}, out-of-fold loss {validation}, {:.0} rows/s",
-        (progress.epoch + 1).min(progress.epochs),
-        progress.epochs,
+        "{state}: {} ({} runs: one per fold and the final model; batches of {})",
+        progress.line(),
         progress.runs,
-        progress.batch_size,
-        progress.train_loss,
-        progress.rows_per_second
+        progress.batch_size
     )
 }
 
-/// Train and out-of-fold loss per epoch, the fold models' mean (log scale).
 fn loss_chart(progress: TrainProgress) -> impl IntoView {
     let ln = |value: f32| f64::from(value).max(1e-12).ln();
     let line = |pick: fn(&crate::model::network::train::EpochLoss) -> f32| -> Vec<(f64, f64)> {

@@ -172,6 +172,24 @@ pub struct TrainProgress {
     pub finished: Option<Finish>,
 }
 
+impl TrainProgress {
+    /// Where the run stands in one line, the same on the page and on the command line: the
+    /// epoch, the training and out-of-fold losses and the pace.
+    pub fn line(&self) -> String {
+        let validation = self
+            .history
+            .last()
+            .map_or_else(|| "–".to_owned(), |last| format!("{:.4}", last.validation));
+        format!(
+            "epoch {} of {}, train loss {:.4}, out-of-fold loss {validation}, {:.0} rows/s",
+            (self.epoch + 1).min(self.epochs),
+            self.epochs,
+            self.train_loss,
+            self.rows_per_second
+        )
+    }
+}
+
 /// The losses at the end of one epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EpochLoss {
