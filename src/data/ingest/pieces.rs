@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, mpsc};
 
-use super::{FileState, Ingest, IngestOptions, PieceLog, feed_reader, unreadable};
+use super::lines::FileState;
+use super::{Ingest, IngestOptions, PieceLog, feed_reader, unreadable};
 use crate::data::dataset::Dataset;
 use crate::data::error::IngestError;
 use crate::data::report::{EXAMPLES_KEPT, IngestReport};
