@@ -7,11 +7,16 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod agent;
+mod backends;
+mod cluster;
 mod error;
+mod eval;
+mod evaluation;
+mod ingest;
 mod inputs;
-mod inspect;
-mod model;
 mod query;
+mod score;
+mod train;
 
 /// Network-flow anomaly detection: an autoencoder and an RL agent on CICFlowMeter flows (CIC-IDS
 /// 2017, CSE-CIC-IDS2018, CIC-DDoS2019).
@@ -27,21 +32,21 @@ enum Command {
     /// Read CICFlowMeter flow CSVs (CIC-IDS 2017, CSE-CIC-IDS2018, CIC-DDoS2019; any published or
     /// cleaned variant), say which dataset and layout each file is, and report what was kept,
     /// dropped and imputed, per file, label and column.
-    Ingest(inspect::IngestArgs),
+    Ingest(ingest::IngestArgs),
     /// Show which compute backend would train here, and prove it trains with a few Adam steps.
-    Backends(inspect::BackendsArgs),
+    Backends(backends::BackendsArgs),
     /// Train an autoencoder (or VAE) on the benign flows of CSVs and save it as one file.
     ///
     /// The model fits every benign flow; each is also scored by one of --folds fold models fitted
     /// on the others (cross-fitting), and those scores set the threshold.
-    Train(model::TrainArgs),
+    Train(train::TrainArgs),
     /// Score every flow of CSVs with a saved model and print ROC-AUC, PR-AUC and the decisions at
     /// its threshold, per label. A flow the model fitted is scored by the fold model that did not
     /// fit it.
-    Eval(model::EvalArgs),
+    Eval(eval::EvalArgs),
     /// Write every flow of CSVs with its anomaly score, flag and the features that deviated most
     /// (observed vs reconstructed, original units) to a CSV file.
-    Score(model::ScoreArgs),
+    Score(score::ScoreArgs),
     /// Train a reinforcement-learning agent to allow or flag flows from the autoencoder's view of
     /// them, then compare it on held-out flows with the best fixed threshold under the same costs.
     Agent(agent::AgentArgs),
@@ -51,20 +56,20 @@ enum Command {
     Query(query::QueryArgs),
     /// Run a Ballista scheduler or executor that evaluates NetSentry's functions, for
     /// `query --cluster`.
-    Cluster(query::ClusterArgs),
+    Cluster(cluster::ClusterArgs),
 }
 
 /// Parses the arguments, runs the command and turns its error into a message and exit code.
 pub fn main() -> ExitCode {
     let outcome = match Cli::parse().command {
-        Command::Ingest(args) => inspect::ingest(&args),
-        Command::Backends(args) => inspect::backends(&args),
-        Command::Train(args) => model::train(&args),
-        Command::Eval(args) => model::eval(&args),
-        Command::Score(args) => model::score(&args),
+        Command::Ingest(args) => ingest::ingest(&args),
+        Command::Backends(args) => backends::backends(&args),
+        Command::Train(args) => train::train(&args),
+        Command::Eval(args) => eval::eval(&args),
+        Command::Score(args) => score::score(&args),
         Command::Agent(args) => agent::agent(&args),
         Command::Query(args) => query::query(&args),
-        Command::Cluster(args) => query::cluster(&args),
+        Command::Cluster(args) => cluster::cluster(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,23 +1,22 @@
-//! `netsentry query` and `netsentry cluster`: SQL over flow files with the model's functions, in
-//! this process (DataFusion on every core) or on a Ballista cluster started with `cluster`.
+//! `netsentry query`: SQL over flow files with the model's functions, in this process (DataFusion
+//! on every core) or on a Ballista cluster started with `netsentry cluster`.
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
+use super::error::{CliError, Failure};
+use super::inputs::say_loaded;
+use crate::engine::EngineError;
+use crate::engine::cluster::{self};
+use crate::engine::flow_model::FlowModel;
+use crate::engine::functions;
+use crate::engine::tables::{self, SCORED_SUFFIX, TableSpec};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::csv::Writer as CsvWriter;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::physical_plan::SendableRecordBatchStream;
 use futures::StreamExt;
-
-use super::error::{CliError, Failure};
-use super::inputs::say_loaded;
-use crate::engine::EngineError;
-use crate::engine::cluster::{self, ExecutorOptions, SchedulerOptions};
-use crate::engine::functions::{self, FlowModel};
-use crate::engine::tables::{self, SCORED_SUFFIX, TableSpec};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// `netsentry query`.
 #[derive(Debug, clap::Args)]
@@ -43,47 +42,6 @@ pub struct QueryArgs {
     /// "Label"' (quote mixed-case column names: unquoted SQL names are read in lower case).
     #[arg(value_name = "SQL")]
     sql: String,
-}
-
-/// `netsentry cluster`.
-#[derive(Debug, clap::Args)]
-pub struct ClusterArgs {
-    #[command(subcommand)]
-    role: Role,
-}
-
-#[derive(Debug, clap::Subcommand)]
-enum Role {
-    /// Run a Ballista scheduler that knows NetSentry's functions (models arrive with each query).
-    Scheduler {
-        /// The address to listen on.
-        #[arg(long, default_value = "127.0.0.1")]
-        bind: String,
-        /// The port clients (`query --cluster df://HOST:PORT`) and executors connect to.
-        #[arg(long, default_value_t = 50050)]
-        port: u16,
-    },
-    /// Run a Ballista executor that evaluates NetSentry's functions.
-    Executor {
-        /// The address to listen on (and to tell the scheduler).
-        #[arg(long, default_value = "127.0.0.1")]
-        bind: String,
-        /// The Arrow Flight port results are fetched from.
-        #[arg(long, default_value_t = 50051)]
-        port: u16,
-        /// The port the scheduler sends tasks to.
-        #[arg(long, default_value_t = 50052)]
-        grpc_port: u16,
-        /// The scheduler's HOST:PORT.
-        #[arg(long, default_value = "127.0.0.1:50050")]
-        scheduler: String,
-        /// Tasks run at once (default: this machine's cores).
-        #[arg(long)]
-        tasks: Option<usize>,
-        /// Where shuffle files go (default: a temporary folder).
-        #[arg(long)]
-        work_dir: Option<String>,
-    },
 }
 
 /// Registers the tables and functions, runs the query and prints or writes its result.
@@ -130,29 +88,6 @@ async fn run_query(args: &QueryArgs) -> Result<(), Failure> {
     }
 }
 
-/// Where `--out` writes, and in which format (by its extension).
-struct Output<'a> {
-    path: &'a Path,
-    parquet: bool,
-}
-
-impl<'a> Output<'a> {
-    fn of(path: &'a Path) -> Result<Self, String> {
-        let extension = path.extension().and_then(|extension| extension.to_str());
-        let parquet = match extension.map(str::to_ascii_lowercase).as_deref() {
-            Some("csv") => false,
-            Some("parquet") => true,
-            _ => {
-                return Err(format!(
-                    "--out {}: name a .csv or .parquet file, so NetSentry knows which to write",
-                    path.display()
-                ));
-            }
-        };
-        Ok(Self { path, parquet })
-    }
-}
-
 /// Prints the whole result as a text table.
 async fn print_table(stream: SendableRecordBatchStream) -> Result<(), Failure> {
     let batches: Vec<RecordBatch> = datafusion::physical_plan::common::collect(stream)
@@ -194,55 +129,37 @@ async fn write_file(
     Ok(())
 }
 
+/// Where `--out` writes, and in which format (by its extension).
+struct Output<'a> {
+    path: &'a Path,
+    parquet: bool,
+}
+
+impl<'a> Output<'a> {
+    fn of(path: &'a Path) -> Result<Self, String> {
+        let extension = path.extension().and_then(|extension| extension.to_str());
+        let parquet = match extension.map(str::to_ascii_lowercase).as_deref() {
+            Some("csv") => false,
+            Some("parquet") => true,
+            _ => {
+                return Err(format!(
+                    "--out {}: name a .csv or .parquet file, so NetSentry knows which to write",
+                    path.display()
+                ));
+            }
+        };
+        Ok(Self { path, parquet })
+    }
+}
+
 /// The file being written.
 enum Writer {
     Csv(CsvWriter<File>),
     Parquet(ArrowWriter<File>),
 }
 
-/// Runs a scheduler or an executor until the process is stopped.
-pub fn cluster(args: &ClusterArgs) -> Result<(), Failure> {
-    let runtime = runtime()?;
-    match &args.role {
-        Role::Scheduler { bind, port } => {
-            runtime.block_on(cluster::run_scheduler(&SchedulerOptions {
-                bind: bind.clone(),
-                port: *port,
-            }))?
-        }
-        Role::Executor {
-            bind,
-            port,
-            grpc_port,
-            scheduler,
-            tasks,
-            work_dir,
-        } => {
-            let (scheduler_host, scheduler_port) = scheduler
-                .rsplit_once(':')
-                .and_then(|(host, port)| Some((host.to_owned(), port.parse().ok()?)))
-                .ok_or_else(|| {
-                    format!("--scheduler {scheduler}: give the scheduler as HOST:PORT, as in 127.0.0.1:50050")
-                })?;
-            let tasks = tasks.unwrap_or_else(|| {
-                std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-            });
-            runtime.block_on(cluster::run_executor(&ExecutorOptions {
-                bind: bind.clone(),
-                port: *port,
-                grpc_port: *grpc_port,
-                scheduler_host,
-                scheduler_port,
-                tasks,
-                work_dir: work_dir.clone(),
-            }))?;
-        }
-    }
-    Ok(())
-}
-
 /// A runtime on every core for DataFusion and Ballista.
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)

@@ -16,8 +16,9 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
 
+use super::flow_model::FlowModel;
 use super::functions::{
-    AGENT_FLAGS, ANOMALY_SCORE, FlowModel, IS_ANOMALY, IS_ATTACK, ModelFunction, Output, is_attack,
+    AGENT_FLAGS, ANOMALY_SCORE, IS_ANOMALY, IS_ATTACK, ModelFunction, Output, is_attack,
 };
 
 /// The first byte of every encoded NetSentry function: a format mark, so bytes from another

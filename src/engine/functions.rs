@@ -10,14 +10,12 @@
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::path::Path;
 use std::sync::Arc;
 
-use burn::prelude::Device;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float32Array};
+use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray, Float32Array};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float32Type};
-use datafusion::common::{Result, exec_datafusion_err, exec_err, plan_datafusion_err, plan_err};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::common::{Result, exec_datafusion_err, plan_datafusion_err, plan_err};
 use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
@@ -26,15 +24,8 @@ use datafusion::logical_expr::{
 };
 use datafusion::prelude::SessionContext;
 
-use super::EngineError;
-use crate::data::dataset::Dataset;
+use super::flow_model::{FlowModel, NO_AGENT};
 use crate::data::label::Family;
-use crate::data::schema::{Role, Schema};
-use crate::model::saved::{ModelFileError, SavedModel};
-use crate::model::score::{ScoreOptions, score};
-use crate::rl::network::AgentNetwork;
-use crate::rl::observe::pool;
-use crate::rl::saved::SavedAgent;
 
 /// The score function's SQL name.
 pub const ANOMALY_SCORE: &str = "anomaly_score";
@@ -42,217 +33,8 @@ pub const ANOMALY_SCORE: &str = "anomaly_score";
 pub const IS_ANOMALY: &str = "is_anomaly";
 /// The agent's decision function's SQL name.
 pub const AGENT_FLAGS: &str = "agent_flags";
-/// What `agent_flags` says when its file holds no agent.
-const NO_AGENT: &str = "agent_flags: the model file has no agent; give an agent file (from `netsentry agent --out`, or the page's agent download)";
 /// The label function's SQL name.
 pub const IS_ATTACK: &str = "is_attack";
-
-/// A model file loaded for SQL: the file's bytes (what a cluster's plans carry to executors) and
-/// the model read from them onto the CPU backend.
-pub struct FlowModel {
-    bytes: Arc<[u8]>,
-    fingerprint: u64,
-    model: SavedModel,
-    policy: Option<AgentNetwork>,
-    device: Device,
-}
-
-impl std::fmt::Debug for FlowModel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FlowModel")
-            .field("fingerprint", &self.fingerprint)
-            .field("features", &self.model.meta.scaler.features.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl FlowModel {
-    /// Reads a model file, or an agent file (its model, and its agent for `agent_flags`).
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelFileError> {
-        let device = Device::flex();
-        let (model, policy) = match SavedAgent::from_bytes(bytes, &device) {
-            Ok(agent) => (agent.model, Some(agent.policy)),
-            Err(ModelFileError::NoAgent) => (SavedModel::from_bytes(bytes, &device)?, None),
-            Err(error) => return Err(error),
-        };
-        Ok(Self {
-            bytes: bytes.into(),
-            fingerprint: xxhash_rust::xxh3::xxh3_64(bytes),
-            model,
-            policy,
-            device,
-        })
-    }
-
-    /// Whether the file holds an agent, so `agent_flags` is defined.
-    pub fn has_agent(&self) -> bool {
-        self.policy.is_some()
-    }
-
-    /// Reads a model file from disk; the error names the file.
-    pub fn read(path: &Path) -> Result<Self, EngineError> {
-        let bytes = std::fs::read(path).map_err(|source| EngineError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::from_bytes(&bytes).map_err(|source| EngineError::Model {
-            path: path.to_owned(),
-            source,
-        })
-    }
-
-    /// The model file's bytes, as read.
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    /// The features the model scores, by their canonical names, in its input order.
-    pub fn features(&self) -> &[String] {
-        &self.model.meta.scaler.features
-    }
-
-    /// Flows scoring at or above this are anomalies.
-    pub fn threshold(&self) -> f32 {
-        self.model.meta.threshold
-    }
-
-    /// For each of the model's features, the argument that holds it; the message says which
-    /// argument is not a feature, which features are missing, or which one is not a number.
-    fn feature_order(&self, fields: &[FieldRef]) -> Result<Vec<usize>, String> {
-        let names: Vec<&str> = fields.iter().map(|field| field.name().as_str()).collect();
-        let schema = Schema::from_header(names.iter().copied(), true);
-        let features = self.features();
-        let mut order = vec![None; features.len()];
-        for (argument, (_, role)) in schema.columns.iter().enumerate() {
-            let name = names[argument];
-            let feature = match role {
-                Role::Feature(feature) => features.iter().position(|known| known == feature),
-                Role::Duplicate(feature) => {
-                    return Err(format!(
-                        "argument `{name}` is the feature {feature} again; pass each feature once"
-                    ));
-                }
-                _ => None,
-            };
-            let Some(feature) = feature else {
-                return Err(format!(
-                    "argument `{name}` is not one of the model's {} features; pass feature columns by name (as in the files), or query the table's `_scored` view, which finds them itself",
-                    features.len()
-                ));
-            };
-            numeric(&fields[argument])?;
-            order[feature] = Some(argument);
-        }
-        let missing: Vec<&str> = features
-            .iter()
-            .zip(&order)
-            .filter(|(_, argument)| argument.is_none())
-            .map(|(feature, _)| feature.as_str())
-            .collect();
-        if !missing.is_empty() {
-            return Err(format!(
-                "the model needs {} features and these are not among the arguments: {}; pass them too, or query the table's `_scored` view",
-                features.len(),
-                missing.join(", ")
-            ));
-        }
-        Ok(order.into_iter().flatten().collect())
-    }
-
-    /// Checks a call already put in the model's order: as many arguments as features, each a
-    /// number (names are not checked: a constant column may have become a literal).
-    fn check_in_order(&self, fields: &[FieldRef]) -> Result<(), String> {
-        if fields.len() != self.features().len() {
-            return Err(format!(
-                "the model needs {} features, and the call has {} arguments",
-                self.features().len(),
-                fields.len()
-            ));
-        }
-        fields.iter().try_for_each(numeric)
-    }
-
-    /// The rows of a call as flows: the model's features in its order, a NULL cell missing (NaN,
-    /// imputed by the scaler as in `netsentry score`).
-    fn flows(&self, order: &[usize], args: &ScalarFunctionArgs) -> Result<Dataset> {
-        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let mut columns = Vec::with_capacity(order.len());
-        for &argument in order {
-            let column = cast(&arrays[argument], &DataType::Float32)?;
-            let column = column.as_primitive::<Float32Type>();
-            columns.push(
-                (0..args.number_rows)
-                    .map(|row| {
-                        if column.is_null(row) {
-                            f32::NAN
-                        } else {
-                            column.value(row)
-                        }
-                    })
-                    .collect(),
-            );
-        }
-        Ok(Dataset {
-            features: self.features().to_vec(),
-            columns,
-            labels: vec![0; args.number_rows],
-            label_names: vec![String::new()],
-        })
-    }
-
-    /// Each row's score: the features imputed and scaled as in training, one forward pass.
-    fn scores(
-        &self,
-        function: &str,
-        order: &[usize],
-        args: &ScalarFunctionArgs,
-    ) -> Result<Vec<f32>> {
-        let flows = self.flows(order, args)?;
-        let rows: Vec<u32> = (0..flows.rows() as u32).collect();
-        let failed = |error: &dyn std::fmt::Display| exec_datafusion_err!("{function}: {error}");
-        let matrix = self
-            .model
-            .meta
-            .scaler
-            .transform(&flows, &rows)
-            .map_err(|error| failed(&error))?;
-        let scored = pollster::block_on(score(
-            &self.model.detector,
-            &self.device,
-            &matrix,
-            &self.model.meta.error_weights,
-            ScoreOptions::default(),
-        ))
-        .map_err(|error| failed(&error))?;
-        Ok(scored.scores)
-    }
-
-    /// Each row's decision by the agent (true: flag), from the model's view of the flow as in
-    /// training: one forward pass of the model, one of the agent.
-    fn agent_flags(&self, order: &[usize], args: &ScalarFunctionArgs) -> Result<Vec<bool>> {
-        let Some(policy) = &self.policy else {
-            return exec_err!("{NO_AGENT}");
-        };
-        let flows = self.flows(order, args)?;
-        let rows: Vec<u32> = (0..flows.rows() as u32).collect();
-        let failed = |error: &dyn std::fmt::Display| exec_datafusion_err!("{AGENT_FLAGS}: {error}");
-        let pool = pollster::block_on(pool(&self.model, &self.device, &flows, &rows))
-            .map_err(|error| failed(&error))?;
-        pollster::block_on(policy.flags(&pool, &self.device)).map_err(|error| failed(&error))
-    }
-}
-
-/// Refuses a feature argument that is not a number, naming it.
-fn numeric(field: &FieldRef) -> Result<(), String> {
-    let data_type = field.data_type();
-    if data_type.is_numeric() || *data_type == DataType::Null {
-        return Ok(());
-    }
-    Err(format!(
-        "feature column `{}` is stored as {data_type}, not as a number; store it as a number in the file (or CAST it to DOUBLE in a view)",
-        field.name()
-    ))
-}
 
 /// Registers the functions on a context: `is_attack` always, the model's when there is one.
 pub fn register(context: &SessionContext, model: Option<&Arc<FlowModel>>) {
@@ -354,7 +136,7 @@ impl PartialEq for ModelFunction {
     fn eq(&self, other: &Self) -> bool {
         self.output == other.output
             && self.in_model_order == other.in_model_order
-            && self.model.fingerprint == other.model.fingerprint
+            && self.model.fingerprint() == other.model.fingerprint()
     }
 }
 
@@ -364,7 +146,7 @@ impl Hash for ModelFunction {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.output.hash(state);
         self.in_model_order.hash(state);
-        self.model.fingerprint.hash(state);
+        self.model.fingerprint().hash(state);
     }
 }
 
@@ -392,7 +174,7 @@ impl ScalarUDFImpl for ModelFunction {
     /// reported before any row is read.
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         if self.output == Output::AgentFlag && !self.model.has_agent() {
-            return plan_err!("{NO_AGENT}");
+            return plan_err!("{AGENT_FLAGS}: {NO_AGENT}");
         }
         self.order(args.arg_fields)
             .map_err(|message| plan_datafusion_err!("{}: {message}", self.name()))?;
@@ -444,9 +226,11 @@ impl ScalarUDFImpl for ModelFunction {
                     scores.into_iter().map(|score| Some(score >= threshold)),
                 ))
             }
-            Output::AgentFlag => {
-                Arc::new(BooleanArray::from(self.model.agent_flags(&order, &args)?))
-            }
+            Output::AgentFlag => Arc::new(BooleanArray::from(self.model.agent_flags(
+                self.name(),
+                &order,
+                &args,
+            )?)),
         };
         Ok(ColumnarValue::Array(array))
     }

@@ -10,6 +10,7 @@
 
 pub mod cluster;
 pub mod codec;
+pub mod flow_model;
 pub mod functions;
 pub mod tables;
 

@@ -12,9 +12,8 @@ use datafusion::catalog::MemTable;
 use datafusion::prelude::{Expr, ParquetReadOptions, SessionContext, ident, lit};
 
 use super::EngineError;
-use super::functions::{
-    AGENT_FLAGS, ANOMALY_SCORE, FlowModel, IS_ANOMALY, agent_flags, anomaly_score,
-};
+use super::flow_model::FlowModel;
+use super::functions::{AGENT_FLAGS, ANOMALY_SCORE, IS_ANOMALY, agent_flags, anomaly_score};
 use crate::data::dataset::Dataset;
 use crate::data::ingest::{IngestOptions, ingest_paths};
 use crate::data::report::IngestReport;

@@ -1,22 +1,20 @@
-//! `netsentry train`, `eval` and `score`: the detectors from the command line.
+//! `netsentry train`: a detector fitted on the benign flows of CSVs, with its threshold set by
+//! cross-fitting, saved as one file, and its self-evaluation printed.
 
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
-
-use super::error::{CliError, Failure};
-use super::inputs::{device, every_column, load, read_model, write};
+use super::error::Failure;
+use super::inputs::{device, load, write};
 use crate::data::ingest::IngestOptions;
 use crate::device::backend::BackendPreference;
 use crate::metrics::confusion::CostMatrix;
-use crate::metrics::evaluation::Evaluation;
 use crate::metrics::threshold::ThresholdRule;
 use crate::model::config::{Activation, ClassicConfig, ModelConfig, ModelKind};
 use crate::model::fit::cross_fit::CrossFit;
 use crate::model::fit::folds::DEFAULT_FOLDS;
 use crate::model::fit::{self, FitOptions, Fitted};
 use crate::model::network::train::{Finish, TrainConfig, TrainProgress};
-use crate::model::score::held_out::{Routing, evaluate_rows, routing};
-use crate::model::score::scored_csv::{DEFAULT_TOP, write_scored};
+use crate::model::score::held_out::evaluate_rows;
+use std::io::IsTerminal;
+use std::path::PathBuf;
 
 /// Batches trained between progress updates.
 const BATCHES_PER_STEP: usize = 8;
@@ -188,47 +186,6 @@ impl TrainArgs {
     }
 }
 
-/// `netsentry eval`.
-#[derive(Debug, clap::Args)]
-pub struct EvalArgs {
-    /// Print JSON instead of a table.
-    #[arg(long)]
-    json: bool,
-    /// Where to score.
-    #[arg(long, value_enum, default_value_t = BackendPreference::Cpu)]
-    backend: BackendPreference,
-    /// The model file written by `train`.
-    #[arg(value_name = "MODEL")]
-    model: PathBuf,
-    /// The CSV files to score.
-    #[arg(required = true, value_name = "CSV")]
-    files: Vec<PathBuf>,
-}
-
-/// `netsentry score`.
-#[derive(Debug, clap::Args)]
-pub struct ScoreArgs {
-    /// Where to score.
-    #[arg(long, value_enum, default_value_t = BackendPreference::Cpu)]
-    backend: BackendPreference,
-    /// Features listed per flow, those the model rebuilt worst first.
-    #[arg(long, default_value_t = DEFAULT_TOP)]
-    top: usize,
-    /// Score every row as in the files, repeated ones too (by default an exact repeat of an
-    /// earlier row is dropped and counted, as in training).
-    #[arg(long)]
-    keep_duplicates: bool,
-    /// The CSV file to write.
-    #[arg(long, value_name = "FILE")]
-    out: PathBuf,
-    /// The model file written by `train`.
-    #[arg(value_name = "MODEL")]
-    model: PathBuf,
-    /// The CSV files to score.
-    #[arg(required = true, value_name = "CSV")]
-    files: Vec<PathBuf>,
-}
-
 /// Trains a model on the benign flows of the files and writes it.
 pub fn train(args: &TrainArgs) -> Result<(), Failure> {
     let options = args.options();
@@ -308,152 +265,6 @@ fn save(
             evaluation
                 .roc_auc
                 .map_or_else(|| "n/a".to_owned(), |auc| format!("{auc:.4}")),
-        );
-    }
-    Ok(())
-}
-
-/// Scores every flow of the files with the model and prints the metrics.
-pub fn eval(args: &EvalArgs) -> Result<(), Failure> {
-    let device = device(args.backend);
-    let model = read_model(&args.model, &device)?;
-    let dataset = load(&args.files, every_column())?;
-    let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
-    let routed = routing(&model, &dataset, &rows)?;
-    let (evaluation, _) = pollster::block_on(evaluate_rows(&model, &dataset, &rows, &device))?;
-    if args.json {
-        let mut value = serde_json::to_value(&evaluation)?;
-        value["fitted_rows"] = routed.fitted.into();
-        value["cross_fitted"] = routed.own_files.into();
-        value["threshold_rule"] = model.meta.threshold_rule.describe().into();
-        println!("{}", serde_json::to_string_pretty(&value)?);
-    } else {
-        print!(
-            "{}",
-            evaluation_text(&evaluation, &routed, model.meta.folds)
-        );
-    }
-    Ok(())
-}
-
-fn evaluation_text(evaluation: &Evaluation, routed: &Routing, folds: usize) -> String {
-    use std::fmt::Write;
-    let mut out = String::new();
-    let number = |value: Option<f64>| {
-        value.map_or_else(
-            || "n/a (needs both classes)".to_owned(),
-            |value| format!("{value:.4}"),
-        )
-    };
-    let _ = writeln!(
-        out,
-        "flows: {} ({} attacks); {}",
-        evaluation.rows,
-        evaluation.attacks,
-        match (routed.own_files, routed.fitted) {
-            (true, fitted) => format!(
-                "the model fitted {fitted} of them (its own files), so every flow was scored by the fold model its content falls in, which did not fit it ({folds}-fold cross-fitting)"
-            ),
-            (false, 0) =>
-                "the model fitted none of them: each was scored by the final model".to_owned(),
-            (false, fitted) => format!(
-                "scored by the final model, but for {fitted} that repeat flows it fitted, each scored by the fold model that did not fit it"
-            ),
-        }
-    );
-    if evaluation.attacks == 0 {
-        let _ = writeln!(
-            out,
-            "no flow is labelled as an attack, so detection cannot be measured (unlabelled flows count as normal): the rates below are only the share flagged; `netsentry score` ranks every flow by how unusual it is"
-        );
-    }
-    let _ = writeln!(out, "ROC-AUC:   {}", number(evaluation.roc_auc));
-    let _ = writeln!(out, "PR-AUC:    {}", number(evaluation.pr_auc));
-    for point in &evaluation.tpr_at_fpr {
-        let _ = writeln!(
-            out,
-            "TPR at FPR <= {:<6} {:.4}  (FPR {:.4}, threshold {:.6})",
-            point.budget() + ":",
-            point.tpr,
-            point.fpr,
-            point.threshold
-        );
-    }
-    let _ = writeln!(out, "threshold: {:.6}", evaluation.threshold);
-    let _ = writeln!(
-        out,
-        "precision {:.4}  recall {:.4}  F1 {:.4}  FPR {:.4}",
-        evaluation.precision, evaluation.recall, evaluation.f1, evaluation.fpr
-    );
-    let confusion = &evaluation.confusion;
-    let _ = writeln!(
-        out,
-        "confusion: TP {}  FP {}  TN {}  FN {}",
-        confusion.true_positives,
-        confusion.false_positives,
-        confusion.true_negatives,
-        confusion.false_negatives
-    );
-    let _ = writeln!(out, "attack families against the benign flows:");
-    for (family, detection) in &evaluation.per_family {
-        if let (Some(auc), Some(tpr)) = (detection.roc_auc, detection.tpr_at_1_percent) {
-            let _ = writeln!(
-                out,
-                "  {family:<16} ROC-AUC {auc:.4}  TPR at FPR <= 1 %: {tpr:.4}"
-            );
-        }
-    }
-    let _ = writeln!(out, "flagged per label:");
-    for (label, detection) in &evaluation.per_label {
-        let _ = writeln!(
-            out,
-            "  {label:<32} {:>8} of {:>8}  {:6.2} %",
-            detection.flagged,
-            detection.rows,
-            detection.rate * 100.0
-        );
-    }
-    out
-}
-
-/// Writes every flow of the files with its score, flag and the features that deviated most.
-pub fn score(args: &ScoreArgs) -> Result<(), Failure> {
-    let device = device(args.backend);
-    let model = read_model(&args.model, &device)?;
-    let options = IngestOptions {
-        keep_duplicates: args.keep_duplicates,
-        ..every_column()
-    };
-    let dataset = load(&args.files, options)?;
-    let cannot_write = |source| CliError::Write {
-        path: args.out.clone(),
-        source,
-    };
-    let file = std::fs::File::create(&args.out).map_err(cannot_write)?;
-    let mut writer = std::io::BufWriter::new(file);
-    let summary = pollster::block_on(write_scored(
-        &model,
-        &dataset,
-        &device,
-        args.top,
-        &mut writer,
-    ))?;
-    writer.flush().map_err(cannot_write)?;
-    println!(
-        "wrote {} flows to {} ({} flagged at threshold {:.6})",
-        dataset.rows(),
-        args.out.display(),
-        summary.flagged,
-        model.meta.threshold
-    );
-    println!("most unusual flows (row, label, score, the feature that deviated most):");
-    for flow in &summary.most_unusual {
-        println!(
-            "  {:>8}  {}  {:.6}  {}",
-            flow.row,
-            flow.label,
-            flow.score,
-            flow.feature.as_deref().unwrap_or("-")
         );
     }
     Ok(())
