@@ -8,7 +8,8 @@
 use serde::{Deserialize, Serialize};
 
 /// A load that cannot go on, and where it stopped.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[error("{file}{}: {kind}", place(*line, column))]
 pub struct IngestError {
     /// The file's name as the user gave it.
     pub file: String,
@@ -21,35 +22,55 @@ pub struct IngestError {
 }
 
 /// The ways a file can fail to load.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
 pub enum ErrorKind {
     /// No bytes, or only blank lines.
+    #[error("the file is empty; choose a CSV with a header row and flows")]
     Empty,
     /// A NUL byte: this is a binary file, not a CSV.
+    #[error("this is not a text file (a NUL byte at byte {offset}); choose a CICFlowMeter CSV")]
     Binary {
         /// 0-based byte offset of the first NUL.
         offset: u64,
     },
     /// The header is one field that contains another separator.
+    #[error(
+        "the header is separated by {} rather than commas; save the file as comma-separated CSV",
+        describe_delimiter(*found)
+    )]
     WrongDelimiter {
         /// The separator found instead of commas.
         found: char,
     },
     /// None of the columns is a CICFlowMeter flow statistic.
+    #[error(
+        "none of the columns is a CICFlowMeter flow statistic (such as \"Flow Duration\"); is this a CICFlowMeter flow CSV (CIC-IDS 2017, CSE-CIC-IDS2018, CIC-DDoS2019)?"
+    )]
     NoFeatures,
     /// The files share no feature column.
+    #[error("shares no feature column with {with}; load files of one dataset together")]
     NoCommonFeatures {
         /// The file that had none in common with the earlier ones.
         with: String,
     },
     /// A quoted field runs past the end of its line.
+    #[error(
+        "a quoted field does not end on its line (a missing closing quote?); fix the quote or remove the row"
+    )]
     UnterminatedQuote,
     /// A row longer than any flow row could be.
+    #[error(
+        "a row longer than {} MB: this is not a flow table; choose a CICFlowMeter CSV",
+        limit / (1 << 20)
+    )]
     RowTooLong {
         /// The limit in bytes.
         limit: usize,
     },
     /// Most of the first rows are malformed: this is not the flow table it looks like.
+    #[error(
+        "{malformed} of the first {checked} rows are malformed, so the load stopped; the first: {first}"
+    )]
     MostlyMalformed {
         /// Rows checked.
         checked: u64,
@@ -59,8 +80,12 @@ pub enum ErrorKind {
         first: Box<RowProblem>,
     },
     /// The same file name twice in one load.
+    #[error("the same file was chosen twice; each file is loaded once")]
     DuplicateFile,
     /// The browser could not read the file.
+    #[error(
+        "could not be read ({reason}); check that the file still exists and is readable, then load it again"
+    )]
     Unreadable {
         /// What the browser or OS said.
         reason: String,
@@ -68,7 +93,8 @@ pub enum ErrorKind {
 }
 
 /// Why one row was skipped.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("line {line}{}: {kind}", place(None, column))]
 pub struct RowProblem {
     /// 1-based line of the row.
     pub line: u64,
@@ -79,9 +105,10 @@ pub struct RowProblem {
 }
 
 /// The row-level problems; each skips the row and is counted under [`RowProblemKind::reason`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum RowProblemKind {
     /// The row has a different number of fields than the header.
+    #[error("{found} fields where the header has {expected}; the row was skipped")]
     Ragged {
         /// Fields in the header.
         expected: usize,
@@ -89,14 +116,19 @@ pub enum RowProblemKind {
         found: usize,
     },
     /// A feature field holds text that is not a number.
+    #[error("expected a number, found \"{value}\"; the row was skipped")]
     NotANumber {
         /// The field, shortened to 40 characters.
         value: String,
     },
     /// The label field is empty.
+    #[error("the label is empty; the row was skipped")]
     EmptyLabel,
     /// The file ends in the middle of this row (no line end, fields missing), as files cut at a
     /// byte count (CIC-DDoS2019's samples) do; not counted as malformed.
+    #[error(
+        "the file ends in the middle of this row ({found} of {expected} fields); the row was skipped (to keep it, get the whole file again)"
+    )]
     CutOff {
         /// Fields in the header.
         expected: usize,
@@ -117,87 +149,6 @@ impl RowProblemKind {
     }
 }
 
-impl std::fmt::Display for RowProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}", self.line)?;
-        if let Some(column) = &self.column {
-            write!(f, ", column \"{column}\"")?;
-        }
-        match &self.kind {
-            RowProblemKind::Ragged { expected, found } => write!(
-                f,
-                ": {found} fields where the header has {expected}; the row was skipped"
-            ),
-            RowProblemKind::NotANumber { value } => write!(
-                f,
-                ": expected a number, found \"{value}\"; the row was skipped"
-            ),
-            RowProblemKind::EmptyLabel => write!(f, ": the label is empty; the row was skipped"),
-            RowProblemKind::CutOff { expected, found } => write!(
-                f,
-                ": the file ends in the middle of this row ({found} of {expected} fields); the row was skipped (to keep it, get the whole file again)"
-            ),
-        }
-    }
-}
-
-impl std::fmt::Display for IngestError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.file)?;
-        if let Some(line) = self.line {
-            write!(f, ", line {line}")?;
-        }
-        if let Some(column) = &self.column {
-            write!(f, ", column \"{column}\"")?;
-        }
-        f.write_str(": ")?;
-        match &self.kind {
-            ErrorKind::Empty => f.write_str("the file is empty; choose a CSV with a header row and flows"),
-            ErrorKind::Binary { offset } => write!(
-                f,
-                "this is not a text file (a NUL byte at byte {offset}); choose a CICFlowMeter CSV"
-            ),
-            ErrorKind::WrongDelimiter { found } => write!(
-                f,
-                "the header is separated by {} rather than commas; save the file as comma-separated CSV",
-                describe_delimiter(*found)
-            ),
-            ErrorKind::NoFeatures => f.write_str(
-                "none of the columns is a CICFlowMeter flow statistic (such as \"Flow Duration\"); is this a CICFlowMeter flow CSV (CIC-IDS 2017, CSE-CIC-IDS2018, CIC-DDoS2019)?",
-            ),
-            ErrorKind::NoCommonFeatures { with } => write!(
-                f,
-                "shares no feature column with {with}; load files of one dataset together"
-            ),
-            ErrorKind::UnterminatedQuote => f.write_str(
-                "a quoted field does not end on its line (a missing closing quote?); fix the quote or remove the row",
-            ),
-            ErrorKind::RowTooLong { limit } => write!(
-                f,
-                "a row longer than {} MB: this is not a flow table; choose a CICFlowMeter CSV",
-                limit / (1 << 20)
-            ),
-            ErrorKind::MostlyMalformed {
-                checked,
-                malformed,
-                first,
-            } => write!(
-                f,
-                "{malformed} of the first {checked} rows are malformed, so the load stopped; the first: {first}"
-            ),
-            ErrorKind::DuplicateFile => {
-                f.write_str("the same file was chosen twice; each file is loaded once")
-            }
-            ErrorKind::Unreadable { reason } => write!(
-                f,
-                "could not be read ({reason}); check that the file still exists and is readable, then load it again"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for IngestError {}
-
 fn describe_delimiter(found: char) -> String {
     match found {
         '\t' => "tabs".to_owned(),
@@ -205,4 +156,17 @@ fn describe_delimiter(found: char) -> String {
         '|' => "vertical bars".to_owned(),
         other => format!("\"{other}\""),
     }
+}
+
+/// Where in a file a problem is, after the file's name or the line: ", line L" and
+/// ", column \"C\"" for each that is known.
+fn place(line: Option<u64>, column: &Option<String>) -> String {
+    let line = line
+        .map(|line| format!(", line {line}"))
+        .unwrap_or_default();
+    let column = column
+        .as_ref()
+        .map(|column| format!(", column \"{column}\""))
+        .unwrap_or_default();
+    line + &column
 }

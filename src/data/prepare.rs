@@ -151,22 +151,14 @@ impl Scaler {
 }
 
 /// Features a model needs that the loaded files do not have.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error(
+    "the files lack {} feature{} the model was trained on: {}; load files with these columns (the same CICFlowMeter variant the model was trained on)",
+    .0.len(),
+    if .0.len() == 1 { "" } else { "s" },
+    .0.join(", ")
+)]
 pub struct MissingFeatures(pub Vec<String>);
-
-impl std::fmt::Display for MissingFeatures {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the files lack {} feature{} the model was trained on: {}; load files with these columns (the same CICFlowMeter variant the model was trained on)",
-            self.0.len(),
-            if self.0.len() == 1 { "" } else { "s" },
-            self.0.join(", ")
-        )
-    }
-}
-
-impl std::error::Error for MissingFeatures {}
 
 fn impute(value: f32, fill: f32) -> f32 {
     if value.is_finite() { value } else { fill }

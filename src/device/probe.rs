@@ -44,27 +44,18 @@ impl ProbeReport {
 }
 
 /// Why a check failed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
 pub enum ProbeError {
     /// The device could not read a value back.
+    #[error("could not read the loss back from the device: {0}")]
     Read(String),
     /// The loss became NaN or infinite at this step.
+    #[error("the loss became NaN or infinite at step {step}")]
     NotFinite {
         /// Zero-based step index.
         step: usize,
     },
 }
-
-impl std::fmt::Display for ProbeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Read(error) => write!(f, "could not read the loss back from the device: {error}"),
-            Self::NotFinite { step } => write!(f, "the loss became NaN or infinite at step {step}"),
-        }
-    }
-}
-
-impl std::error::Error for ProbeError {}
 
 #[derive(Module, Debug)]
 struct TinyMlp {

@@ -276,13 +276,13 @@ impl ModelConfig {
         LayerWidths { encoder, decoder }
     }
 
-    /// Why this shape cannot be built, if it cannot.
-    pub fn problem(&self) -> Option<String> {
+    /// Whether this shape can be built, and why not.
+    pub fn check(&self) -> Result<(), ConfigError> {
         if self.bottleneck == 0 || self.hidden.contains(&0) {
-            return Some("layer widths must be at least 1".to_owned());
+            return Err(ConfigError::ZeroWidth);
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            return Some(format!("dropout must be in [0, 1), not {}", self.dropout));
+            return Err(ConfigError::Dropout(self.dropout));
         }
         let classic = &self.classic;
         if classic.trees == 0
@@ -290,19 +290,45 @@ impl ModelConfig {
             || classic.references == 0
             || classic.components == 0
         {
-            return Some("trees, k, references and components must each be at least 1".to_owned());
+            return Err(ConfigError::ZeroCount);
         }
         if classic.tree_samples < 2 {
-            return Some("each tree needs at least 2 flows to split".to_owned());
+            return Err(ConfigError::TreeSamples);
         }
         if !self.kl_weight.is_finite() || self.kl_weight < 0.0 {
-            return Some(format!(
-                "the KL weight must be 0 or more, not {}",
-                self.kl_weight
-            ));
+            return Err(ConfigError::KlWeight(self.kl_weight));
         }
-        None
+        Ok(())
     }
+}
+
+/// Why a model's settings cannot be used: each says which setting and what it must be.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum ConfigError {
+    /// A layer of no units.
+    #[error("layer widths must be at least 1")]
+    ZeroWidth,
+    /// Dropout outside [0, 1).
+    #[error("dropout must be in [0, 1), not {0}")]
+    Dropout(f64),
+    /// A classic detector's count set to 0.
+    #[error("trees, k, references and components must each be at least 1")]
+    ZeroCount,
+    /// Isolation Forest trees drawn from fewer than 2 flows.
+    #[error("each tree needs at least 2 flows to split")]
+    TreeSamples,
+    /// A negative or non-finite KL weight.
+    #[error("the KL weight must be 0 or more, not {0}")]
+    KlWeight(f32),
+    /// Cross-fitting with fewer than 2 folds.
+    #[error("cross-fitting needs at least 2 folds, not {0}")]
+    TooFewFolds(usize),
+    /// A network given to the one-pass fitting.
+    #[error("the {} is trained over epochs, not fitted in one pass", .0.title().to_lowercase())]
+    NotFitted(ModelKind),
+    /// A classic detector given to the trainer.
+    #[error("{} is fitted in one pass, not trained over epochs", .0.title())]
+    NotTrained(ModelKind),
 }
 
 /// The classic detectors' settings; defaults are scikit-learn's and PyOD's. A setting missing

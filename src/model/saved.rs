@@ -79,45 +79,33 @@ pub struct SavedModel {
 }
 
 /// Why a model file could not be read.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ModelFileError {
     /// Not a safetensors file, or tensors missing or misshapen.
+    #[error(transparent)]
     Weights(WeightError),
     /// A safetensors file without NetSentry's metadata (e.g. a plain PyTorch export).
+    #[error(
+        "this safetensors file has no NetSentry metadata; it was not written by `netsentry train` or the app"
+    )]
     NotNetSentry,
     /// Written by another format version.
+    #[error(
+        "this model file has format version {found}, and this NetSentry reads version {FORMAT_VERSION}; train the model again with this version"
+    )]
     Version {
         /// The file's version.
         found: u32,
     },
     /// The metadata does not parse.
+    #[error("the model file's metadata is damaged: {0}")]
     Meta(String),
     /// A model file opened as an agent file.
+    #[error(
+        "this is a model file without an agent; train and save one with `netsentry agent --out`"
+    )]
     NoAgent,
 }
-
-impl std::fmt::Display for ModelFileError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Weights(error) => write!(f, "{error}"),
-            Self::NotNetSentry => write!(
-                f,
-                "this safetensors file has no NetSentry metadata; it was not written by `netsentry train` or the app"
-            ),
-            Self::Version { found } => write!(
-                f,
-                "this model file has format version {found}, and this NetSentry reads version {FORMAT_VERSION}; train the model again with this version"
-            ),
-            Self::Meta(error) => write!(f, "the model file's metadata is damaged: {error}"),
-            Self::NoAgent => write!(
-                f,
-                "this is a model file without an agent; train and save one with `netsentry agent --out`"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for ModelFileError {}
 
 impl SavedModel {
     /// The file's bytes; weights are read from the device asynchronously.

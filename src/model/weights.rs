@@ -29,13 +29,20 @@ pub struct NamedWeights {
 }
 
 /// Why weights could not be read, written or used.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum WeightError {
     /// The device would not give the values back.
+    #[error("could not read the weights from the device: {0}; try again on the CPU backend")]
     Read(String),
     /// A tensor the network needs is not in the file.
+    #[error(
+        "the model file has no tensor {0}: it is damaged or was not written by NetSentry; train the model again"
+    )]
     Missing(String),
     /// A tensor has another shape than the network's configuration says.
+    #[error(
+        "tensor {name} has shape {found:?} in the model file, but the model needs {expected:?}: the file is damaged or was edited; train the model again"
+    )]
     Shape {
         /// The tensor.
         name: String,
@@ -45,37 +52,11 @@ pub enum WeightError {
         found: Vec<usize>,
     },
     /// The bytes are not a safetensors file of 32-bit floats.
+    #[error(
+        "not a valid safetensors model file: {0}; give the file written by `netsentry train` (or the app's model download)"
+    )]
     Format(String),
 }
-
-impl std::fmt::Display for WeightError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Read(error) => write!(
-                f,
-                "could not read the weights from the device: {error}; try again on the CPU backend"
-            ),
-            Self::Missing(name) => write!(
-                f,
-                "the model file has no tensor {name}: it is damaged or was not written by NetSentry; train the model again"
-            ),
-            Self::Shape {
-                name,
-                expected,
-                found,
-            } => write!(
-                f,
-                "tensor {name} has shape {found:?} in the model file, but the model needs {expected:?}: the file is damaged or was edited; train the model again"
-            ),
-            Self::Format(error) => write!(
-                f,
-                "not a valid safetensors model file: {error}; give the file written by `netsentry train` (or the app's model download)"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for WeightError {}
 
 impl NamedWeights {
     /// The tensor called `name`, checked to have `shape`.

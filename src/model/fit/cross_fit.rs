@@ -17,6 +17,7 @@ use burn::prelude::Device;
 use super::folds::Folds;
 use super::{FitOptions, Fitted};
 use crate::data::dataset::Dataset;
+use crate::model::config::ConfigError;
 use crate::model::network::Network;
 use crate::model::network::train::{
     Checkpoint, EpochLoss, Finish, TrainConfig, TrainError, TrainProgress, Trainer,
@@ -48,10 +49,7 @@ impl CrossFit {
         options: &FitOptions,
     ) -> Result<Self, TrainError> {
         if options.model.kind.network().is_none() {
-            return Err(TrainError::Config(format!(
-                "{} is fitted in one pass, not trained over epochs",
-                options.model.kind.title()
-            )));
+            return Err(ConfigError::NotTrained(options.model.kind).into());
         }
         let folds = Folds::of(dataset, options.folds, options.train.seed)?;
         // Every run uses the settings sized for a fold run's flows, so the final run's epochs

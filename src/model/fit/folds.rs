@@ -5,6 +5,7 @@
 
 use crate::data::dataset::Dataset;
 use crate::data::prepare::{Scaler, benign_rows, content_hash, fold_of};
+use crate::model::config::ConfigError;
 use crate::model::network::train::TrainError;
 
 /// The cross-fitting folds when the user does not choose: each fold model fits three quarters
@@ -33,9 +34,7 @@ impl Folds {
     /// The benign flows of `dataset` in `count` folds by their content hashed with `seed`.
     pub fn of(dataset: &Dataset, count: usize, seed: u64) -> Result<Self, TrainError> {
         if count < 2 {
-            return Err(TrainError::Config(format!(
-                "cross-fitting needs at least 2 folds, not {count}"
-            )));
+            return Err(ConfigError::TooFewFolds(count).into());
         }
         let benign = benign_rows(dataset, &(0..dataset.rows() as u32).collect::<Vec<_>>());
         let columns: Vec<usize> = (0..dataset.columns.len()).collect();

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use self::folds::{DEFAULT_FOLDS, Folds};
 use super::classic::Classic;
-use super::config::{Family, ModelConfig, ModelKind};
+use super::config::{ConfigError, Family, ModelConfig, ModelKind};
 use super::detector::Detector;
 use super::ensemble::Ensemble;
 use super::network::train::{EpochLoss, TrainConfig, TrainError};
@@ -90,15 +90,9 @@ pub async fn fit_classic(
     dataset: &Dataset,
     options: &FitOptions,
 ) -> Result<Fitted, FitError> {
-    if let Some(problem) = options.model.problem() {
-        return Err(TrainError::Config(problem).into());
-    }
+    options.model.check().map_err(TrainError::from)?;
     let Family::Classic(kind) = options.model.kind.family() else {
-        return Err(TrainError::Config(format!(
-            "the {} is trained over epochs, not fitted in one pass",
-            options.model.kind.title().to_lowercase()
-        ))
-        .into());
+        return Err(TrainError::from(ConfigError::NotFitted(options.model.kind)).into());
     };
     let folds = Folds::of(dataset, options.folds, options.train.seed)?;
     let fit = |matrix: Vec<f32>| {

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
 use super::Network;
-use crate::model::config::{ModelConfig, NetworkKind};
+use crate::model::config::{ConfigError, ModelConfig, NetworkKind};
 use crate::model::weights::{NamedWeights, accumulate};
 
 /// How a run trains. Defaults chosen by measurement (docs/models.md, "Models").
@@ -202,11 +202,19 @@ pub struct EpochLoss {
 }
 
 /// Why training stopped with an error.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
 pub enum TrainError {
     /// There are no training or no validation rows.
+    #[error(
+        "nothing to train on: cross-fitting needs BENIGN flows in at least two of its folds; give more benign flows"
+    )]
     NoRows,
     /// The loss became NaN or infinite; the last finite weights are kept.
+    #[error(
+        "the loss became NaN or infinite in epoch {}, by batch {}; training stopped and kept the last good weights (try a lower learning rate)",
+        epoch + 1,
+        batch + 1
+    )]
     NotFinite {
         /// Zero-based epoch.
         epoch: usize,
@@ -215,34 +223,12 @@ pub enum TrainError {
         batch: usize,
     },
     /// The device could not read a loss back.
+    #[error("could not read the loss from the device: {0}; try training on the CPU backend")]
     Read(String),
     /// The model's settings are invalid.
-    Config(String),
+    #[error("invalid model settings: {0}")]
+    Config(#[from] ConfigError),
 }
-
-impl std::fmt::Display for TrainError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::NoRows => write!(
-                f,
-                "nothing to train on: cross-fitting needs BENIGN flows in at least two of its folds; give more benign flows"
-            ),
-            Self::NotFinite { epoch, batch } => write!(
-                f,
-                "the loss became NaN or infinite in epoch {}, by batch {}; training stopped and kept the last good weights (try a lower learning rate)",
-                epoch + 1,
-                batch + 1
-            ),
-            Self::Read(error) => write!(
-                f,
-                "could not read the loss from the device: {error}; try training on the CPU backend"
-            ),
-            Self::Config(error) => write!(f, "invalid model settings: {error}"),
-        }
-    }
-}
-
-impl std::error::Error for TrainError {}
 
 /// Adam with the run's gradient clipping and weight decay.
 fn optimiser(config: &TrainConfig) -> ModuleOptimizer {
@@ -317,14 +303,9 @@ impl Trainer {
         train: Vec<f32>,
         validation: Vec<f32>,
     ) -> Result<Self, TrainError> {
-        if let Some(problem) = model.problem() {
-            return Err(TrainError::Config(problem));
-        }
+        model.check()?;
         let Some(kind) = model.kind.network() else {
-            return Err(TrainError::Config(format!(
-                "{} is fitted in one pass, not trained over epochs",
-                model.kind.title()
-            )));
+            return Err(ConfigError::NotTrained(model.kind).into());
         };
         if width == 0 || train.is_empty() || validation.is_empty() {
             return Err(TrainError::NoRows);
