@@ -7,7 +7,7 @@ use crate::data::ingest::IngestOptions;
 use crate::device::backend::BackendPreference;
 use crate::metrics::confusion::CostMatrix;
 use crate::metrics::threshold::ThresholdRule;
-use crate::model::config::{Activation, ClassicConfig, ModelConfig, ModelKind};
+use crate::model::config::ModelConfig;
 use crate::model::fit::cross_fit::CrossFit;
 use crate::model::fit::folds::DEFAULT_FOLDS;
 use crate::model::fit::{self, FitOptions, Fitted};
@@ -22,11 +22,9 @@ const BATCHES_PER_STEP: usize = 8;
 /// `netsentry train`; every default is [`FitOptions::default`]'s, as on the page.
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
-    /// Which detector: the ensemble (the default: the autoencoder, kNN distance and PCA voting
-    /// together, which measured best), a network trained over epochs (ae, vae) or a classic
-    /// peer fitted in one pass on the same benign flows and scaler (iforest, knn, pca, hbos).
-    #[arg(long, value_enum, default_value_t = ModelKind::Ensemble)]
-    model: ModelKind,
+    /// The detector and its settings.
+    #[command(flatten)]
+    model: ModelConfig,
     /// Passes over the training flows at most (early stopping may end sooner). Default: 60, or
     /// fewer on files of more than 16,384 fitted flows (see --batch-size).
     #[arg(long)]
@@ -37,41 +35,6 @@ pub struct TrainArgs {
     /// Where to train.
     #[arg(long, value_enum, default_value_t = BackendPreference::Cpu)]
     backend: BackendPreference,
-    /// Widths of the encoder's hidden layers, comma-separated (the decoder mirrors them).
-    #[arg(long, value_delimiter = ',', default_values_t = ModelConfig::default().hidden)]
-    hidden: Vec<usize>,
-    /// Width of the bottleneck code.
-    #[arg(long, default_value_t = ModelConfig::default().bottleneck)]
-    bottleneck: usize,
-    /// Non-linearity between layers.
-    #[arg(long, value_enum, default_value_t = Activation::Tanh)]
-    activation: Activation,
-    /// Share of hidden units dropped in training (0: none).
-    #[arg(long, default_value_t = ModelConfig::default().dropout)]
-    dropout: f64,
-    /// Weight of the VAE's KL term (the autoencoder ignores it).
-    #[arg(long, default_value_t = ModelConfig::default().kl_weight)]
-    kl_weight: f32,
-    /// Isolation Forest: trees.
-    #[arg(long, default_value_t = ClassicConfig::default().trees)]
-    trees: usize,
-    /// Isolation Forest: benign flows drawn for each tree.
-    #[arg(long, default_value_t = ClassicConfig::default().tree_samples)]
-    tree_samples: usize,
-    /// kNN: the score is the distance to the k-th nearest benign training flow.
-    #[arg(long, default_value_t = ClassicConfig::default().k)]
-    k: usize,
-    /// kNN: benign training flows kept as references at most (beyond that, a cover: each kept
-    /// flow stands for the flows near it, and `train` says how near; bounds the model file and
-    /// the scoring time).
-    #[arg(long, default_value_t = ClassicConfig::default().references)]
-    references: usize,
-    /// PCA: principal components kept.
-    #[arg(long, default_value_t = ClassicConfig::default().components)]
-    components: usize,
-    /// HBOS: equal-width bins of each feature's benign histogram.
-    #[arg(long, default_value_t = ClassicConfig::default().bins)]
-    bins: usize,
     /// Adam's initial learning rate (it decays along a half cosine to 5 % of this). Default:
     /// 0.002 at batch 128, scaled with the batch.
     #[arg(long)]
@@ -141,22 +104,7 @@ impl TrainArgs {
     /// The run the flags ask for.
     fn options(&self) -> FitOptions {
         FitOptions {
-            model: ModelConfig {
-                kind: self.model,
-                hidden: self.hidden.clone(),
-                bottleneck: self.bottleneck,
-                activation: self.activation,
-                dropout: self.dropout,
-                kl_weight: self.kl_weight,
-                classic: ClassicConfig {
-                    trees: self.trees,
-                    tree_samples: self.tree_samples,
-                    k: self.k,
-                    references: self.references,
-                    components: self.components,
-                    bins: self.bins,
-                },
-            },
+            model: self.model.clone(),
             train: self.train_config(),
             folds: self.folds,
             threshold_rule: match self.threshold {

@@ -222,23 +222,36 @@ fn tanh_identity(tensor: Tensor<2>) -> Tensor<2> {
         .sub_scalar(1.0)
 }
 
-/// The shape of a network. Defaults chosen by measurement (docs/models.md, "Models").
+/// What a detector is: its kind, the network's shape and the classic detectors' settings.
+/// Defaults chosen by measurement (docs/models.md, "Models"). Also the command line's model
+/// flags, each documented here once.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct ModelConfig {
-    /// Autoencoder or VAE.
+    /// Which detector: the ensemble (the default: the autoencoder, kNN distance and PCA voting
+    /// together, which measured best), a network trained over epochs (ae, vae) or a classic
+    /// peer fitted in one pass on the same benign flows and scaler (iforest, knn, pca, hbos).
+    #[cfg_attr(feature = "cli", arg(long = "model", value_enum, default_value_t = ModelKind::default()))]
     pub kind: ModelKind,
-    /// Widths of the encoder's hidden layers, widest first; the decoder mirrors them.
+    /// Widths of the encoder's hidden layers, widest first, comma-separated; the decoder mirrors
+    /// them.
+    #[cfg_attr(feature = "cli", arg(long, value_delimiter = ',', default_values_t = ModelConfig::default().hidden))]
     pub hidden: Vec<usize>,
-    /// Width of the code in the middle.
+    /// Width of the code in the middle (the bottleneck).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = ModelConfig::default().bottleneck))]
     pub bottleneck: usize,
     /// Non-linearity between hidden layers.
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = Activation::default()))]
     pub activation: Activation,
     /// Share of hidden units dropped at random in training (0 for none).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = ModelConfig::default().dropout))]
     pub dropout: f64,
     /// Weight of the KL term in the VAE's loss (ignored by the autoencoder).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = ModelConfig::default().kl_weight))]
     pub kl_weight: f32,
     /// The classic detectors' settings (ignored by the networks).
     #[serde(default)]
+    #[cfg_attr(feature = "cli", command(flatten))]
     pub classic: ClassicConfig,
 }
 
@@ -334,20 +347,28 @@ pub enum ConfigError {
 /// The classic detectors' settings; defaults are scikit-learn's and PyOD's. A setting missing
 /// from a model file (written before it existed) takes its default.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 #[serde(default)]
 pub struct ClassicConfig {
     /// Isolation Forest: trees.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = ClassicConfig::default().trees))]
     pub trees: usize,
-    /// Isolation Forest: flows drawn for each tree.
+    /// Isolation Forest: benign flows drawn for each tree.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = ClassicConfig::default().tree_samples))]
     pub tree_samples: usize,
     /// kNN: which neighbour's distance is the score (1 = the nearest).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = ClassicConfig::default().k))]
     pub k: usize,
-    /// kNN: benign flows kept as references at most (a cover of them beyond that, each kept flow
-    /// standing for those near it), which bounds the model file and the scoring cost.
+    /// kNN: benign flows kept as references at most (beyond that, a cover: each kept flow stands
+    /// for the flows near it, and `train` says how near), which bounds the model file and the
+    /// scoring cost.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = ClassicConfig::default().references))]
     pub references: usize,
     /// PCA: principal components kept.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = ClassicConfig::default().components))]
     pub components: usize,
-    /// HBOS: equal-width bins per feature.
+    /// HBOS: equal-width bins of each feature's benign histogram.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = ClassicConfig::default().bins))]
     pub bins: usize,
 }
 
