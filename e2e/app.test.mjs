@@ -8,6 +8,8 @@ import { serve } from "./static-server.mjs";
 
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const SCREENSHOTS = new URL("../target/e2e-screenshots/", import.meta.url).pathname;
+/** The pictures in the README and docs/page.md: taken here, so they show the page as it is. */
+const DOCS = new URL("../docs/", import.meta.url).pathname;
 
 let browser;
 let site;
@@ -209,6 +211,9 @@ test("a bad file gets an error naming its line, labels render as text, and a pho
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 390, `the page is ${width} px wide on a 390 px screen`);
   await page.screenshot({ path: `${SCREENSHOTS}data-390.png`, fullPage: true });
+  await page
+    .locator("section.panel", { has: page.getByRole("heading", { name: "Data", exact: true }) })
+    .screenshot({ path: `${DOCS}screenshot-phone.png` });
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -323,6 +328,9 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   assert.equal(await explanation.locator("tbody tr").count(), 8);
   const [longTasks, longFrames] = await page.evaluate(() => [window.longTasks, window.longFrames]);
   await page.screenshot({ path: `${SCREENSHOTS}trained-1280.png`, fullPage: true });
+  await page
+    .locator("section.panel", { has: page.getByRole("heading", { name: "Detector", exact: true }) })
+    .screenshot({ path: `${DOCS}screenshot-trained.png` });
 
   // Every control has a name, and the keyboard reaches the main ones.
   const unnamed = await page.evaluate(() =>

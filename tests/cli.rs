@@ -10,6 +10,55 @@ fn netsentry(args: &[&str]) -> std::process::Output {
         .expect("the binary runs")
 }
 
+/// The commands `docs/cli.md` documents, each as its words after `netsentry`.
+const DOCUMENTED: [&[&str]; 11] = [
+    &[],
+    &["ingest"],
+    &["backends"],
+    &["train"],
+    &["eval"],
+    &["score"],
+    &["agent"],
+    &["query"],
+    &["cluster"],
+    &["cluster", "scheduler"],
+    &["cluster", "executor"],
+];
+
+/// The command-line reference: every command's `--help`, as the binary prints it.
+fn reference() -> String {
+    let mut text = String::from(
+        "# Command-line reference\n\nEvery command's `--help`, as `netsentry` prints it. Written by\n`NETSENTRY_WRITE_CLI_DOC=1 cargo test --test cli the_command_line_reference`; the same test\nfails when this page and the help differ.\n",
+    );
+    for words in DOCUMENTED {
+        let mut args = words.to_vec();
+        args.push("--help");
+        let output = netsentry(&args);
+        assert!(output.status.success(), "{args:?}");
+        let help = String::from_utf8(output.stdout).unwrap();
+        text += &format!(
+            "\n## netsentry {}\n\n```text\n{}\n```\n",
+            words.join(" "),
+            help.trim_end()
+        );
+    }
+    text.replace("## netsentry \n", "## netsentry\n")
+}
+
+#[test]
+fn the_command_line_reference_is_the_help() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/cli.md");
+    let expected = reference();
+    if std::env::var_os("NETSENTRY_WRITE_CLI_DOC").is_some() {
+        std::fs::write(path, &expected).unwrap();
+    }
+    let written = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        written == expected,
+        "docs/cli.md differs from the commands' --help; write it again with NETSENTRY_WRITE_CLI_DOC=1 cargo test --test cli the_command_line_reference"
+    );
+}
+
 #[test]
 fn help_lists_the_subcommands() {
     let output = netsentry(&["--help"]);

@@ -21,7 +21,9 @@ mod train;
 /// Network-flow anomaly detection: an autoencoder and an RL agent on CICFlowMeter flows (CIC-IDS
 /// 2017, CSE-CIC-IDS2018, CIC-DDoS2019).
 #[derive(Debug, Parser)]
-#[command(name = "netsentry", version, about, long_about = None)]
+// Help wraps at 100 columns whatever the terminal, so docs/cli.md (the help, checked by
+// tests/cli.rs) reads the same as what a user sees.
+#[command(name = "netsentry", version, about, long_about = None, term_width = 100)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -35,7 +37,8 @@ enum Command {
     Ingest(ingest::IngestArgs),
     /// Show which compute backend would train here, and prove it trains with a few Adam steps.
     Backends(backends::BackendsArgs),
-    /// Train an autoencoder (or VAE) on the benign flows of CSVs and save it as one file.
+    /// Fit a detector (the ensemble by default, a network or a classic peer) on the benign flows
+    /// of CSVs and save it as one file.
     ///
     /// The model fits every benign flow; each is also scored by one of --folds fold models fitted
     /// on the others (cross-fitting), and those scores set the threshold.
@@ -47,7 +50,7 @@ enum Command {
     /// Write every flow of CSVs with its anomaly score, flag and the features that deviated most
     /// (observed vs reconstructed, original units) to a CSV file.
     Score(score::ScoreArgs),
-    /// Train a reinforcement-learning agent to allow or flag flows from the autoencoder's view of
+    /// Train a reinforcement-learning agent to allow or flag flows from the detector's view of
     /// them, then compare it on held-out flows with the best fixed threshold under the same costs.
     Agent(agent::AgentArgs),
     /// Run SQL over flow files (CICFlowMeter CSVs, Parquet files or folders) with a model's
