@@ -2,7 +2,7 @@
 
 /// The command line allocates with mimalloc: burn's CPU backend allocates a new buffer for most
 /// tensor operations, and glibc's malloc returned the large ones to the kernel only to fault them
-/// in again on the next batch (docs/models.md, "Model benchmark"). Chosen here, not in the
+/// in again on the next batch (docs/performance.md, "Model benchmark"). Chosen here, not in the
 /// library, so a program using the library keeps its own allocator; the browser keeps Rust's
 /// (WebAssembly memory is never handed back). The benchmarks choose the same
 /// (`benches/support/allocator.rs`), so they time what the command line runs.

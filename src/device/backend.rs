@@ -5,7 +5,7 @@
 //! adapter, `Auto` races it against the CPU (see [`super::race`]) and takes the faster, and the
 //! badge shows both figures. A software adapter (SwiftShader in Chromium, llvmpipe/lavapipe
 //! natively) reports a CPU device type and trains about 800× slower than burn's `flex` CPU
-//! backend (docs/models.md, "Model benchmark"), so `Auto` takes the CPU there without racing: one of its
+//! backend (docs/performance.md, "Model benchmark"), so `Auto` takes the CPU there without racing: one of its
 //! steps alone takes seconds.
 
 use std::sync::OnceLock;

@@ -204,7 +204,7 @@ pub enum ThresholdRule {
     BenignPercentile(f64),
     /// A false-positive target (a share, 0.01 for 1 %): the Harrell–Davis `1 − target` quantile
     /// of the benign out-of-fold scores ([`harrell_davis`]). Needs no labelled attacks; on unseen
-    /// benign flows it holds the target more closely than the plain percentile (docs/models.md,
+    /// benign flows it holds the target more closely than the plain percentile (docs/experiments.md,
     /// "Thresholds").
     TargetFpr(f64),
     /// The threshold that costs least on the out-of-fold flows, attacks included.
@@ -214,8 +214,8 @@ pub enum ThresholdRule {
 }
 
 /// The default: a 1 % false-positive target, which needs no attack labels and, measured on
-/// unseen benign flows, holds its target more closely than the plain 99th percentile (docs/models.md,
-/// "Thresholds that hold a false-positive target").
+/// unseen benign flows, holds its target more closely than the plain 99th percentile
+/// (docs/experiments.md, "Thresholds that hold a false-positive target").
 impl Default for ThresholdRule {
     fn default() -> Self {
         Self::TargetFpr(0.01)

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
     /// The autoencoder, kNN distance and PCA voting together (see [`super::ensemble`]): the
-    /// default, because it measured best (docs/models.md, "Model quality").
+    /// default, because it measured best (docs/experiments.md, "Model quality").
     #[default]
     Ensemble,
     /// A plain autoencoder: score = reconstruction error.
@@ -191,7 +191,7 @@ impl Activation {
 /// natively the identity trains the default autoencoder about 1.5× faster with the same detection
 /// figures, and in the browser, once burn's WebAssembly SIMD made the matrix products cheap (tanh
 /// was then 55 % of the worker's time in a profile), 1.17× at batch 1024 and 1.25× in scoring
-/// (docs/models.md, "Model benchmark"). A GPU computes `tanh` in one kernel where the identity takes three.
+/// (docs/performance.md, "Model benchmark"). A GPU computes `tanh` in one kernel where the identity takes three.
 fn tanh_on(tensor: Tensor<2>) -> Tensor<2> {
     let device = tensor.device();
     if device.clone().inner() != Device::flex() {
@@ -206,7 +206,7 @@ fn tanh_on(tensor: Tensor<2>) -> Tensor<2> {
     // Here the sigmoid runs once, outside the graph, and the graph holds only an exact zero whose
     // gradient is tanh's slope, 4σ(1 − σ): the output and every gradient are the same floats as
     // the identity's through the graph (the factors of 2 and 4 scale exactly), and training is
-    // 1.2–1.3× faster natively and in Chromium (docs/models.md, "Model benchmark").
+    // 1.2–1.3× faster natively and in Chromium (docs/performance.md, "Model benchmark").
     let detached = tensor.clone().detach();
     let sigmoid_of_double = sigmoid(detached.clone().mul_scalar(2.0));
     let output = sigmoid_of_double.clone().mul_scalar(2.0).sub_scalar(1.0);

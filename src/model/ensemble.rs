@@ -1,6 +1,6 @@
 //! NetSentry's default detector: the autoencoder, distance to the nearest benign flow and PCA
 //! reconstruction error, voting together. Each alone leaves attacks below a few odd benign flows
-//! (docs/models.md, "Model quality"), and each finds other attacks; the benign flows that fool one of
+//! (docs/experiments.md, "Model quality"), and each finds other attacks; the benign flows that fool one of
 //! them are mostly odd in one or two features, while attacks differ a little in many. So each
 //! member's per-feature errors pass through `ln(1 + e²)` (one wild feature cannot outweigh
 //! several moderate ones), each member's score is put on one scale by its own scores on benign

@@ -3,7 +3,7 @@
 //! values are under them, feature by feature, as if the features were independent. It is the
 //! fast baseline the published benchmarks include. It cannot see how features go together, as
 //! the autoencoder, kNN and PCA do, so it misses attacks whose values are each common in benign
-//! traffic (port scans: docs/models.md, "Model quality"). Scoring is elementwise work and one table
+//! traffic (port scans: docs/experiments.md, "Model quality"). Scoring is elementwise work and one table
 //! lookup on the device.
 
 use burn::prelude::{Device, Int, Tensor, TensorData};

@@ -54,16 +54,16 @@ pub struct TrainConfig {
 
 /// Mini-batches an epoch should have at least before the batch grows: below 64 × 128 × 2 =
 /// 16,384 fitted flows the batch stays at the default, so every sample file here trains as
-/// measured in the "Batch size" table of docs/models.md.
+/// measured in the "Batch size" table of docs/performance.md.
 const STEPS_PER_EPOCH: usize = 64;
 
-/// The largest batch sized by rows: the largest measured (docs/models.md, "Batch size"), and where
+/// The largest batch sized by rows: the largest measured (docs/performance.md, "Batch size"), and where
 /// training rows per second stop growing on the CPU backend.
 const LARGEST_BATCH: usize = 1024;
 
 /// Optimiser steps a run sized by rows aims at: about what the default run makes on the
 /// 9,998-flow Friday file (47 batches × 60 epochs), which at batch 1024 fitted better than 60
-/// epochs of 128 there (docs/models.md, "Batch size"). It bounds a large file's training to about
+/// epochs of 128 there (docs/performance.md, "Batch size"). It bounds a large file's training to about
 /// 4 million rows, whatever its size.
 const STEP_BUDGET: usize = 4096;
 
