@@ -8,7 +8,7 @@
 //! - learning rate 7e-4: SB3's default (with Adam instead of RMSprop);
 //! - λ = 1 (plain n-step advantages, as A2C uses) and γ = 0: a decision does not change the
 //!   next flow (see [`super::env`]);
-//! - rollouts of 32 flows, eight gradient steps per 256-flow episode: measured (docs/agents.md,
+//! - rollouts of 32 flows, eight gradient steps per 256-flow episode: measured (docs/experiments.md,
 //!   "Agents"). With one step per episode (the first version) A2C was still untrained after the
 //!   page's 60 episodes and flagged most benign flows of other files; rollouts of 16 learn as
 //!   well as 32 and 64 a little worse. SB3's default is 5 steps per environment.
