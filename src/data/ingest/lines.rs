@@ -6,6 +6,7 @@
 use csv_core::{ReadRecordResult, Reader};
 
 use super::header::Header;
+use super::rows::KeptRows;
 use super::{Ingest, error};
 use crate::data::error::{ErrorKind, IngestError, RowProblem};
 use crate::data::number::MissingKind;
@@ -215,10 +216,13 @@ impl<'a> Fields<'a> {
 }
 
 impl Ingest {
+    /// Parses `input`, the next bytes of `file`, record by record, telling `kept` of each row
+    /// kept.
     pub(super) fn parse(
         &mut self,
         file: &mut FileState,
         mut input: &[u8],
+        kept: &mut impl KeptRows,
     ) -> Result<(), IngestError> {
         loop {
             if file.awaiting_record {
@@ -235,7 +239,7 @@ impl Ingest {
                     file.record_line = file.newlines + 1;
                     file.newlines += 1;
                     let line = file.split_plain_line(&input[..length])?;
-                    self.record(file, line)?;
+                    self.record(file, line, kept)?;
                     file.awaiting_record = true;
                     input = &input[length + 1..];
                     continue;
@@ -269,7 +273,7 @@ impl Ingest {
                     // alike whichever way a row arrived.
                     let mut joined = std::mem::take(&mut file.joined);
                     file.join_record(&mut joined);
-                    let handled = self.record(file, &joined);
+                    let handled = self.record(file, &joined, kept);
                     file.joined = joined;
                     handled?;
                     file.record_len = 0;

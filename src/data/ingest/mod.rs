@@ -20,10 +20,10 @@ use std::collections::{HashMap, HashSet};
 use csv_core::Reader;
 
 use self::lines::FileState;
+use self::rows::KeptRows;
 use super::dataset::Dataset;
 use super::error::{ErrorKind, IngestError};
 use super::label::Family;
-use super::number::MissingKind;
 use super::report::{FileReport, IngestReport, MissingCounts, in_words};
 
 #[cfg(test)]
@@ -79,18 +79,6 @@ pub struct Ingest {
     last_label: Option<(Vec<u8>, u16)>,
     seen_rows: HashSet<u64>,
     file: Option<FileState>,
-    /// Set when this load parses one piece of a file for [`ingest_paths`], which needs each kept
-    /// row's hash and missing cells to merge pieces as one pass would have read them.
-    piece: Option<PieceLog>,
-}
-
-/// What a piece's merge needs beyond its columns: see [`Ingest::piece`].
-#[derive(Default)]
-struct PieceLog {
-    /// Each kept row's duplicate-detection hash (0 when duplicates are kept).
-    hashes: Vec<u64>,
-    /// Each missing cell of a kept row: row, feature, what it held.
-    missing: Vec<(usize, usize, MissingKind)>,
 }
 
 impl Ingest {
@@ -109,7 +97,6 @@ impl Ingest {
             last_label: None,
             seen_rows: HashSet::new(),
             file: None,
-            piece: None,
         }
     }
 
@@ -150,6 +137,11 @@ impl Ingest {
 
     /// Parses the next chunk of the current file.
     pub fn feed(&mut self, chunk: &[u8]) -> Result<(), IngestError> {
+        self.feed_noting(chunk, &mut ())
+    }
+
+    /// [`Ingest::feed`], telling `kept` of each row kept.
+    fn feed_noting(&mut self, chunk: &[u8], kept: &mut impl KeptRows) -> Result<(), IngestError> {
         let mut file = self.file.take().expect("begin_file before feed");
         if let Some(offset) = memchr::memchr(0, chunk) {
             return Err(error(
@@ -162,7 +154,7 @@ impl Ingest {
             ));
         }
         file.bytes += chunk.len() as u64;
-        let result = self.parse(&mut file, chunk);
+        let result = self.parse(&mut file, chunk, kept);
         self.file = Some(file);
         result
     }
@@ -171,7 +163,7 @@ impl Ingest {
     pub fn end_file(&mut self) -> Result<(), IngestError> {
         let mut file = self.file.take().expect("begin_file before end_file");
         file.at_end = true;
-        self.parse(&mut file, &[])?;
+        self.parse(&mut file, &[], &mut ())?;
         self.flush_block();
         let Some(header) = &file.header else {
             return Err(error(&file.name, None, None, ErrorKind::Empty));

@@ -15,9 +15,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, mpsc};
 
 use super::lines::FileState;
-use super::{Ingest, IngestOptions, PieceLog, feed_reader, unreadable};
+use super::rows::KeptRows;
+use super::{Ingest, IngestOptions, feed_reader, unreadable};
 use crate::data::dataset::Dataset;
 use crate::data::error::IngestError;
+use crate::data::number::MissingKind;
 use crate::data::report::{EXAMPLES_KEPT, IngestReport};
 
 /// Bytes in a piece: large enough that a piece's set-up is noise, small enough that a few in
@@ -103,11 +105,30 @@ fn read_line_at(file: &mut File, at: u64) -> std::io::Result<Option<Vec<u8>>> {
     }))
 }
 
-/// A piece parsed on a worker: its load and its file state, ready to merge.
+/// A piece parsed on a worker: its load, its file state and what its rows need to merge.
 struct Piece {
     ingest: Ingest,
     file: FileState,
+    log: PieceLog,
     header_bytes: u64,
+}
+
+/// What a piece's merge needs of each kept row beyond its columns, to drop duplicates across
+/// pieces and count missing cells as one pass would have.
+#[derive(Default)]
+struct PieceLog {
+    /// Each kept row's duplicate-detection hash (0 when duplicates are kept).
+    hashes: Vec<u64>,
+    /// Each missing cell of a kept row: row, feature, what it held.
+    missing: Vec<(usize, usize, MissingKind)>,
+}
+
+impl KeptRows for PieceLog {
+    fn kept(&mut self, row: usize, hash: u64, missing: &[(usize, MissingKind)]) {
+        self.hashes.push(hash);
+        self.missing
+            .extend(missing.iter().map(|&(feature, kind)| (row, feature, kind)));
+    }
 }
 
 /// Parses the pieces of `plan` on worker threads and merges them in order into `ingest`, falling
@@ -214,11 +235,11 @@ fn parse_piece(
     let mut file = File::open(path).ok()?;
     file.seek(SeekFrom::Start(start)).ok()?;
     let mut ingest = Ingest::new(options);
-    ingest.piece = Some(PieceLog::default());
+    let mut log = PieceLog::default();
     let header_bytes = plan.header.len() as u64;
     let expected = length.map(|length| length + header_bytes);
     ingest.begin_file(name, expected).ok()?;
-    ingest.feed(&plan.header).ok()?;
+    ingest.feed_noting(&plan.header, &mut log).ok()?;
     let mut reader = file.take(length.unwrap_or(u64::MAX));
     let mut buffer = vec![0u8; 1 << 20];
     loop {
@@ -231,15 +252,16 @@ fn parse_piece(
         if memchr::memchr(b'"', &buffer[..read]).is_some() {
             return None;
         }
-        ingest.feed(&buffer[..read]).ok()?;
+        ingest.feed_noting(&buffer[..read], &mut log).ok()?;
     }
     let mut file = ingest.file.take()?;
     file.at_end = length.is_none();
-    ingest.parse(&mut file, &[]).ok()?;
+    ingest.parse(&mut file, &[], &mut log).ok()?;
     ingest.flush_block();
     Some(Piece {
         ingest,
         file,
+        log,
         header_bytes,
     })
 }
@@ -252,6 +274,7 @@ impl Ingest {
         let Piece {
             ingest: part,
             file: part_file,
+            log,
             header_bytes,
         } = piece;
         let mut file = self.file.take().expect("begin_file before absorb");
@@ -273,7 +296,6 @@ impl Ingest {
             .iter()
             .map(|name| self.label_by_name(name))
             .collect();
-        let log = part.piece.unwrap_or_default();
         let keep: Vec<bool> = if self.options.keep_duplicates {
             vec![true; part.labels.len()]
         } else {

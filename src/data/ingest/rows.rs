@@ -70,9 +70,27 @@ pub(super) fn row_hash(header: &Header, fields: Fields<'_>, lengths: &mut Vec<u8
     hasher.digest()
 }
 
+/// What a caller that merges loads needs of each kept row beyond its columns (the natively
+/// parallel load of [`super::pieces`] merges pieces as one pass would have read them); a plain
+/// load needs nothing (`()`).
+pub(super) trait KeptRows {
+    /// Row `row` (its index among the rows kept) was kept with duplicate hash `hash` (0 when
+    /// duplicates are kept) and these missing cells (feature, what it held).
+    fn kept(&mut self, row: usize, hash: u64, missing: &[(usize, MissingKind)]);
+}
+
+impl KeptRows for () {
+    fn kept(&mut self, _: usize, _: u64, _: &[(usize, MissingKind)]) {}
+}
+
 impl Ingest {
     /// Handles one complete record of the current file: `data` split at `file.plain_ends`.
-    pub(super) fn record(&mut self, file: &mut FileState, data: &[u8]) -> Result<(), IngestError> {
+    pub(super) fn record(
+        &mut self,
+        file: &mut FileState,
+        data: &[u8],
+        kept: &mut impl KeptRows,
+    ) -> Result<(), IngestError> {
         let line = file.record_line;
         let fields = Fields {
             data,
@@ -139,15 +157,7 @@ impl Ingest {
             }
             hash
         };
-        if let Some(log) = &mut self.piece {
-            let row = self.labels.len();
-            log.hashes.push(hash);
-            log.missing.extend(
-                file.row_missing
-                    .iter()
-                    .map(|&(feature, kind)| (row, feature, kind)),
-            );
-        }
+        kept.kept(self.labels.len(), hash, &file.row_missing);
         self.block.extend_from_slice(&file.row);
         if self.block.len() >= BLOCK_ROWS * self.columns.len() {
             self.flush_block();
