@@ -7,12 +7,13 @@
 use futures::StreamExt;
 use futures::channel::mpsc;
 use netsentry::app::page::client::TrainingWorker;
-use netsentry::app::protocol::{FromWorker, ToWorker};
+use netsentry::app::protocol::{FromWorker, JobFailure, ToWorker};
 use netsentry::app::worker::files::{SLICE_BYTES, ingest_files};
 use netsentry::data::error::ErrorKind;
 use netsentry::data::ingest::IngestOptions;
 use netsentry::device::backend::{self, BackendPreference};
 use netsentry::device::probe;
+use netsentry::model::network::train::TrainError;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -567,7 +568,12 @@ async fn a_loss_that_is_not_finite_stops_the_worker_and_its_last_good_weights_ar
             FromWorker::TrainFailed(error) => failed = Some(error),
             FromWorker::Evaluated(results) => {
                 let error = failed.expect("the failure is reported before the evaluation");
-                assert!(error.contains("NaN or infinite"), "{error}");
+                // Typed across the worker boundary, so the page can tell it from other failures.
+                assert!(
+                    matches!(error, JobFailure::Training(TrainError::NotFinite { .. })),
+                    "{error}"
+                );
+                assert!(error.to_string().contains("NaN or infinite"), "{error}");
                 assert!(results.evaluation.rows > 0);
                 assert!(results.evaluation.roc_auc.is_some_and(f64::is_finite));
                 break;

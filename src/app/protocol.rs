@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::data::error::IngestError;
 use crate::data::ingest::{IngestOptions, Progress};
 use crate::data::report::IngestReport;
 use crate::device::backend::{BackendInfo, BackendPreference};
@@ -14,9 +15,9 @@ use crate::device::probe::ProbeReport;
 use crate::metrics::evaluation::Evaluation;
 use crate::metrics::histogram::ScoreHistogram;
 use crate::model::config::ModelKind;
-use crate::model::fit::FitOptions;
 use crate::model::fit::learning_curve::LearningPoint;
-use crate::model::network::train::TrainProgress;
+use crate::model::fit::{FitError, FitOptions};
+use crate::model::network::train::{TrainError, TrainProgress};
 use crate::model::score::Deviation;
 use crate::rl::history::EpisodeReport;
 use crate::rl::plan::AgentPlan;
@@ -86,14 +87,15 @@ impl ToWorker {
     /// The reply the page acts on when this request could not even be sent (`error` says why),
     /// so a failed send shows where the worker's own failure would.
     pub fn unsent(&self, error: String) -> FromWorker {
+        let failure = JobFailure::Other(error.clone());
         match self {
-            Self::Load { .. } | Self::LoadSample { .. } => FromWorker::LoadFailed(error),
-            Self::Train { .. } => FromWorker::TrainFailed(error),
-            Self::TrainAgent(_) => FromWorker::AgentFailed(error),
+            Self::Load { .. } | Self::LoadSample { .. } => FromWorker::LoadFailed(failure),
+            Self::Train { .. } => FromWorker::TrainFailed(failure),
+            Self::TrainAgent(_) => FromWorker::AgentFailed(failure),
             Self::Export(_) | Self::Import { .. } => FromWorker::Transfer(Err(error)),
             Self::Explain { .. } => FromWorker::Explained(Err(error)),
-            Self::LearningCurve { .. } => FromWorker::CurveFailed(error),
-            Self::CheckBackend { .. } | Self::Stop | Self::Pause(_) => FromWorker::Failed(error),
+            Self::LearningCurve { .. } => FromWorker::CurveFailed(failure),
+            Self::CheckBackend { .. } | Self::Stop | Self::Pause(_) => FromWorker::Failed(failure),
         }
     }
 }
@@ -129,36 +131,69 @@ pub enum FromWorker {
     Backend(BackendInfo),
     /// A backend check finished.
     Checked(ProbeReport),
-    /// A request failed; the text is for the user.
-    Failed(String),
+    /// A request failed.
+    Failed(JobFailure),
     /// A load is under way.
     Progress(FileProgress),
     /// A load finished: the report on what was kept, dropped and why.
     Loaded(IngestReport),
     /// A load failed; the message names the file, line and column, and the data loaded before
     /// stays.
-    LoadFailed(String),
+    LoadFailed(JobFailure),
     /// Training progress, after each step.
     Training(TrainProgress),
     /// The trained model's evaluation on the loaded flows, each scored by a model that did not
     /// fit it.
     Evaluated(ModelResults),
-    /// Training could not start or stopped with an error; the text is for the user.
-    TrainFailed(String),
+    /// Training could not start or stopped with an error.
+    TrainFailed(JobFailure),
     /// Episodes of agent training finished since the last message.
     AgentTraining(Vec<EpisodeReport>),
     /// The agent's comparison with the thresholds, and held-out flows to replay.
     AgentCompared(Assessment),
-    /// The agent could not train; the text is for the user.
-    AgentFailed(String),
+    /// The agent could not train.
+    AgentFailed(JobFailure),
     /// How an export or import went; the text is for the user.
     Transfer(Result<String, String>),
     /// Why a flow scored as it did, or why that cannot be said.
     Explained(Result<Explanation, String>),
     /// The learning curve's points so far, and whether it is complete.
     Curve(LearningCurve),
-    /// The learning curve could not be drawn; the text is for the user.
-    CurveFailed(String),
+    /// The learning curve could not be drawn.
+    CurveFailed(JobFailure),
+}
+
+/// Why a job failed, as typed as the core says it: a file's problem with its file, line and
+/// column, a run the settings or the flows refused or whose loss stopped being finite, or
+/// anything else in the worker's words. Its text is what the page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum JobFailure {
+    /// A file could not be loaded (see [`IngestError`]).
+    #[error(transparent)]
+    File(IngestError),
+    /// Training could not start or stopped (see [`TrainError`]).
+    #[error(transparent)]
+    Training(TrainError),
+    /// Anything else, as a sentence.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl JobFailure {
+    /// The failure `error` is: typed when it is a load's or a training run's, a sentence
+    /// otherwise.
+    pub fn of(error: &(dyn std::error::Error + 'static)) -> Self {
+        if let Some(error) = error.downcast_ref::<IngestError>() {
+            return Self::File(error.clone());
+        }
+        if let Some(error) = error.downcast_ref::<TrainError>() {
+            return Self::Training(error.clone());
+        }
+        if let Some(FitError::Start(error)) = error.downcast_ref::<FitError>() {
+            return Self::Training(error.clone());
+        }
+        Self::Other(error.to_string())
+    }
 }
 
 /// "How much normal traffic is enough?" for the loaded flows: see

@@ -42,7 +42,7 @@ fn follow(view: &mut AgentView, event: Event) {
             view.progress.episodes.extend(episodes.iter().cloned())
         }
         Event::Reply(FromWorker::AgentCompared(results)) => view.end(Ok(results)),
-        Event::Reply(FromWorker::AgentFailed(error)) => view.end(Err(error)),
+        Event::Reply(FromWorker::AgentFailed(error)) => view.end(Err(&error.to_string())),
         _ => {}
     }
 }

@@ -42,7 +42,7 @@ pub fn BackendPanel() -> impl IntoView {
     client.listen(move |event| match event {
         Event::Sent(ToWorker::CheckBackend { .. }) => check.set(Check::Running),
         Event::Reply(FromWorker::Checked(report)) => check.set(Check::Passed(report.clone())),
-        Event::Reply(FromWorker::Failed(error)) => check.set(Check::Failed(error.clone())),
+        Event::Reply(FromWorker::Failed(error)) => check.set(Check::Failed(error.to_string())),
         _ => {}
     });
     let choose = move |preference| {

@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker};
 use web_sys::{WorkerOptions, WorkerType};
 
-use crate::app::protocol::{FromWorker, ToWorker};
+use crate::app::protocol::{FromWorker, JobFailure, ToWorker};
 
 #[wasm_bindgen]
 extern "C" {
@@ -73,7 +73,9 @@ impl TrainingWorker {
                 }
                 let message =
                     serde_wasm_bindgen::from_value::<FromWorker>(data).unwrap_or_else(|error| {
-                        FromWorker::Failed(format!("unreadable message from the worker: {error}"))
+                        FromWorker::Failed(JobFailure::Other(format!(
+                            "unreadable message from the worker: {error}"
+                        )))
                     });
                 if message == FromWorker::Ready {
                     let mut state = state.borrow_mut();
@@ -83,9 +85,9 @@ impl TrainingWorker {
                     }
                     for request in state.pending.drain(..) {
                         if let Err(error) = worker.post_message(&request) {
-                            on_message(FromWorker::Failed(format!(
+                            on_message(FromWorker::Failed(JobFailure::Other(format!(
                                 "could not reach the worker: {error:?}"
-                            )));
+                            ))));
                         }
                     }
                 }

@@ -43,7 +43,7 @@ impl LoadView {
             }
             Event::Reply(FromWorker::LoadFailed(error)) => {
                 self.loading = false;
-                self.error = Some(error.clone());
+                self.error = Some(error.to_string());
             }
             _ => {}
         }

@@ -38,7 +38,7 @@ pub fn LearningCurvePanel(options: RwSignal<FitOptions>, blocked: Signal<bool>) 
             error.set(None);
         }
         Event::Reply(FromWorker::Curve(points)) => curve.set(Some(points.clone())),
-        Event::Reply(FromWorker::CurveFailed(why)) => error.set(Some(why.clone())),
+        Event::Reply(FromWorker::CurveFailed(why)) => error.set(Some(why.to_string())),
         Event::Reply(FromWorker::Loaded(_)) => curve.set(None),
         _ => {}
     });

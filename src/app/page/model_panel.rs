@@ -43,7 +43,7 @@ fn follow(view: &mut TrainView, event: Event) {
         Event::Sent(ToWorker::Train { .. }) => *view = TrainView::started(None),
         Event::Reply(FromWorker::Training(progress)) => view.progress = Some(progress.clone()),
         Event::Reply(FromWorker::Evaluated(results)) => view.end(Ok(results)),
-        Event::Reply(FromWorker::TrainFailed(error)) => view.end(Err(error)),
+        Event::Reply(FromWorker::TrainFailed(error)) => view.end(Err(&error.to_string())),
         _ => {}
     }
 }

@@ -4,14 +4,14 @@
 
 use super::error::Failure;
 use super::session;
-use crate::app::protocol::FromWorker;
+use crate::app::protocol::{FromWorker, JobFailure};
 use crate::rl::plan::AgentPlan;
 use crate::rl::run::{AgentPools, AgentRun, Assessment, assess};
 
 /// Trains an agent as `plan` says, posting progress, then its assessment.
 pub async fn train(plan: AgentPlan, reply: impl Fn(&FromWorker)) {
     if let Err(error) = run(plan, &reply).await {
-        reply(&FromWorker::AgentFailed(error.to_string()));
+        reply(&FromWorker::AgentFailed(JobFailure::of(&*error)));
     }
 }
 

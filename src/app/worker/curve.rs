@@ -8,7 +8,7 @@ use burn::prelude::Device;
 use super::error::Failure;
 use super::session;
 use super::training::BATCHES_PER_STEP;
-use crate::app::protocol::{FromWorker, LearningCurve};
+use crate::app::protocol::{FromWorker, JobFailure, LearningCurve};
 use crate::data::dataset::Dataset;
 use crate::model::fit::cross_fit::CrossFit;
 use crate::model::fit::learning_curve::{CurvePlan, LearningPoint};
@@ -19,7 +19,7 @@ use crate::model::score::held_out::evaluate_rows;
 /// Draws the learning curve for `options` on the loaded flows, posting each point.
 pub async fn draw(options: FitOptions, reply: impl Fn(&FromWorker)) {
     if let Err(error) = points(options, &reply).await {
-        reply(&FromWorker::CurveFailed(error.to_string()));
+        reply(&FromWorker::CurveFailed(JobFailure::of(&*error)));
     }
 }
 

@@ -9,7 +9,7 @@ use web_sys::File;
 
 use super::error::JobError;
 use super::{session, transfer};
-use crate::app::protocol::{FileProgress, FromWorker};
+use crate::app::protocol::{FileProgress, FromWorker, JobFailure};
 use crate::data::dataset::Dataset;
 use crate::data::error::{ErrorKind, IngestError};
 use crate::data::ingest::{Ingest, IngestOptions};
@@ -90,7 +90,7 @@ pub async fn load(files: Vec<File>, options: IngestOptions, reply: impl Fn(&From
             reply(&FromWorker::Loaded(report));
             transfer::score_kept(&reply).await;
         }
-        Err(error) => reply(&FromWorker::LoadFailed(error.to_string())),
+        Err(error) => reply(&FromWorker::LoadFailed(JobFailure::File(error))),
     }
 }
 

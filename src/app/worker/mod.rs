@@ -13,7 +13,7 @@ pub mod transfer;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use super::protocol::{FromWorker, ToWorker};
+use super::protocol::{FromWorker, JobFailure, ToWorker};
 use crate::device::{backend, probe};
 
 /// The worker's entry point, called by its boot script once the module is initialised.
@@ -24,9 +24,9 @@ pub fn netsentry_worker_main() {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
         match serde_wasm_bindgen::from_value::<ToWorker>(event.data()) {
             Ok(request) => wasm_bindgen_futures::spawn_local(handle(request)),
-            Err(error) => reply(&FromWorker::Failed(format!(
+            Err(error) => reply(&FromWorker::Failed(JobFailure::Other(format!(
                 "the worker could not read a request: {error}"
-            ))),
+            )))),
         }
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -44,14 +44,16 @@ async fn handle(request: ToWorker) {
                 .filter_map(|file| file.dyn_into().ok())
                 .collect();
             if files.is_empty() {
-                reply(&FromWorker::LoadFailed("no files were given".to_owned()));
+                reply(&FromWorker::LoadFailed(JobFailure::Other(
+                    "no files were given".to_owned(),
+                )));
             } else {
                 files::load(files, options, reply).await;
             }
         }
         ToWorker::LoadSample { url, options } => match files::fetch_sample(&url).await {
             Ok(file) => files::load(vec![file], options, reply).await,
-            Err(error) => reply(&FromWorker::LoadFailed(error.to_string())),
+            Err(error) => reply(&FromWorker::LoadFailed(JobFailure::of(&error))),
         },
         ToWorker::Train { options } => training::train(options, reply).await,
         ToWorker::TrainAgent(plan) => agent_job::train(plan, reply).await,
@@ -74,14 +76,14 @@ async fn handle(request: ToWorker) {
             reply(&FromWorker::Backend(selected.info.clone()));
             session::keep_backend(selected.clone());
             if let Err(error) = transfer::move_kept(&selected.device).await {
-                reply(&FromWorker::Failed(error.to_string()));
+                reply(&FromWorker::Failed(JobFailure::of(&*error)));
             }
             match probe::run(&selected.device, steps, probe::SEED).await {
                 Ok(report) => reply(&FromWorker::Checked(report)),
-                Err(error) => reply(&FromWorker::Failed(format!(
+                Err(error) => reply(&FromWorker::Failed(JobFailure::Other(format!(
                     "{} could not train: {error}",
                     selected.info.label()
-                ))),
+                )))),
             }
         }
     }

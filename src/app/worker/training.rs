@@ -7,7 +7,7 @@
 
 use super::error::{Failure, JobError};
 use super::session;
-use crate::app::protocol::{Explanation, FromWorker, ModelResults, RankedFlow};
+use crate::app::protocol::{Explanation, FromWorker, JobFailure, ModelResults, RankedFlow};
 use crate::data::dataset::Dataset;
 use crate::device::backend::{self, BackendInfo, BackendPreference, Selected};
 use crate::metrics::histogram::ScoreHistogram;
@@ -25,7 +25,7 @@ pub(super) const BATCHES_PER_STEP: usize = 4;
 /// Trains the autoencoder on the kept flows, posting progress, then its evaluation.
 pub async fn train(options: FitOptions, reply: impl Fn(&FromWorker)) {
     if let Err(error) = run(options, &reply).await {
-        reply(&FromWorker::TrainFailed(error.to_string()));
+        reply(&FromWorker::TrainFailed(JobFailure::of(&*error)));
     }
 }
 
@@ -61,7 +61,7 @@ async fn run(options: FitOptions, reply: &impl Fn(&FromWorker)) -> Result<(), Fa
             Err(error @ TrainError::NotFinite { .. }) => {
                 // The run went back to its last weights with a finite loss: say why training
                 // stopped, and evaluate those.
-                reply(&FromWorker::TrainFailed(error.to_string()));
+                reply(&FromWorker::TrainFailed(JobFailure::Training(error)));
                 run.stop();
                 break;
             }

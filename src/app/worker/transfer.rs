@@ -9,7 +9,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::error::{Failure, JobError};
 use super::{agent_job, session, training};
-use crate::app::protocol::{Export, FromWorker};
+use crate::app::protocol::{Export, FromWorker, JobFailure};
 use crate::model::saved::{ModelFileError, SavedModel};
 use crate::model::score::scored_csv::{DEFAULT_TOP, write_scored};
 use crate::rl::saved::SavedAgent;
@@ -104,12 +104,12 @@ pub async fn score_kept(reply: &impl Fn(&FromWorker)) {
     }
     match training::evaluate_model().await {
         Ok(results) => reply(&FromWorker::Evaluated(results)),
-        Err(error) => reply(&FromWorker::TrainFailed(error.to_string())),
+        Err(error) => reply(&FromWorker::TrainFailed(JobFailure::of(&*error))),
     }
     if session::agent().is_ok() {
         match agent_job::assess_kept().await {
             Ok(results) => reply(&FromWorker::AgentCompared(results)),
-            Err(error) => reply(&FromWorker::AgentFailed(error.to_string())),
+            Err(error) => reply(&FromWorker::AgentFailed(JobFailure::of(&*error))),
         }
     }
 }
