@@ -5,8 +5,7 @@ use super::error::Failure;
 use super::inputs::{device, load, write};
 use crate::data::ingest::IngestOptions;
 use crate::device::backend::BackendPreference;
-use crate::metrics::confusion::CostMatrix;
-use crate::metrics::threshold::ThresholdRule;
+use crate::metrics::threshold::{DEFAULT_PERCENTILE, DEFAULT_TARGET_FPR, RuleKind};
 use crate::model::config::ModelConfig;
 use crate::model::fit::cross_fit::CrossFit;
 use crate::model::fit::folds::DEFAULT_FOLDS;
@@ -59,13 +58,13 @@ pub struct TrainArgs {
     /// default; a smoothed benign quantile that holds the target more closely on unseen flows
     /// than the plain percentile), a benign percentile (neither needs attacks), the least cost
     /// (1 per false alarm, 4 per missed attack) or the best F1.
-    #[arg(long, value_enum, default_value_t = ThresholdArg::Target)]
-    threshold: ThresholdArg,
+    #[arg(long, value_enum, default_value_t = RuleKind::Target)]
+    threshold: RuleKind,
     /// The benign percentile for `--threshold percentile`.
-    #[arg(long, default_value_t = 99.0)]
+    #[arg(long, default_value_t = DEFAULT_PERCENTILE)]
     percentile: f64,
     /// The false-positive target in percent for `--threshold target` (the default rule).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = DEFAULT_TARGET_FPR * 100.0)]
     target_fpr: f64,
     /// Use ports and the protocol number as features.
     #[arg(long)]
@@ -92,14 +91,6 @@ pub struct TrainArgs {
     files: Vec<PathBuf>,
 }
 
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-enum ThresholdArg {
-    Percentile,
-    Target,
-    Cost,
-    F1,
-}
-
 impl TrainArgs {
     /// The run the flags ask for.
     fn options(&self) -> FitOptions {
@@ -107,12 +98,9 @@ impl TrainArgs {
             model: self.model.clone(),
             train: self.train_config(),
             folds: self.folds,
-            threshold_rule: match self.threshold {
-                ThresholdArg::Percentile => ThresholdRule::BenignPercentile(self.percentile),
-                ThresholdArg::Cost => ThresholdRule::MinCost(CostMatrix::default()),
-                ThresholdArg::F1 => ThresholdRule::MaxF1,
-                ThresholdArg::Target => ThresholdRule::TargetFpr(self.target_fpr / 100.0),
-            },
+            threshold_rule: self
+                .threshold
+                .rule(self.percentile, self.target_fpr / 100.0),
             normalise_errors: !self.plain_mse,
         }
     }

@@ -213,12 +213,20 @@ pub enum ThresholdRule {
     MaxF1,
 }
 
-/// The default: a 1 % false-positive target, which needs no attack labels and, measured on
-/// unseen benign flows, holds its target more closely than the plain 99th percentile
-/// (docs/experiments.md, "Thresholds that hold a false-positive target").
+/// The default false-positive target (a share): 1 %, which needs no attack labels and, measured
+/// on unseen benign flows, holds closely (docs/experiments.md, "Thresholds that hold a
+/// false-positive target").
+pub const DEFAULT_TARGET_FPR: f64 = 0.01;
+
+/// The benign percentile when the user picks that rule without a number: the 99th, which fixes
+/// about 1 % false positives like the default target.
+pub const DEFAULT_PERCENTILE: f64 = 99.0;
+
+/// The default: the false-positive target [`DEFAULT_TARGET_FPR`], which holds its target more
+/// closely on unseen benign flows than the plain 99th percentile.
 impl Default for ThresholdRule {
     fn default() -> Self {
-        Self::TargetFpr(0.01)
+        Self::TargetFpr(DEFAULT_TARGET_FPR)
     }
 }
 
@@ -257,6 +265,73 @@ impl ThresholdRule {
     }
 }
 
+/// The threshold rules by name, without their numbers: the one list the command line's
+/// `--threshold` values and the page's choices are made from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleKind {
+    /// [`ThresholdRule::TargetFpr`], the default.
+    Target,
+    /// [`ThresholdRule::BenignPercentile`].
+    Percentile,
+    /// [`ThresholdRule::MinCost`] with the default costs.
+    Cost,
+    /// [`ThresholdRule::MaxF1`].
+    F1,
+}
+
+impl RuleKind {
+    /// Every rule, the default first.
+    pub const ALL: [Self; 4] = [Self::Target, Self::Percentile, Self::Cost, Self::F1];
+
+    /// Its name on the command line and in the page's choice.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Target => "target",
+            Self::Percentile => "percentile",
+            Self::Cost => "cost",
+            Self::F1 => "f1",
+        }
+    }
+
+    /// What it does, in a few words.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Self::Target => "False-positive target (needs no attack labels)",
+            Self::Percentile => "Benign percentile (needs no attack labels)",
+            Self::Cost => "Least cost, out of fold (1 × FP + 4 × FN)",
+            Self::F1 => "Best F1, out of fold",
+        }
+    }
+
+    /// The kind called `name`, if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// The rule of this kind, with the benign `percentile` (0–100) and false-positive `target`
+    /// (a share) the first two take.
+    pub fn rule(self, percentile: f64, target: f64) -> ThresholdRule {
+        match self {
+            Self::Target => ThresholdRule::TargetFpr(target),
+            Self::Percentile => ThresholdRule::BenignPercentile(percentile),
+            Self::Cost => ThresholdRule::MinCost(CostMatrix::default()),
+            Self::F1 => ThresholdRule::MaxF1,
+        }
+    }
+}
+
+/// The command line's `--threshold` values are the rules' names, with their titles as help.
+#[cfg(feature = "cli")]
+impl clap::ValueEnum for RuleKind {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Self::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()).help(self.title()))
+    }
+}
+
 /// The scores of the benign flows.
 fn benign(scores: &[f32], attack: &[bool]) -> Vec<f32> {
     scores
@@ -277,6 +352,22 @@ fn better(candidate: &Confusion, incumbent: &Confusion, objective: Objective) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_rule_kind_is_found_by_its_name_and_makes_its_rule() {
+        for kind in RuleKind::ALL {
+            assert_eq!(RuleKind::from_name(kind.name()), Some(kind));
+        }
+        assert_eq!(RuleKind::from_name("p99"), None);
+        assert_eq!(
+            RuleKind::Target.rule(DEFAULT_PERCENTILE, DEFAULT_TARGET_FPR),
+            ThresholdRule::default()
+        );
+        assert_eq!(
+            RuleKind::Percentile.rule(95.0, DEFAULT_TARGET_FPR),
+            ThresholdRule::BenignPercentile(95.0)
+        );
+    }
 
     #[test]
     fn percentile_interpolates_like_numpy() {

@@ -12,11 +12,10 @@ use super::explanation::Explainer;
 use super::job::{Job, JobView};
 use super::learning_curve::{LearningCurvePanel, curve_running};
 use crate::app::protocol::{FromWorker, ModelResults, RankedFlow, ToWorker};
-use crate::metrics::confusion::CostMatrix;
 use crate::metrics::evaluation::Evaluation;
 use crate::metrics::histogram::ScoreHistogram;
 use crate::metrics::ranking::CurvePoint;
-use crate::metrics::threshold::ThresholdRule;
+use crate::metrics::threshold::{DEFAULT_PERCENTILE, DEFAULT_TARGET_FPR, RuleKind, ThresholdRule};
 use crate::model::config::ModelKind;
 use crate::model::fit::FitOptions;
 use crate::model::network::train::{Finish, TrainProgress};
@@ -32,6 +31,18 @@ static KINDS: [(&str, &str); ModelKind::ALL.len()] = {
         index += 1;
     }
     kinds
+};
+
+/// The threshold rules to choose from, from the core's one list ([`RuleKind::ALL`]).
+static RULES: [(&str, &str); RuleKind::ALL.len()] = {
+    let mut rules = [("", ""); RuleKind::ALL.len()];
+    let mut index = 0;
+    while index < rules.len() {
+        let kind = RuleKind::ALL[index];
+        rules[index] = (kind.name(), kind.title());
+        index += 1;
+    }
+    rules
 };
 
 /// Where training stands: the latest progress, then the results on the tested flows.
@@ -142,19 +153,11 @@ fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoVie
             <Choice
                 label="Threshold"
                 testid="threshold-rule"
-                options=&[
-                    ("target", "False-positive target (needs no attack labels)"),
-                    ("p99", "Benign 99th percentile (needs no attack labels)"),
-                    ("cost", "Least cost, out of fold (1 × FP + 4 × FN)"),
-                    ("f1", "Best F1, out of fold"),
-                ]
+                options=&RULES
                 on_choice=Callback::new(move |rule: String| {
-                    let rule = match rule.as_str() {
-                        "cost" => ThresholdRule::MinCost(CostMatrix::default()),
-                        "f1" => ThresholdRule::MaxF1,
-                        "p99" => ThresholdRule::BenignPercentile(99.0),
-                        _ => ThresholdRule::default(),
-                    };
+                    let rule = RuleKind::from_name(&rule)
+                        .unwrap_or(RuleKind::Target)
+                        .rule(DEFAULT_PERCENTILE, DEFAULT_TARGET_FPR);
                     options.update(|options| options.threshold_rule = rule);
                 })
             />
