@@ -90,6 +90,22 @@ pub fn RunButton(
     }
 }
 
+/// A [`Choice`]'s options from one of the core's lists (`$all`, a constant array), each item's
+/// `$value()` and `$text()` (both `const fn`s), built at compile time: the page names nothing the
+/// core does not.
+macro_rules! choices {
+    ($all:expr, $value:ident, $text:ident) => {{
+        let mut options = [("", ""); $all.len()];
+        let mut index = 0;
+        while index < options.len() {
+            options[index] = ($all[index].$value(), $all[index].$text());
+            index += 1;
+        }
+        options
+    }};
+}
+pub(crate) use choices;
+
 /// A labelled drop-down of `options` (value, text), the first one chosen at first; the value of
 /// each choice goes to `on_choice`. `disabled` greys it out.
 #[component]

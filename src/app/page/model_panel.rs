@@ -6,7 +6,9 @@ use leptos::prelude::*;
 
 use super::charts::{Scale, Series, histogram_chart, line_chart, range_of};
 use super::client::{Event, WorkerClient};
-use super::controls::{Choice, Panel, RunButton, error_line, field_of, figure, table_head};
+use super::controls::{
+    Choice, Panel, RunButton, choices, error_line, field_of, figure, table_head,
+};
 use super::detectors::DetectorComparison;
 use super::explanation::Explainer;
 use super::job::{Job, JobView};
@@ -22,28 +24,10 @@ use crate::model::network::train::{Finish, TrainProgress};
 
 /// The kinds to choose from, in the core's order, by the names the command line and the model
 /// files use and the titles the page shows: one list of kinds ([`ModelKind::ALL`]).
-static KINDS: [(&str, &str); ModelKind::ALL.len()] = {
-    let mut kinds = [("", ""); ModelKind::ALL.len()];
-    let mut index = 0;
-    while index < kinds.len() {
-        let kind = ModelKind::ALL[index];
-        kinds[index] = (kind.short_name(), kind.title());
-        index += 1;
-    }
-    kinds
-};
+static KINDS: [(&str, &str); ModelKind::ALL.len()] = choices!(ModelKind::ALL, short_name, title);
 
 /// The threshold rules to choose from, from the core's one list ([`RuleKind::ALL`]).
-static RULES: [(&str, &str); RuleKind::ALL.len()] = {
-    let mut rules = [("", ""); RuleKind::ALL.len()];
-    let mut index = 0;
-    while index < rules.len() {
-        let kind = RuleKind::ALL[index];
-        rules[index] = (kind.name(), kind.title());
-        index += 1;
-    }
-    rules
-};
+static RULES: [(&str, &str); RuleKind::ALL.len()] = choices!(RuleKind::ALL, name, title);
 
 /// Where training stands: the latest progress, then the results on the tested flows.
 pub type TrainView = JobView<Option<TrainProgress>, ModelResults>;
