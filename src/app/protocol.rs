@@ -87,13 +87,13 @@ impl ToWorker {
     /// The reply the page acts on when this request could not even be sent (`error` says why),
     /// so a failed send shows where the worker's own failure would.
     pub fn unsent(&self, error: String) -> FromWorker {
-        let failure = JobFailure::Other(error.clone());
+        let failure = JobFailure::Other(error);
         match self {
             Self::Load { .. } | Self::LoadSample { .. } => FromWorker::LoadFailed(failure),
             Self::Train { .. } => FromWorker::TrainFailed(failure),
             Self::TrainAgent(_) => FromWorker::AgentFailed(failure),
-            Self::Export(_) | Self::Import { .. } => FromWorker::Transfer(Err(error)),
-            Self::Explain { .. } => FromWorker::Explained(Err(error)),
+            Self::Export(_) | Self::Import { .. } => FromWorker::Transfer(Err(failure)),
+            Self::Explain { .. } => FromWorker::Explained(Err(failure)),
             Self::LearningCurve { .. } => FromWorker::CurveFailed(failure),
             Self::CheckBackend { .. } | Self::Stop | Self::Pause(_) => FromWorker::Failed(failure),
         }
@@ -154,9 +154,9 @@ pub enum FromWorker {
     /// The agent could not train.
     AgentFailed(JobFailure),
     /// How an export or import went; the text is for the user.
-    Transfer(Result<String, String>),
+    Transfer(Result<String, JobFailure>),
     /// Why a flow scored as it did, or why that cannot be said.
-    Explained(Result<Explanation, String>),
+    Explained(Result<Explanation, JobFailure>),
     /// The learning curve's points so far, and whether it is complete.
     Curve(LearningCurve),
     /// The learning curve could not be drawn.

@@ -67,7 +67,7 @@ impl TrainingWorker {
                         Err(_) => Err(format!("the worker sent {name} without its contents")),
                     };
                     if let Err(error) = offered {
-                        on_message(FromWorker::Transfer(Err(error)));
+                        on_message(FromWorker::Transfer(Err(JobFailure::Other(error))));
                     }
                     return;
                 }

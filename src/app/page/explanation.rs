@@ -44,7 +44,7 @@ impl Explainer {
                 asked.set_value(false);
                 shown.set(match answer {
                     Ok(explanation) => ExplainView::Ready(explanation.clone()),
-                    Err(error) => ExplainView::Failed(error.clone()),
+                    Err(error) => ExplainView::Failed(error.to_string()),
                 });
             }
         });

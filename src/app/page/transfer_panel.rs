@@ -45,7 +45,9 @@ impl Kept {
             Event::Sent(ToWorker::Import { .. }) => {
                 self.status = Some(Ok("Reading the file…".to_owned()))
             }
-            Event::Reply(FromWorker::Transfer(status)) => self.status = Some(status.clone()),
+            Event::Reply(FromWorker::Transfer(status)) => {
+                self.status = Some(status.clone().map_err(|error| error.to_string()))
+            }
             Event::Reply(FromWorker::Evaluated(results)) => {
                 self.model = Some(results.evaluation.clone())
             }

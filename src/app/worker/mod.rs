@@ -63,12 +63,14 @@ async fn handle(request: ToWorker) {
         ToWorker::Export(export) => transfer::export(export, reply).await,
         ToWorker::Import { file } => match file.dyn_into::<web_sys::File>() {
             Ok(file) => transfer::import(file, reply).await,
-            Err(_) => reply(&FromWorker::Transfer(Err("no file was given".to_owned()))),
+            Err(_) => reply(&FromWorker::Transfer(Err(JobFailure::Other(
+                "no file was given".to_owned(),
+            )))),
         },
         ToWorker::Explain { row } => {
             let explained = training::explain(row)
                 .await
-                .map_err(|error| error.to_string());
+                .map_err(|error| JobFailure::of(&*error));
             reply(&FromWorker::Explained(explained));
         }
         ToWorker::CheckBackend { preference, steps } => {

@@ -21,7 +21,7 @@ pub async fn export(export: Export, reply: impl Fn(&FromWorker)) {
         Ok(name)
     }) {
         Ok(name) => reply(&FromWorker::Transfer(Ok(format!("Saved {name}.")))),
-        Err(error) => reply(&FromWorker::Transfer(Err(error.to_string()))),
+        Err(error) => reply(&FromWorker::Transfer(Err(JobFailure::of(&*error)))),
     }
 }
 
@@ -78,7 +78,9 @@ pub async fn import(file: web_sys::File, reply: impl Fn(&FromWorker)) {
     let what = match imported {
         Ok(what) => what,
         Err(error) => {
-            reply(&FromWorker::Transfer(Err(format!("{name}: {error}"))));
+            reply(&FromWorker::Transfer(Err(JobFailure::Other(format!(
+                "{name}: {error}"
+            )))));
             return;
         }
     };
