@@ -196,92 +196,37 @@ async fn conclude(
     // Only networks weigh their errors, and the ensemble's autoencoder scales them: a classic
     // detector is scored as its authors define it.
     let network = options.model.kind.network().is_some();
-    let ones = vec![1.0; width];
-    let mut errors = Vec::new();
-    if network {
-        let with_errors = ScoreOptions {
-            errors: true,
-            ..ScoreOptions::default()
-        };
-        for (detector, matrix) in fold_detectors.iter().zip(&inside) {
-            let scored = score(detector, device, matrix, &ones, with_errors).await?;
-            errors.extend(scored.errors);
+    let errors = if network {
+        let errors = out_of_fold_errors(&fold_detectors, &inside, width, device).await?;
+        if errors.is_empty() {
+            return Err(FitError::NoBenignScores);
         }
-    }
-    if errors.is_empty() && network {
-        return Err(FitError::NoBenignScores);
-    }
+        errors
+    } else {
+        Vec::new()
+    };
     let error_weights = if network && options.normalise_errors {
         normalising_weights(&errors, width)
     } else {
-        ones.clone()
+        vec![1.0; width]
     };
     if options.model.kind == ModelKind::Ensemble {
         calibrate_ensembles(&mut fold_detectors, &mut detector, &errors, &inside, width).await?;
     }
-    // The out-of-fold scores: every benign flow, by the fold model that did not fit it. A
-    // network's score is its weighted mean squared error, which follows from the errors already
-    // read: no second pass through the fold models.
-    let mut scores = Vec::with_capacity(folds.rows());
-    if network && !detector.scores_itself() {
-        scores.extend(errors.chunks_exact(width).map(|errors| {
-            let weighted = errors.iter().zip(&error_weights);
-            weighted.map(|(error, weight)| error * weight).sum::<f32>() / width as f32
-        }));
+    let mut scores = if network && !detector.scores_itself() {
+        // A network's score is its weighted mean squared error, which follows from the errors
+        // already read: no second pass through the fold models.
+        weighted_means(&errors, &error_weights)
     } else {
-        for (detector, matrix) in fold_detectors.iter().zip(&inside) {
-            let scored = score(
-                detector,
-                device,
-                matrix,
-                &error_weights,
-                ScoreOptions::default(),
-            );
-            scores.extend(scored.await?.scores);
-        }
-    }
+        scored_by_folds(&fold_detectors, &inside, &error_weights, device).await?
+    };
     let mut attack = vec![false; scores.len()];
     if options.threshold_rule.uses_attacks() {
-        // Each attack by the fold model its content falls in, as an evaluation of these flows
-        // scores it (see `held_out`).
-        let columns: Vec<usize> = (0..dataset.columns.len()).collect();
-        let mut attacks = vec![Vec::new(); folds.count];
-        for (row, is_attack) in dataset.attack_mask().into_iter().enumerate() {
-            if is_attack {
-                let hash = content_hash(dataset, &columns, row, options.train.seed);
-                attacks[fold_of(hash, folds.count)].push(row as u32);
-            }
-        }
-        for (detector, rows) in fold_detectors.iter().zip(&attacks) {
-            let matrix = folds
-                .scaler
-                .transform(dataset, rows)
-                .map_err(ScoreError::from)?;
-            let scored = score(
-                detector,
-                device,
-                &matrix,
-                &error_weights,
-                ScoreOptions::default(),
-            );
-            scores.extend(scored.await?.scores);
-        }
+        let attacks = attacks_by_fold(folds, dataset, options.train.seed)?;
+        scores.extend(scored_by_folds(&fold_detectors, &attacks, &error_weights, device).await?);
         attack.resize(scores.len(), true);
     }
-    let (rule, note) = match options.threshold_rule.choose(&scores, &attack) {
-        Some(_) => (options.threshold_rule, None),
-        None => (
-            ThresholdRule::default(),
-            Some(format!(
-                "no attacks among the flows, so the threshold is the {} instead of the {}",
-                ThresholdRule::default().describe(),
-                options.threshold_rule.describe()
-            )),
-        ),
-    };
-    let threshold = rule
-        .choose(&scores, &attack)
-        .ok_or(FitError::NoBenignScores)?;
+    let (rule, threshold, note) = threshold_of(options.threshold_rule, &scores, &attack)?;
     let meta = ModelMeta {
         format_version: FORMAT_VERSION,
         model: options.model.clone(),
@@ -305,6 +250,109 @@ async fn conclude(
         fitted: folds.fitted.clone(),
     };
     Ok(Fitted { model, note })
+}
+
+/// Every benign flow's per-feature squared errors (row-major, `width` wide), each by the fold
+/// network that did not fit it: the flows `inside` each fold, fold by fold.
+async fn out_of_fold_errors(
+    fold_detectors: &[Detector],
+    inside: &[Vec<f32>],
+    width: usize,
+    device: &Device,
+) -> Result<Vec<f32>, FitError> {
+    let with_errors = ScoreOptions {
+        errors: true,
+        ..ScoreOptions::default()
+    };
+    let ones = vec![1.0; width];
+    let mut errors = Vec::new();
+    for (detector, matrix) in fold_detectors.iter().zip(inside) {
+        errors.extend(
+            score(detector, device, matrix, &ones, with_errors)
+                .await?
+                .errors,
+        );
+    }
+    Ok(errors)
+}
+
+/// Each row's mean of its squared `errors` (row-major) weighed by `weights`: a network's score.
+fn weighted_means(errors: &[f32], weights: &[f32]) -> Vec<f32> {
+    errors
+        .chunks_exact(weights.len())
+        .map(|errors| {
+            let weighted = errors.iter().zip(weights);
+            weighted.map(|(error, weight)| error * weight).sum::<f32>() / weights.len() as f32
+        })
+        .collect()
+}
+
+/// The scores of each fold's flows (`matrices`, one per fold, scaled) by that fold's model, fold
+/// by fold.
+async fn scored_by_folds(
+    fold_detectors: &[Detector],
+    matrices: &[Vec<f32>],
+    error_weights: &[f32],
+    device: &Device,
+) -> Result<Vec<f32>, FitError> {
+    let mut scores = Vec::new();
+    for (detector, matrix) in fold_detectors.iter().zip(matrices) {
+        let scored = score(
+            detector,
+            device,
+            matrix,
+            error_weights,
+            ScoreOptions::default(),
+        );
+        scores.extend(scored.await?.scores);
+    }
+    Ok(scores)
+}
+
+/// The attacks of `dataset`, scaled, in the fold their content falls in (content hashed with
+/// `seed`), as an evaluation of these flows scores each (see `held_out`).
+fn attacks_by_fold(folds: &Folds, dataset: &Dataset, seed: u64) -> Result<Vec<Vec<f32>>, FitError> {
+    let columns: Vec<usize> = (0..dataset.columns.len()).collect();
+    let mut rows = vec![Vec::new(); folds.count];
+    for (row, is_attack) in dataset.attack_mask().into_iter().enumerate() {
+        if is_attack {
+            let hash = content_hash(dataset, &columns, row, seed);
+            rows[fold_of(hash, folds.count)].push(row as u32);
+        }
+    }
+    rows.iter()
+        .map(|rows| {
+            folds
+                .scaler
+                .transform(dataset, rows)
+                .map_err(|missing| ScoreError::from(missing).into())
+        })
+        .collect()
+}
+
+/// The threshold `rule` sets on the out-of-fold `scores` (`attack` flags which are attacks),
+/// with the rule used: the default one, and a note saying so, when `rule` needs attacks and
+/// there are none.
+fn threshold_of(
+    rule: ThresholdRule,
+    scores: &[f32],
+    attack: &[bool],
+) -> Result<(ThresholdRule, f32, Option<String>), FitError> {
+    let (rule, note) = match rule.choose(scores, attack) {
+        Some(_) => (rule, None),
+        None => (
+            ThresholdRule::default(),
+            Some(format!(
+                "no attacks among the flows, so the threshold is the {} instead of the {}",
+                ThresholdRule::default().describe(),
+                rule.describe()
+            )),
+        ),
+    };
+    let threshold = rule
+        .choose(scores, attack)
+        .ok_or(FitError::NoBenignScores)?;
+    Ok((rule, threshold, note))
 }
 
 /// Puts the members of every ensemble (the fold ones and the final one) on one scale, from the
