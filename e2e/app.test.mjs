@@ -50,8 +50,8 @@ async function widthOn(page, limit) {
 }
 
 /** Opens the app and records console errors and requests that leave the page's origin. */
-async function open(viewport) {
-  const page = await browser.newPage({ viewport });
+async function open(viewport, options = {}) {
+  const page = await browser.newPage({ viewport, ...options });
   const problems = [];
   page.on("console", (message) => {
     if (message.type() === "error") problems.push(`console error: ${message.text()}`);
@@ -100,6 +100,31 @@ test("the page names itself and shows the backend the worker trains on", async (
   );
   assert.notEqual(blocked, "fetched");
   assert.ok(problems.some((problem) => problem.includes("Content Security Policy")), problems.join("\n"));
+  await page.close();
+});
+
+test("the page follows a dark system theme, and the theme switch overrides it either way", async () => {
+  const { page, problems } = await open({ width: 1280, height: 800 }, { colorScheme: "dark" });
+  await page.getByRole("heading", { name: "NetSentry" }).waitFor();
+  // The page's paper colour, as the sum of its red, green and blue (0–765).
+  const brightness = () =>
+    page.evaluate(() =>
+      getComputedStyle(document.documentElement)
+        .backgroundColor.match(/\d+/g)
+        .slice(0, 3)
+        .reduce((sum, channel) => sum + Number(channel), 0),
+    );
+  assert.ok((await brightness()) < 150, `dark system theme: paper ${await brightness()}`);
+  const theme = page.getByTestId("theme");
+  await theme.selectOption("light");
+  assert.ok((await brightness()) > 600, `light chosen: paper ${await brightness()}`);
+  await theme.selectOption("");
+  assert.ok((await brightness()) < 150, "back to the system's dark");
+  await page.emulateMedia({ colorScheme: "light" });
+  await theme.selectOption("dark");
+  assert.ok((await brightness()) < 150, "dark chosen on a light system");
+  await page.screenshot({ path: `${SCREENSHOTS}dark-1280.png`, fullPage: true });
+  assert.deepEqual(problems, []);
   await page.close();
 });
 

@@ -167,7 +167,7 @@ pub fn histogram_chart(histogram: &ScoreHistogram, threshold: usize) -> impl Int
                 <text class="tick end" x=WIDTH - 8.0 y=HEIGHT - 10.0>{tick(f64::from(high))}</text>
             </svg>
             <figcaption>
-                "Anomaly score (log scale) of the tested flows: benign (green), attacks (orange); flow counts on a log scale. The line is the threshold."
+                "Anomaly score (log scale) of the tested flows: benign (blue), attacks (orange, outlined); flow counts on a log scale. The line is the threshold."
             </figcaption>
         </figure>
     }

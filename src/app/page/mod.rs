@@ -17,6 +17,7 @@ pub mod learning_curve;
 pub mod model_panel;
 pub mod replay;
 pub mod samples;
+pub mod theme;
 pub mod transfer_panel;
 
 use leptos::prelude::*;
@@ -28,6 +29,7 @@ use client::WorkerClient;
 use data_panel::DataPanel;
 use model_panel::ModelPanel;
 use replay::Replay;
+use theme::ThemeSwitch;
 use transfer_panel::TransferPanel;
 
 /// Mounts the app when the module loads in a page; in the training worker there is no window and
@@ -52,6 +54,7 @@ fn App() -> impl IntoView {
                 "Anomaly detection for network flows, trained in this page. Nothing leaves your machine."
             </p>
             <BackendBadge />
+            <ThemeSwitch />
         </header>
         <main>
             <DataPanel />
