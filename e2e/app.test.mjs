@@ -198,6 +198,11 @@ test("a model trained on one dataset's sample is tested on another's, on a phone
   assert.match(await page.getByTestId("no-attacks").textContent(), /None of these 200 flows is labelled as an attack/);
   const ranked = page.getByTestId("most-unusual").locator("tbody tr");
   assert.equal(await ranked.count(), 10);
+  // Each "why?" names its flow for a screen reader.
+  assert.match(
+    await ranked.first().getByRole("button").getAttribute("aria-label"),
+    /^Why did flow \d+ \(unlabelled\) score [\d.]+\?$/,
+  );
   await ranked.first().getByRole("button").click();
   await page.getByTestId("explanation").waitFor({ timeout: 30_000 });
   assert.match(await page.getByTestId("explanation").textContent(), /\(unlabelled\), anomaly score/);
@@ -306,6 +311,8 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   const atModel = await readout.textContent();
   assert.match(atModel, /the model's: 1 % false-positive target/);
   const slider = page.getByTestId("threshold");
+  // A screen reader hears the threshold and the rates it gives, not a bin number.
+  assert.equal(await slider.getAttribute("aria-valuetext"), atModel);
   const modelEdge = await slider.inputValue();
   await page.evaluate(() => (window.step = "moving the threshold slider"));
   await slider.fill("0");

@@ -315,6 +315,10 @@ fn MostUnusual(flows: Vec<RankedFlow>, explainer: Explainer) -> impl IntoView {
         .into_iter()
         .map(|flow| {
             let row = flow.row;
+            let asks = format!(
+                "Why did flow {row} ({}) score {:.4}?",
+                flow.label, flow.score
+            );
             view! {
                 <tr>
                     <td>{row.to_string()}</td>
@@ -322,7 +326,12 @@ fn MostUnusual(flows: Vec<RankedFlow>, explainer: Explainer) -> impl IntoView {
                     <td>{format!("{:.4}", flow.score)}</td>
                     <td>{if flow.flagged { "flagged" } else { "allowed" }}</td>
                     <td>
-                        <button type="button" class="link" on:click=move |_| explainer.ask(row)>
+                        <button
+                            type="button"
+                            class="link"
+                            aria-label=asks
+                            on:click=move |_| explainer.ask(row)
+                        >
                             "why?"
                         </button>
                     </td>
@@ -430,6 +439,8 @@ fn ThresholdExplorer(histogram: ScoreHistogram, rule: String) -> impl IntoView {
                     step="1"
                     data-testid="threshold"
                     prop:value=move || edge.get().to_string()
+                    // A screen reader says the threshold and what it gives, not the bin number.
+                    aria-valuetext=move || readout().0
                     on:input=move |event| {
                         if let Ok(at) = event_target_value(&event).parse::<usize>() {
                             edge.set(at.min(bins));
