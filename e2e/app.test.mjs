@@ -130,6 +130,19 @@ test("the page follows a dark system theme, and the theme switch overrides it ei
 
 test("the bundled sample loads in the worker and its report is shown", async () => {
   const { page, problems } = await open({ width: 1280, height: 800 });
+  // A file dragged over the drop zone lights it up; leaving puts it back.
+  const zone = page.getByTestId("dropzone");
+  const transfer = await page.evaluateHandle(() => new DataTransfer());
+  const lit = (on) =>
+    page.waitForFunction(
+      (on) => document.querySelector('[data-testid="dropzone"]').classList.contains("over") === on,
+      on,
+      { timeout: 5_000 },
+    );
+  await zone.dispatchEvent("dragenter", { dataTransfer: transfer });
+  await lit(true);
+  await zone.dispatchEvent("dragleave", { dataTransfer: transfer });
+  await lit(false);
   await page.getByTestId("load-sample").click();
   const summary = page.getByTestId("ingest-summary");
   await summary.waitFor({ timeout: 60_000 });

@@ -92,15 +92,26 @@ pub fn DataPanel() -> impl IntoView {
             event.target().and_then(|target| target.dyn_into().ok());
         files_of(input.and_then(|input| input.files()));
     };
+    // Whether something is being dragged over the drop zone, so it shows it will take it.
+    let over = RwSignal::new(false);
     let on_drop = move |event: web_sys::DragEvent| {
         event.prevent_default();
+        over.set(false);
         files_of(event.data_transfer().and_then(|transfer| transfer.files()));
+    };
+    let on_over = move |event: web_sys::DragEvent| {
+        event.prevent_default();
+        over.set(true);
     };
     view! {
         <Panel id="data" title="Data" explain="CICFlowMeter flow CSVs of CIC-IDS 2017, CSE-CIC-IDS2018 or CIC-DDoS2019 (any published or cleaned variant). They are read in the background, in this browser only; the autoencoder learns from the BENIGN rows. Drop several days' files at once: a detector knows only the normal traffic it has seen, and fails on traffic unlike it.">
             <div
                 class="dropzone"
-                on:dragover=|event: web_sys::DragEvent| event.prevent_default()
+                class:over=move || over.get()
+                data-testid="dropzone"
+                on:dragenter=on_over
+                on:dragover=on_over
+                on:dragleave=move |_| over.set(false)
                 on:drop=on_drop
             >
                 <label class="file-label">
