@@ -488,6 +488,11 @@ test("Pause holds training and Stop ends it within a second; model, agent, score
   const pausedAt = await page.getByTestId("train-status").textContent();
   await page.waitForTimeout(600);
   assert.equal(await page.getByTestId("train-status").textContent(), pausedAt);
+  // The visible status is not a live region; a hidden one speaks at most every few seconds while
+  // training runs, and at once when it pauses.
+  assert.equal(await page.getByTestId("train-status").getAttribute("role"), null);
+  const spoken = page.getByTestId("train-status").locator("xpath=following-sibling::p[@role='status'][1]");
+  assert.equal(await spoken.textContent(), pausedAt);
   await page.getByTestId("pause-ae").click();
   await page.waitForFunction(
     (before) => {

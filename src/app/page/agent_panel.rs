@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::charts::{Scale, Series, line_chart, range_of};
 use super::client::{Event, WorkerClient};
-use super::controls::{Choice, Panel, RunButton, error_line, field_of, table_head};
+use super::controls::{Announce, Choice, Panel, RunButton, error_line, field_of, table_head};
 use super::job::{Job, JobView};
 use super::learning_curve::curve_running;
 use crate::app::protocol::{FromWorker, ToWorker};
@@ -80,7 +80,11 @@ pub fn AgentPanel() -> impl IntoView {
                 on_pause=Callback::new(move |paused| client.send(ToWorker::Pause(paused)))
                 busy=Signal::derive(move || busy.get() || curve.get())
             />
-            <p role="status" data-testid="agent-status">{move || view.with(status)}</p>
+            <p data-testid="agent-status">{move || view.with(status)}</p>
+            <Announce
+                text=Signal::derive(move || view.with(status))
+                settled=Signal::derive(move || !running.get() || paused.get())
+            />
             {move || error_line(view.with(|view| view.error.clone()))}
             {move || {
                 let episodes = episodes.get();

@@ -90,6 +90,32 @@ pub fn RunButton(
     }
 }
 
+/// How often a live region may speak while its text keeps changing: a listener follows a
+/// sentence every few seconds, not several a second.
+const ANNOUNCE_EVERY_MS: f64 = 5_000.0;
+
+/// What a screen reader hears of a status that changes many times a second (training, the
+/// replay): a visually hidden live region that repeats `text` at most every five seconds, and at
+/// once when `settled` (the run ended or paused), so the last word is always said. The visible
+/// status beside it is not a live region.
+#[component]
+pub fn Announce(
+    #[prop(into)] text: Signal<String>,
+    #[prop(into)] settled: Signal<bool>,
+) -> impl IntoView {
+    let said = RwSignal::new(String::new());
+    let last = StoredValue::new(f64::NEG_INFINITY);
+    Effect::new(move |_| {
+        let text = text.get();
+        let now = js_sys::Date::now();
+        if settled.get() || now - last.get_value() >= ANNOUNCE_EVERY_MS {
+            last.set_value(now);
+            said.set(text);
+        }
+    });
+    view! { <p class="visually-hidden" role="status">{move || said.get()}</p> }
+}
+
 /// A [`Choice`]'s options from one of the core's lists (`$all`, a constant array), each item's
 /// `$value()` and `$text()` (both `const fn`s), built at compile time: the page names nothing the
 /// core does not.

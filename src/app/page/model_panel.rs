@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use super::charts::{Scale, Series, histogram_chart, line_chart, range_of};
 use super::client::{Event, WorkerClient};
 use super::controls::{
-    Choice, Panel, RunButton, choices, error_line, field_of, figure, table_head,
+    Announce, Choice, Panel, RunButton, choices, error_line, field_of, figure, table_head,
 };
 use super::detectors::DetectorComparison;
 use super::explanation::Explainer;
@@ -75,6 +75,19 @@ pub fn ModelPanel() -> impl IntoView {
     let options = RwSignal::new(FitOptions::default());
     let progress = Memo::new(move |_| view.with(|view| view.progress.clone()));
     let results = Memo::new(move |_| view.with(|view| view.results.clone()));
+    let train_status = move || {
+        let status = match (progress.get(), results.get()) {
+            (Some(progress), _) => status(&progress),
+            // A classic detector reports nothing until it is fitted and evaluated.
+            (None, Some(_)) => "done: fitted in one pass".to_owned(),
+            (None, None) => String::new(),
+        };
+        if paused.get() && running.get() {
+            format!("paused: {status}")
+        } else {
+            status
+        }
+    };
     view! {
         <Panel id="model" title="Detector" explain="An autoencoder learns to squeeze benign flows through a narrow code and rebuild them: flows it rebuilds badly are unusual. The ensemble, the default, lets it vote with the distance to the nearest benign flow and a PCA reconstruction, each scaled on benign flows it did not fit, so a flow must look odd to several of them to score high; it measured best (docs/model-quality.md). The classic detectors (Isolation Forest, kNN distance, PCA, HBOS) fit on the same flows, to compare with.">
             <Settings options=options disabled=running />
@@ -90,17 +103,11 @@ pub fn ModelPanel() -> impl IntoView {
                 on_pause=Callback::new(move |paused| client.send(ToWorker::Pause(paused)))
                 busy=Signal::derive(move || busy.get() || curve.get())
             />
-            <p role="status" data-testid="train-status">
-                {move || {
-                    let status = match (progress.get(), results.get()) {
-                        (Some(progress), _) => status(&progress),
-                        // A classic detector reports nothing until it is fitted and evaluated.
-                        (None, Some(_)) => "done: fitted in one pass".to_owned(),
-                        (None, None) => String::new(),
-                    };
-                    if paused.get() && running.get() { format!("paused: {status}") } else { status }
-                }}
-            </p>
+            <p data-testid="train-status">{train_status}</p>
+            <Announce
+                text=Signal::derive(train_status)
+                settled=Signal::derive(move || !running.get() || paused.get())
+            />
             {move || progress.get().filter(|progress| !progress.history.is_empty()).map(loss_chart)}
             {move || error_line(view.with(|view| view.error.clone()))}
             {move || {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use super::client::{Event, WorkerClient};
-use super::controls::Panel;
+use super::controls::{Announce, Panel};
 use super::explanation::Explainer;
 use crate::app::protocol::{FromWorker, ToWorker};
 use crate::rl::run::{Assessment, ReplayFlow};
@@ -175,7 +175,13 @@ pub fn Replay() -> impl IntoView {
                             {speed_button(Speed::Ten)}
                             {speed_button(Speed::Max)}
                         </div>
-                        <p role="status" data-testid="replay-counters">{counters}</p>
+                        <p data-testid="replay-counters">{counters}</p>
+                        <Announce
+                            text=Signal::derive(move || counters().unwrap_or_default())
+                            settled=Signal::derive(move || {
+                                speed.get() == Speed::Paused || position.get() >= total()
+                            })
+                        />
                         <ol class="decisions">
                             {move || {
                                 shown()
