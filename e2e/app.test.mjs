@@ -103,7 +103,7 @@ test("the page names itself and shows the backend the worker trains on", async (
   await page.close();
 });
 
-test("the page follows a dark system theme, and the theme switch overrides it either way", async () => {
+test("the page follows a dark system theme, the theme switch overrides it either way, and Present enlarges it", async () => {
   const { page, problems } = await open({ width: 1280, height: 800 }, { colorScheme: "dark" });
   await page.getByRole("heading", { name: "NetSentry" }).waitFor();
   // The page's paper colour, as the sum of its red, green and blue (0–765).
@@ -123,6 +123,17 @@ test("the page follows a dark system theme, and the theme switch overrides it ei
   await page.emulateMedia({ colorScheme: "light" });
   await theme.selectOption("dark");
   assert.ok((await brightness()) < 150, "dark chosen on a light system");
+  // Present mode: type half as large again, for the back of a lecture hall; off again.
+  const rootSize = () => page.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
+  const normal = await rootSize();
+  const present = page.getByTestId("present");
+  await present.click();
+  assert.equal(await present.getAttribute("aria-pressed"), "true");
+  assert.equal(await rootSize(), normal * 1.5);
+  await page.screenshot({ path: `${SCREENSHOTS}dark-present-1280.png`, fullPage: true });
+  await present.click();
+  assert.equal(await present.getAttribute("aria-pressed"), "false");
+  assert.equal(await rootSize(), normal);
   await page.screenshot({ path: `${SCREENSHOTS}dark-1280.png`, fullPage: true });
   assert.deepEqual(problems, []);
   await page.close();

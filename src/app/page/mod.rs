@@ -29,7 +29,7 @@ use client::WorkerClient;
 use data_panel::DataPanel;
 use model_panel::ModelPanel;
 use replay::Replay;
-use theme::ThemeSwitch;
+use theme::{PresentSwitch, ThemeSwitch};
 use transfer_panel::TransferPanel;
 
 /// Mounts the app when the module loads in a page; in the training worker there is no window and
@@ -55,6 +55,7 @@ fn App() -> impl IntoView {
             </p>
             <BackendBadge />
             <ThemeSwitch />
+            <PresentSwitch />
         </header>
         <main>
             <DataPanel />

@@ -1,6 +1,8 @@
-//! Light and dark: the page follows the system's `prefers-color-scheme` until the user picks one
-//! here (a lecture hall's projector often wants the other). The choice is the `data-theme`
-//! attribute of the document's root element, which `www/styles.css` reads; "system" removes it.
+//! How the page looks: light or dark, and Present mode. The page follows the system's
+//! `prefers-color-scheme` until the user picks a theme here (a lecture hall's projector often
+//! wants the other); Present enlarges type and charts for the back of the room. Both are
+//! attributes of the document's root element (`data-theme`, `data-present`), which
+//! `www/styles.css` reads.
 
 use leptos::prelude::*;
 
@@ -24,18 +26,44 @@ pub fn ThemeSwitch() -> impl IntoView {
     }
 }
 
+/// The Present toggle for the masthead: large type and charts, for a projector.
+#[component]
+pub fn PresentSwitch() -> impl IntoView {
+    let on = RwSignal::new(false);
+    view! {
+        <button
+            type="button"
+            class="speed"
+            data-testid="present"
+            aria-pressed=move || on.get().to_string()
+            title="Large type and charts, for a projector"
+            on:click=move |_| {
+                on.update(|on| *on = !*on);
+                set_root("data-present", if on.get_untracked() { "on" } else { "" });
+            }
+        >
+            "Present"
+        </button>
+    }
+}
+
 /// Sets the document's theme to `value` ("" follows the system).
 fn apply(value: &str) {
+    set_root("data-theme", value);
+}
+
+/// Sets the root element's `attribute` to `value`, or removes it when `value` is empty.
+fn set_root(attribute: &str, value: &str) {
     let Some(root) = web_sys::window()
         .and_then(|window| window.document())
         .and_then(|document| document.document_element())
     else {
         return;
     };
-    // Setting or removing an attribute of the root element cannot fail for this name.
+    // Setting or removing a plain attribute of the root element cannot fail.
     let _ = if value.is_empty() {
-        root.remove_attribute("data-theme")
+        root.remove_attribute(attribute)
     } else {
-        root.set_attribute("data-theme", value)
+        root.set_attribute(attribute, value)
     };
 }
