@@ -330,6 +330,10 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
     /false-positive rate [\d.]+ % on the benign flows, recall [\d.]+ % of the attacks/,
   );
   assert.match(await page.getByTestId("threshold-hint").textContent(), /lets \d+ % of them through/);
+  // Charts name their axes and mark three values along each.
+  const roc = page.locator('svg[aria-label="ROC curve"]');
+  assert.deepEqual(await roc.locator(".axis-name").allTextContents(), ["false-positive rate", "recall"]);
+  assert.equal(await roc.locator(".tick").count(), 6);
   // The threshold slider starts at the model's threshold and moving it changes the decisions.
   const readout = page.getByTestId("threshold-readout");
   const atModel = await readout.textContent();

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::charts::{Scale, Series, line_chart, range_of};
+use super::charts::{Axis, Scale, Series, line_chart, range_of};
 use super::client::{Event, WorkerClient};
 use super::controls::{Announce, Choice, Panel, RunButton, error_line, field_of, table_head};
 use super::job::{Job, JobView};
@@ -168,8 +168,8 @@ fn curves(episodes: &[EpisodeReport]) -> impl IntoView + use<> {
                 "Reward per episode".to_owned(),
                 "Total reward per episode".to_owned(),
                 vec![Series { class: "train", points: reward }],
-                x,
-                (y, Scale::Linear),
+                Axis { range: x, name: "episode" },
+                (Axis { range: y, name: "reward" }, Scale::Linear),
             )}
             {line_chart(
                 "False-positive rate and recall per episode".to_owned(),
@@ -178,8 +178,8 @@ fn curves(episodes: &[EpisodeReport]) -> impl IntoView + use<> {
                     Series { class: "train", points: points(|episode| episode.recall) },
                     Series { class: "validation", points: points(|episode| episode.fpr) },
                 ],
-                x,
-                ((0.0, 1.0), Scale::Linear),
+                Axis { range: x, name: "episode" },
+                (Axis { range: (0.0, 1.0), name: "rate" }, Scale::Linear),
             )}
         </div>
     }

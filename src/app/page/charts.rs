@@ -22,6 +22,15 @@ pub enum Scale {
     Log,
 }
 
+/// An axis: the range of values it spans and its name, written along it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Axis {
+    /// The lowest and highest values.
+    pub range: (f64, f64),
+    /// What it measures ("epoch", "false-positive rate").
+    pub name: &'static str,
+}
+
 /// One line of a chart: its CSS class (colour and dash) and its points.
 pub struct Series {
     /// CSS class of the polyline.
@@ -64,15 +73,16 @@ fn tick(value: f64) -> String {
     }
 }
 
-/// A line chart of `series` over the ranges `x` and `y` (labelled on `scale`), described by
+/// A line chart of `series` along the axes `x` and `y` (labelled on `scale`), described by
 /// `label` for screen readers and captioned with `caption`.
 pub fn line_chart(
     label: String,
     caption: String,
     series: Vec<Series>,
-    x: (f64, f64),
-    (y, scale): ((f64, f64), Scale),
+    x_axis: Axis,
+    (y_axis, scale): (Axis, Scale),
 ) -> impl IntoView {
+    let (x, y) = (x_axis.range, y_axis.range);
     let lines = series
         .into_iter()
         .map(|series| {
@@ -89,7 +99,7 @@ pub fn line_chart(
     view! {
         <figure class="chart">
             <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label>
-                {axes(x, y, scale)}
+                {axes(x_axis, y_axis, scale)}
                 {lines}
             </svg>
             <figcaption>{caption}</figcaption>
@@ -97,20 +107,51 @@ pub fn line_chart(
     }
 }
 
-/// The frame and the end values of both axes.
-fn axes(x: (f64, f64), y: (f64, f64), scale: Scale) -> impl IntoView {
+/// The frame, three values along each axis (ends and middle) and the axes' names.
+fn axes(x_axis: Axis, y_axis: Axis, scale: Scale) -> impl IntoView {
+    let (x, y) = (x_axis.range, y_axis.range);
     let bottom = HEIGHT - PAD;
     let label = |value: f64| match scale {
         Scale::Linear => tick(value),
         Scale::Log => tick(value.exp()),
     };
+    let x_middle = (x.0 + x.1) / 2.0;
+    let y_middle = (y.0 + y.1) / 2.0;
     view! {
         <line class="axis" x1=PAD y1=bottom x2=WIDTH - 8.0 y2=bottom />
         <line class="axis" x1=PAD y1=8.0 x2=PAD y2=bottom />
-        <text class="tick" x=PAD y=HEIGHT - 10.0>{tick(x.0)}</text>
-        <text class="tick end" x=WIDTH - 8.0 y=HEIGHT - 10.0>{tick(x.1)}</text>
+        {x_ticks(x, [tick(x.0), tick(x_middle), tick(x.1)])}
         <text class="tick end" x=PAD - 3.0 y=bottom>{label(y.0)}</text>
+        <text class="tick end" x=PAD - 3.0 y=to_y(y_middle, y) + 4.0>{label(y_middle)}</text>
         <text class="tick end" x=PAD - 3.0 y=16.0>{label(y.1)}</text>
+        {axis_names(x_axis.name, y_axis.name)}
+    }
+}
+
+/// The labels under the x axis at its start, middle and end.
+fn x_ticks(x: (f64, f64), labels: [String; 3]) -> impl IntoView {
+    let [start, middle, end] = labels;
+    let below = HEIGHT - PAD + 14.0;
+    view! {
+        <text class="tick" x=PAD y=below>{start}</text>
+        <text class="tick middle" x=to_x((x.0 + x.1) / 2.0, x) y=below>{middle}</text>
+        <text class="tick end" x=WIDTH - 8.0 y=below>{end}</text>
+    }
+}
+
+/// The axes' names: under the x axis, and up the y axis.
+fn axis_names(x: &'static str, y: &'static str) -> impl IntoView {
+    let y_middle = (HEIGHT - PAD + 8.0) / 2.0;
+    view! {
+        <text class="axis-name" x=(PAD + WIDTH - 8.0) / 2.0 y=HEIGHT - 4.0>{x}</text>
+        <text
+            class="axis-name"
+            x=10.0
+            y=y_middle
+            transform=format!("rotate(-90 10 {y_middle})")
+        >
+            {y}
+        </text>
     }
 }
 
@@ -163,8 +204,16 @@ pub fn histogram_chart(histogram: &ScoreHistogram, threshold: usize) -> impl Int
                 {bars(&histogram.benign, "benign")}
                 {bars(&histogram.attack, "attack")}
                 <line class="marker" x1=marker y1=4.0 x2=marker y2=HEIGHT - PAD />
-                <text class="tick" x=PAD y=HEIGHT - 10.0>{tick(f64::from(low))}</text>
-                <text class="tick end" x=WIDTH - 8.0 y=HEIGHT - 10.0>{tick(f64::from(high))}</text>
+                {x_ticks(
+                    (0.0, 1.0),
+                    [
+                        tick(f64::from(low)),
+                        // The bins are log-spaced: the middle edge is the geometric middle.
+                        tick(f64::from(edges.get(edges.len() / 2).copied().unwrap_or(0.0))),
+                        tick(f64::from(high)),
+                    ],
+                )}
+                {axis_names("anomaly score (log scale)", "flows (log scale)")}
             </svg>
             <figcaption>
                 "Anomaly score (log scale) of the tested flows: benign (blue), attacks (orange, outlined); flow counts on a log scale. The line is the threshold."

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use super::charts::{Scale, Series, line_chart};
+use super::charts::{Axis, Scale, Series, line_chart};
 use super::client::{Event, WorkerClient};
 use super::controls::{figure, table_head};
 use crate::app::protocol::FromWorker;
@@ -82,8 +82,8 @@ fn comparison(compared: &Compared) -> impl IntoView + use<> {
                     "ROC curves of the detectors".to_owned(),
                     "ROC curves: recall against false-positive rate, one line per detector".to_owned(),
                     series,
-                    unit,
-                    (unit, Scale::Linear),
+                    Axis { range: unit, name: "false-positive rate" },
+                    (Axis { range: unit, name: "recall" }, Scale::Linear),
                 )}
             </div>
         </section>

@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 
-use super::charts::{Scale, Series, line_chart, range_of};
+use super::charts::{Axis, Scale, Series, line_chart, range_of};
 use super::client::{Event, WorkerClient};
 use super::controls::{figure, table_head};
 use crate::app::protocol::{FromWorker, LearningCurve, ToWorker};
@@ -110,8 +110,11 @@ fn drawn(curve: &LearningCurve) -> impl IntoView + use<> {
                 Series { class: "train", points: flows(|point| point.roc_auc) },
                 Series { class: "validation", points: flows(|point| point.tpr_at_1_percent) },
             ],
-            range_of(curve.points.iter().map(|point| point.fitted as f64)),
-            ((0.0, 1.0), Scale::Linear),
+            Axis {
+                range: range_of(curve.points.iter().map(|point| point.fitted as f64)),
+                name: "benign flows fitted",
+            },
+            (Axis { range: (0.0, 1.0), name: "ROC-AUC, share caught" }, Scale::Linear),
         )
     });
     view! {

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::charts::{Scale, Series, histogram_chart, line_chart, range_of};
+use super::charts::{Axis, Scale, Series, histogram_chart, line_chart, range_of};
 use super::client::{Event, WorkerClient};
 use super::controls::{
     Announce, Choice, Panel, RunButton, choices, error_line, field_of, figure, table_head,
@@ -216,8 +216,11 @@ fn loss_chart(progress: TrainProgress) -> impl IntoView {
                 points: validation,
             },
         ],
-        (1.0, progress.epochs.max(2) as f64),
-        (y, Scale::Log),
+        Axis {
+            range: (1.0, progress.epochs.max(2) as f64),
+            name: "epoch",
+        },
+        (Axis { range: y, name: "loss (log scale)" }, Scale::Log),
     )
 }
 
@@ -292,15 +295,15 @@ fn Results(results: ModelResults, explainer: Explainer) -> impl IntoView {
                     "ROC curve".to_owned(),
                     format!("ROC: recall against false-positive rate (area {})", figure(evaluation.roc_auc)),
                     vec![Series { class: "train", points: curve(&evaluation.roc) }],
-                    unit,
-                    (unit, Scale::Linear),
+                    Axis { range: unit, name: "false-positive rate" },
+                    (Axis { range: unit, name: "recall" }, Scale::Linear),
                 )}
                 {line_chart(
                     "Precision-recall curve".to_owned(),
                     format!("Precision against recall (average precision {})", figure(evaluation.pr_auc)),
                     vec![Series { class: "train", points: curve(&evaluation.pr) }],
-                    unit,
-                    (unit, Scale::Linear),
+                    Axis { range: unit, name: "recall" },
+                    (Axis { range: unit, name: "precision" }, Scale::Linear),
                 )}
             </div>
             <ThresholdExplorer histogram=histogram rule=threshold_rule.clone() />
