@@ -401,10 +401,18 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   assert.deepEqual(unnamed, []);
   await page.locator("body").focus();
   const reached = new Set();
+  const unringed = new Set();
   for (let press = 0; press < 80; press++) {
     await page.keyboard.press("Tab");
-    reached.add(await page.evaluate(() => document.activeElement?.dataset.testid ?? ""));
+    const [testid, outline, tag] = await page.evaluate(() => {
+      const active = document.activeElement;
+      return [active?.dataset.testid ?? "", active ? getComputedStyle(active).outlineStyle : "none", active?.tagName ?? ""];
+    });
+    reached.add(testid);
+    // Each control the keyboard reaches shows a focus ring.
+    if (outline === "none") unringed.add(`${tag} ${testid}`);
   }
+  assert.deepEqual([...unringed], []);
   for (const testid of ["load-sample", "file-input", "train-ae", "threshold", "train-agent", "decision", "export-model"]) {
     assert.ok(reached.has(testid), `Tab never reaches ${testid}`);
   }
