@@ -410,7 +410,8 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
     });
     reached.add(testid);
     // Each control the keyboard reaches shows a focus ring.
-    if (outline === "none") unringed.add(`${tag} ${testid}`);
+    // (Past the last control focus leaves the page: the body has no ring to show.)
+    if (outline === "none" && tag !== "BODY") unringed.add(`${tag} ${testid}`);
   }
   assert.deepEqual([...unringed], []);
   for (const testid of ["load-sample", "file-input", "train-ae", "threshold", "train-agent", "decision", "export-model"]) {
