@@ -45,7 +45,7 @@ async fn handle(request: ToWorker) {
                 .collect();
             if files.is_empty() {
                 reply(&FromWorker::LoadFailed(JobFailure::Other(
-                    "no files were given".to_owned(),
+                    "no files were given; choose or drop one or more CSV files".to_owned(),
                 )));
             } else {
                 files::load(files, options, reply).await;
@@ -64,7 +64,7 @@ async fn handle(request: ToWorker) {
         ToWorker::Import { file } => match file.dyn_into::<web_sys::File>() {
             Ok(file) => transfer::import(file, reply).await,
             Err(_) => reply(&FromWorker::Transfer(Err(JobFailure::Other(
-                "no file was given".to_owned(),
+                "no file was given; choose a model or agent file to import".to_owned(),
             )))),
         },
         ToWorker::Explain { row } => {

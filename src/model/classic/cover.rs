@@ -143,14 +143,22 @@ async fn greedy(
             }
         }
         if kept.kept() > before {
-            let reference = Tensor::<2>::from_data(
-                TensorData::new(kept.values.clone(), [kept.kept(), width]),
+            // Only the flows kept in this batch go to the device; the earlier ones are there.
+            let fresh_rows = kept.kept() - before;
+            let fresh = Tensor::<2>::from_data(
+                TensorData::new(kept.values[before * width..].to_vec(), [fresh_rows, width]),
                 device,
             );
-            let norms = (reference.clone() * reference.clone())
+            let fresh_norms = (fresh.clone() * fresh.clone())
                 .sum_dim(1)
-                .reshape([1, kept.kept()]);
-            on_device = Some((reference, norms));
+                .reshape([1, fresh_rows]);
+            on_device = Some(match on_device {
+                Some((reference, norms)) => (
+                    Tensor::cat(vec![reference, fresh], 0),
+                    Tensor::cat(vec![norms, fresh_norms], 1),
+                ),
+                None => (fresh, fresh_norms),
+            });
         }
     }
     Ok(Ok(kept))
