@@ -10,6 +10,8 @@ const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const SCREENSHOTS = new URL("../target/e2e-screenshots/", import.meta.url).pathname;
 /** The pictures in the README and docs/page.md: taken here, so they show the page as it is. */
 const DOCS = new URL("../docs/", import.meta.url).pathname;
+/** axe-core, the accessibility checker, run inside the page (CDP's evaluate is not bound by its CSP). */
+const AXE = await readFile(new URL("../node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
 
 let browser;
 let site;
@@ -49,9 +51,36 @@ async function widthOn(page, limit) {
   }, limit);
 }
 
-/** Opens the app and records console errors and requests that leave the page's origin. */
-async function open(viewport, options = {}) {
+/** Fails when axe-core finds a serious or critical accessibility violation in the page as it is. */
+async function assertAccessible(page, state) {
+  if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    // axe-core's own work is a long task of the test's, not the page's: its span is kept so the
+    // responsiveness check can leave it out.
+    const start = performance.now();
+    const { violations } = await window.axe.run(document, { resultTypes: ["violations"] });
+    (window.axeSpans ??= []).push([start, performance.now()]);
+    return violations
+      .filter((violation) => ["serious", "critical"].includes(violation.impact))
+      .map((violation) => `${violation.id} (${violation.impact}): ${violation.help}: ${violation.nodes.slice(0, 3).map((node) => node.target.join(" ")).join(" | ")}`);
+  });
+  assert.deepEqual(violations, [], `axe-core in the ${state} page`);
+}
+
+/** Clicks `button` and returns the file it offers: its suggested name and its bytes. */
+async function download(page, button) {
+  const [offered] = await Promise.all([page.waitForEvent("download"), button.click()]);
+  const stream = await offered.createReadStream();
+  const chunks = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return { name: offered.suggestedFilename(), bytes: Buffer.concat(chunks) };
+}
+
+/** Opens the app and records console errors and requests that leave the page's origin; `init`
+ * runs in the page before any of its own scripts. */
+async function open(viewport, options = {}, init = undefined) {
   const page = await browser.newPage({ viewport, ...options });
+  if (init) await page.addInitScript(init);
   const problems = [];
   page.on("console", (message) => {
     if (message.type() === "error") problems.push(`console error: ${message.text()}`);
@@ -131,10 +160,71 @@ test("the page follows a dark system theme, the theme switch overrides it either
   assert.equal(await present.getAttribute("aria-pressed"), "true");
   assert.equal(await rootSize(), normal * 1.5);
   await page.screenshot({ path: `${SCREENSHOTS}dark-present-1280.png`, fullPage: true });
+  await assertAccessible(page, "dark, Present");
   await present.click();
   assert.equal(await present.getAttribute("aria-pressed"), "false");
   assert.equal(await rootSize(), normal);
   await page.screenshot({ path: `${SCREENSHOTS}dark-1280.png`, fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("the set-up lives in the link: Copy link opens a fresh page with the same sample, detector, rule, agent, costs and look", async () => {
+  const clipboard = { permissions: ["clipboard-read", "clipboard-write"] };
+  const { page, problems } = await open({ width: 1280, height: 800 }, clipboard);
+  await page.getByTestId("sample-choice").selectOption("cse-cic-ids2018-sample.csv");
+  await page.getByTestId("model-kind").selectOption("knn");
+  const target = page.getByTestId("target-fpr");
+  await target.fill("2.5");
+  await target.dispatchEvent("change");
+  await page.getByTestId("agent-algorithm").selectOption("ppo");
+  const missed = page.getByTestId("cost-fn");
+  await missed.fill("9");
+  await missed.dispatchEvent("change");
+  await page.getByTestId("theme").selectOption("dark");
+  await page.getByTestId("present").click();
+  await page.getByTestId("copy-link").click();
+  await page.waitForFunction(() => /Link copied/.test(document.querySelector('[data-testid="copy-link-status"]')?.textContent ?? ""));
+  const link = await page.evaluate(() => navigator.clipboard.readText());
+  const url = new URL(link);
+  // The set-up is in the fragment only: nothing of it is sent to the server.
+  assert.equal(url.search, "");
+  assert.match(url.hash, /^#sample=cse-cic-ids2018-sample\.csv&model=knn&rule=target&fpr=2\.5&seed=\d+&agent=ppo&episodes=\d+&reward=[\d.]+&fp=[\d.]+&fn=9&theme=dark&present=on$/);
+
+  /** The set-up a page shows, control by control. */
+  const shown = (on) =>
+    Promise.all([
+      on.getByTestId("sample-choice").inputValue(),
+      on.getByTestId("model-kind").inputValue(),
+      on.getByTestId("threshold-rule").inputValue(),
+      on.getByTestId("target-fpr").inputValue(),
+      on.getByTestId("agent-algorithm").inputValue(),
+      on.getByTestId("cost-fn").inputValue(),
+      on.getByTestId("theme").inputValue(),
+      on.getByTestId("present").getAttribute("aria-pressed"),
+      on.evaluate(() => document.documentElement.dataset.theme),
+    ]);
+  const expected = ["cse-cic-ids2018-sample.csv", "knn", "target", "2.5", "ppo", "9", "dark", "true", "dark"];
+  assert.deepEqual(await shown(page), expected);
+  const fresh = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await fresh.goto(link);
+  await fresh.getByTestId("load-sample").waitFor();
+  assert.deepEqual(await shown(fresh), expected);
+  await assertAccessible(fresh, "restored from a link");
+  // A reload keeps it too: the page's own URL follows every change.
+  await page.reload();
+  await page.getByTestId("load-sample").waitFor();
+  assert.deepEqual(await shown(page), expected);
+  // A link that cannot be used in full says what was not used and keeps the defaults there.
+  await fresh.goto(`${site.base}#model=nonsense&fn=-3&agent=a2c`);
+  await fresh.reload();
+  await fresh.getByTestId("link-problems").waitFor();
+  const said = await fresh.getByTestId("link-problems").textContent();
+  assert.match(said, /The link's model=nonsense was not used: no detector has that name\./);
+  assert.match(said, /The link's fn=-3 was not used: expected a number from 0 to 1000\./);
+  assert.equal(await fresh.getByTestId("model-kind").inputValue(), "ensemble");
+  assert.equal(await fresh.getByTestId("agent-algorithm").inputValue(), "a2c");
+  await fresh.close();
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -272,36 +362,85 @@ test("a bad file gets an error naming its line, labels render as text, and a pho
   await page.close();
 });
 
-test("one click runs the demo: sample, autoencoder, agent, and decisions streaming", async () => {
+test("the lesson walks its seven steps from the keyboard, each with this run's figures and its panel outlined", async () => {
   const { page, problems } = await open({ width: 1280, height: 800 });
   const started = Date.now();
-  await page.getByTestId("run-demo").click();
+  await page.getByTestId("start-lesson").focus();
+  await page.keyboard.press("Enter");
+  const title = page.locator("#lesson-title");
+  const text = page.getByTestId("lesson-text");
+  const next = page.getByTestId("lesson-next");
+  /** Waits until the lesson's text matches `pattern`, then checks the step's title and outline. */
+  const step = async (number, name, pattern, outlined, timeout = 60_000) => {
+    await page.waitForFunction(
+      (source) => new RegExp(source).test(document.querySelector('[data-testid="lesson-text"]')?.textContent ?? ""),
+      pattern.source,
+      { timeout },
+    );
+    assert.equal(await title.textContent(), `Lesson, step ${number} of 7: ${name}`);
+    assert.deepEqual(await page.locator(".lesson-focus").evaluateAll((elements) => elements.map((element) => element.id)), [outlined]);
+  };
+  await step(1, "What normal traffic is", /This sample holds 2998 flows: 149\d benign and 150\d attacks \(DDoS 500, /, "data-panel");
+  await assertAccessible(page, "lesson's first step");
+  // The keyboard walks on: Next keeps the focus from step to step.
+  await next.focus();
+  await page.keyboard.press("Enter");
+  await step(2, "Train the detector on benign flows only", /Trained: the .+ scored 2998 flows, 1500 of them attacks/, "model-panel", 120_000);
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), "lesson-next");
+  await page.keyboard.press("Enter");
+  await step(3, "Read the anomaly score", /half the benign flows \(blue\) score below the [\d.]+–[\d.]+ bin/, "score-histogram");
+  await page.keyboard.press("Enter");
+  await step(4, "Move the threshold: the trade-off", /flags [\d.]+ % of the benign flows \(false alarms\) and catches [\d.]+ % of the attacks/, "threshold-explorer");
+  await page.keyboard.press("Enter");
+  const auc = await page.getByTestId("roc-auc").textContent();
+  await step(5, "The ROC curve: every threshold at once", new RegExp(`area under it \\(ROC-AUC\\) is ${auc.replace(".", "\\.")}`), "ranking-curves");
+  await page.keyboard.press("Enter");
+  await step(6, "Costs, and an agent that learns from them", /The DQN agent practised for 60 episodes/, "agent-panel", 120_000);
+  // Decisions stream in the replay once the agent is compared.
   await page.getByTestId("decision").first().waitFor({ timeout: 60_000 });
   const seconds = (Date.now() - started) / 1000;
-  assert.match(await page.getByTestId("ingest-summary").textContent(), /2998 kept/);
-  assert.ok(Number(await page.getByTestId("roc-auc").textContent()) > 0.9);
-  assert.match(await page.getByTestId("agent-status").textContent(), /^done: 60 episodes/);
-  assert.ok(seconds < 60, `the demo took ${seconds} s`);
-  console.log(`one-click demo: decisions streaming ${seconds.toFixed(1)} s after the click`);
+  await page.keyboard.press("Enter");
+  await step(7, "Compare: agent, best threshold, supervised baseline", /On the other half of the flows: The DQN agent .+ A logistic regression on the same observations cost [\d.]+/, "agent-comparison");
+  assert.equal(await next.getAttribute("aria-disabled"), "true");
+  await assertAccessible(page, "lesson's last step");
+  // Back returns a step without training again; the glossary explains the page's words.
+  await page.getByTestId("lesson-back").focus();
+  await page.keyboard.press("Enter");
+  await step(6, "Costs, and an agent that learns from them", /The DQN agent practised for 60 episodes/, "agent-panel");
+  await page.getByTestId("glossary").locator("summary").click();
+  assert.match(await page.getByTestId("glossary").textContent(), /ROC-AUC.+random attack outscores|ROC-AUC.+random attack scores above/);
+  // A term on the page shows its meaning on keyboard focus.
+  const term = page.locator(".term", { hasText: "Code size" });
+  await term.focus();
+  assert.ok(await term.locator(".tip").isVisible());
+  await page.getByTestId("lesson-end").click();
+  assert.equal(await page.getByTestId("lesson").count(), 0);
+  assert.equal(await page.locator(".lesson-focus").count(), 0);
+  console.log(`lesson: decisions streaming ${seconds.toFixed(1)} s after starting it`);
   assert.deepEqual(problems, []);
   await page.close();
 });
 
 test("sample → autoencoder → agent → replayed decisions → explanation, with errors that keep results", async () => {
-  const { page, problems } = await open({ width: 1280, height: 800 });
-  const started = Date.now();
-  await page.getByTestId("load-sample").click();
-  await page.getByTestId("ingest-summary").waitFor({ timeout: 60_000 });
-  // The page must stay responsive while the models train: no main-thread task over 100 ms (the
-  // RAIL budget for answering input). Tasks over 50 ms (the browser's "long task") are printed;
-  // none shows on the development machine, and a loaded CI machine once saw one of 53 ms.
-  // Each long task is kept with the step under way and, from the long-animation-frame entries,
-  // the scripts that ran in it, so a failure says where the time went.
-  await page.evaluate(() => {
-    window.step = "training the autoencoder";
+  // The page must stay responsive from the moment it opens, as a new user drives it: once its
+  // controls are drawn, no main-thread task over 100 ms (the RAIL budget for answering input).
+  // Before that the browser compiles and instantiates the 25 MB module, with no control on screen
+  // to answer: those tasks (50–115 ms on the development machine) are printed and held to 300 ms.
+  // Tasks over 50 ms (the browser's "long task") are printed. Each long task is kept with the step
+  // under way and, from the long-animation-frame entries, the scripts that ran in it, so a
+  // failure says where the time went.
+  const { page, problems } = await open({ width: 1280, height: 800 }, {}, () => {
+    window.step = "opening the page";
     window.longTasks = [];
+    new MutationObserver((_, observer) => {
+      if (!document.querySelector('[data-testid="load-sample"]')) return;
+      window.drawnAt = performance.now();
+      observer.disconnect();
+    }).observe(document, { childList: true, subtree: true });
     new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) window.longTasks.push({ ms: Math.round(entry.duration), step: window.step });
+      for (const entry of list.getEntries()) {
+        window.longTasks.push({ ms: Math.round(entry.duration), step: window.step, start: entry.startTime });
+      }
     }).observe({ type: "longtask" });
     window.longFrames = [];
     new PerformanceObserver((list) => {
@@ -311,6 +450,14 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
       }
     }).observe({ type: "long-animation-frame" });
   });
+  await page.getByTestId("load-sample").waitFor();
+  await assertAccessible(page, "empty");
+  const started = Date.now();
+  await page.evaluate(() => (window.step = "loading the sample"));
+  await page.getByTestId("load-sample").click();
+  await page.getByTestId("ingest-summary").waitFor({ timeout: 60_000 });
+  await assertAccessible(page, "loaded");
+  await page.evaluate(() => (window.step = "training the autoencoder"));
   await page.getByTestId("train-ae").click();
   const auc = page.getByTestId("roc-auc");
   await auc.waitFor({ timeout: 120_000 });
@@ -348,6 +495,37 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   assert.match(atLowest, /recall 1\.000, false-positive rate 1\.0000/);
   await slider.fill(modelEdge);
   assert.equal(await readout.textContent(), atModel);
+  await assertAccessible(page, "trained");
+
+  // Every chart shows its numbers as a table and offers its picture and data as files.
+  const rocFigure = page.locator("figure", { has: roc });
+  const dataToggle = rocFigure.getByTestId("chart-data");
+  await dataToggle.click();
+  assert.equal(await dataToggle.getAttribute("aria-expanded"), "true");
+  const dataTable = rocFigure.locator(".chart-data table");
+  assert.deepEqual(await dataTable.locator("thead th").allTextContents(), ["series", "false-positive rate", "recall"]);
+  const tableRows = await dataTable.locator("tbody tr").count();
+  assert.ok(tableRows >= 2, `${tableRows} rows in the ROC chart's table`);
+  await assertAccessible(page, "trained, a chart's data shown");
+  const csv = await download(page, rocFigure.getByTestId("chart-csv"));
+  assert.equal(csv.name, "netsentry-roc-curve.csv");
+  const csvLines = csv.bytes.toString("utf8").trim().split("\n");
+  assert.equal(csvLines[0], "series,false-positive rate,recall");
+  assert.equal(csvLines.length, 1 + tableRows);
+  assert.match(csvLines.at(-1), /^ROC,1,1$/);
+  const svg = await download(page, rocFigure.getByTestId("chart-svg"));
+  assert.equal(svg.name, "netsentry-roc-curve.svg");
+  const svgText = svg.bytes.toString("utf8");
+  assert.match(svgText, /^<svg[^>]+xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  assert.match(svgText, /<title>ROC curve<\/title>/);
+  assert.match(svgText, /<polyline[^>]+style="[^"]*stroke: ?rgb/);
+  const png = await download(page, rocFigure.getByTestId("chart-png"));
+  assert.equal(png.name, "netsentry-roc-curve.png");
+  assert.deepEqual([...png.bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  // The PNG is twice the chart's 600 × 180 units, for a projector.
+  assert.deepEqual([png.bytes.readUInt32BE(16), png.bytes.readUInt32BE(20)], [1200, 360]);
+  await dataToggle.click();
+  assert.equal(await rocFigure.locator(".chart-data table").count(), 0);
 
   await page.evaluate(() => (window.step = "training the agent"));
   await page.getByTestId("train-agent").click();
@@ -359,6 +537,19 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   );
   const agentSeconds = (Date.now() - started) / 1000;
   assert.match(await status.textContent(), /^done: 60 episodes/);
+  await assertAccessible(page, "agent compared");
+  // At 1,280 px no number or heading of the comparison breaks over two lines.
+  // (A cell's text is on one line when all its line boxes share one top.)
+  const wrapped = await page.getByTestId("comparison").locator("td, thead th").evaluateAll((cells) =>
+    cells
+      .filter((cell) => {
+        const range = document.createRange();
+        range.selectNodeContents(cell);
+        return new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size > 1;
+      })
+      .map((cell) => cell.textContent),
+  );
+  assert.deepEqual(wrapped, []);
   const comparison = await page.getByTestId("comparison").textContent();
   // The verdict in one of its three forms: which one depends on what this run's agent learnt.
   assert.match(
@@ -379,6 +570,7 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   });
   const first = await decisions.first().textContent();
   assert.match(first, /(flag|allow)(✓ right|✗ wrong)$/);
+  await assertAccessible(page, "replaying");
   await page.evaluate(() => (window.step = "explaining a flow"));
   await decisions.first().click();
   const explanation = page.getByTestId("explanation");
@@ -386,11 +578,21 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   const explained = await explanation.textContent();
   assert.match(explained, /^Flow \d+ \(.+\), anomaly score [\d.]+/);
   assert.equal(await explanation.locator("tbody tr").count(), 8);
-  const [longTasks, longFrames] = await page.evaluate(() => [window.longTasks, window.longFrames]);
+  const [openingTasks, longTasks, longFrames] = await page.evaluate(() => [
+    window.longTasks.filter(({ start }) => start < window.drawnAt),
+    window.longTasks
+      .filter(({ start }) => start >= window.drawnAt)
+      .filter(({ start }) => !(window.axeSpans ?? []).some(([from, to]) => start >= from - 1 && start <= to)),
+    window.longFrames,
+  ]);
   await page.screenshot({ path: `${SCREENSHOTS}trained-1280.png`, fullPage: true });
-  await page
-    .locator("section.panel", { has: page.getByRole("heading", { name: "Detector", exact: true }) })
-    .screenshot({ path: `${DOCS}screenshot-trained.png` });
+  const detectorPanel = page.locator("#model-panel");
+  await detectorPanel.screenshot({ path: `${DOCS}screenshot-trained.png` });
+  // The README shows the page in the reader's own theme: the same panel, dark.
+  await page.getByTestId("theme").selectOption("dark");
+  await assertAccessible(page, "trained, dark");
+  await detectorPanel.screenshot({ path: `${DOCS}screenshot-trained-dark.png` });
+  await page.getByTestId("theme").selectOption("");
 
   // Every control has a name, and the keyboard reaches the main ones.
   const unnamed = await page.evaluate(() =>
@@ -402,7 +604,7 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   await page.locator("body").focus();
   const reached = new Set();
   const unringed = new Set();
-  for (let press = 0; press < 80; press++) {
+  for (let press = 0; press < 160; press++) {
     await page.keyboard.press("Tab");
     const [testid, outline, tag] = await page.evaluate(() => {
       const active = document.activeElement;
@@ -426,18 +628,22 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   });
   await page.getByTestId("error").waitFor({ timeout: 30_000 });
   assert.match(await page.getByTestId("error").textContent(), /^junk\.csv/);
+  await assertAccessible(page, "error");
   assert.equal(Number(await auc.textContent()), value);
   assert.ok((await page.getByTestId("comparison").count()) === 1);
 
   assert.deepEqual(problems, []);
   const described = longTasks.map(({ ms, step }) => `${ms} ms (${step})`);
+  const opening = openingTasks.map(({ ms }) => `${ms} ms`);
   assert.deepEqual(
     longTasks.filter(({ ms }) => ms > 100),
     [],
     `main-thread tasks over 50 ms: ${described}; frames over 50 ms: ${longFrames}`,
   );
+  assert.deepEqual(openingTasks.filter(({ ms }) => ms > 300), [], `tasks over 50 ms before the page was drawn: ${opening}`);
   console.log(`first model scored after ${modelSeconds.toFixed(1)} s, agent compared after ${agentSeconds.toFixed(1)} s (from clicking Load sample)`);
-  console.log(`main-thread tasks over 50 ms while training: ${JSON.stringify(described)}`);
+  console.log(`main-thread tasks over 50 ms before the page was drawn: ${JSON.stringify(opening)}`);
+  console.log(`main-thread tasks over 50 ms once drawn: ${JSON.stringify(described)}`);
   console.log(`frames over 50 ms while training: ${JSON.stringify(longFrames)}`);
   await page.close();
 });

@@ -583,3 +583,45 @@ async fn a_loss_that_is_not_finite_stops_the_worker_and_its_last_good_weights_ar
         }
     }
 }
+
+#[wasm_bindgen_test]
+fn a_shared_set_up_reads_back_from_its_link_and_a_bad_value_is_named() {
+    use netsentry::app::page::samples::SAMPLES;
+    use netsentry::app::page::share::Shared;
+    use netsentry::metrics::threshold::ThresholdRule;
+    use netsentry::model::config::ModelKind;
+    use netsentry::rl::plan::Algorithm;
+
+    let mut shared = Shared {
+        sample: SAMPLES[2],
+        theme: "dark".to_owned(),
+        present: true,
+        ..Shared::default()
+    };
+    shared.fit.model.kind = ModelKind::IsolationForest;
+    shared.fit.threshold_rule = ThresholdRule::TargetFpr(0.025);
+    shared.fit.train.seed = 7;
+    shared.plan.algorithm = Algorithm::A2c;
+    shared.plan.episodes = 120;
+    shared.plan.rewards.false_negative = 9.5;
+    let (read, problems) = Shared::parse(&format!("#{}", shared.fragment()));
+    assert_eq!(problems, Vec::<String>::new());
+    assert_eq!(read, shared);
+    // Every other rule keeps no number in the link.
+    shared.fit.threshold_rule = ThresholdRule::MaxF1;
+    assert!(!shared.fragment().contains("fpr="), "{}", shared.fragment());
+    assert_eq!(Shared::parse(&shared.fragment()).0, shared);
+
+    let (read, problems) = Shared::parse("sample=nope.csv&episodes=0&colour=red&agent=ppo");
+    assert_eq!(read.sample, Shared::default().sample);
+    assert_eq!(read.plan.episodes, Shared::default().plan.episodes);
+    assert_eq!(read.plan.algorithm, Algorithm::Ppo);
+    assert_eq!(
+        problems,
+        [
+            "The link's sample=nope.csv was not used: no bundled sample has that name.",
+            "The link's episodes=0 was not used: expected a number from 1 to 5000.",
+            "The link's colour=red was not used: the page has no such setting.",
+        ]
+    );
+}

@@ -97,11 +97,39 @@ impl ScoreHistogram {
             false_negatives: sum(&self.attack[..edge]),
         }
     }
+
+    /// The score range (a bin's edges) holding the middle flow of the attacks (`attack`) or of
+    /// the benign flows: where the class's median score lies, for a sentence about the chart.
+    /// `None` when the class has no flows.
+    pub fn middle(&self, attack: bool) -> Option<(f32, f32)> {
+        let counts = if attack { &self.attack } else { &self.benign };
+        let half = counts.iter().sum::<u64>().div_ceil(2);
+        let mut seen = 0;
+        let bin = counts.iter().position(|count| {
+            seen += count;
+            half > 0 && seen >= half
+        })?;
+        Some((self.edges[bin], self.edges[bin + 1]))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_middle_bin_holds_each_class_median() {
+        let scores: Vec<f32> = (1..=101).map(|i| i as f32).collect();
+        let attack: Vec<bool> = (1..=101).map(|i| i > 80).collect();
+        let histogram = ScoreHistogram::new(&scores, &attack, 50.0);
+        // Benign 1..=80 (median 40.5), attacks 81..=101 (median 91).
+        let (low, high) = histogram.middle(false).unwrap();
+        assert!(low <= 40.5 && 40.0 <= high, "benign middle {low}..{high}");
+        let (low, high) = histogram.middle(true).unwrap();
+        assert!(low <= 91.0 && 91.0 <= high, "attack middle {low}..{high}");
+        let benign_only = ScoreHistogram::new(&scores, &[false; 101], 50.0);
+        assert_eq!(benign_only.middle(true), None);
+    }
 
     #[test]
     fn counts_at_every_edge_equal_thresholding_the_scores() {

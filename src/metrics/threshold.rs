@@ -263,6 +263,16 @@ impl ThresholdRule {
             Self::MaxF1 => "best F1 out of fold".to_owned(),
         }
     }
+
+    /// Which kind of rule it is, without its numbers.
+    pub fn kind(&self) -> RuleKind {
+        match self {
+            Self::BenignPercentile(_) => RuleKind::Percentile,
+            Self::TargetFpr(_) => RuleKind::Target,
+            Self::MinCost(_) => RuleKind::Cost,
+            Self::MaxF1 => RuleKind::F1,
+        }
+    }
 }
 
 /// The threshold rules by name, without their numbers: the one list the command line's
@@ -352,6 +362,16 @@ fn better(candidate: &Confusion, incumbent: &Confusion, objective: Objective) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_rule_kind_makes_a_rule_of_its_own_kind() {
+        for kind in RuleKind::ALL {
+            assert_eq!(
+                kind.rule(DEFAULT_PERCENTILE, DEFAULT_TARGET_FPR).kind(),
+                kind
+            );
+        }
+    }
 
     #[test]
     fn each_rule_kind_is_found_by_its_name_and_makes_its_rule() {

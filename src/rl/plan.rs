@@ -50,13 +50,39 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
+    /// Every algorithm, the default first: the one list the page's choice is made from.
+    pub const ALL: [Self; 3] = [Self::Dqn, Self::Ppo, Self::A2c];
+
     /// Its name in tables and files.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Self::Dqn => "DQN",
             Self::Ppo => "PPO",
             Self::A2c => "A2C",
         }
+    }
+
+    /// Its name on the command line (`--algo`), in files' settings and in a page link.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Self::Dqn => "dqn",
+            Self::Ppo => "ppo",
+            Self::A2c => "a2c",
+        }
+    }
+
+    /// What the page's choice says.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Self::Dqn => "DQN (Double DQN)",
+            Self::Ppo => "PPO",
+            Self::A2c => "A2C",
+        }
+    }
+
+    /// The algorithm whose [`Algorithm::id`] is `id`, if any.
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|algorithm| algorithm.id() == id)
     }
 
     /// The heads its network has: action values for DQN, policy logits and a value for PPO
@@ -93,5 +119,19 @@ impl Default for Settings {
             balanced: false,
             seed: 42,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Algorithm;
+
+    #[test]
+    fn each_algorithm_is_found_by_its_id_and_nothing_else_is() {
+        for algorithm in Algorithm::ALL {
+            assert_eq!(Algorithm::from_id(algorithm.id()), Some(algorithm));
+        }
+        assert_eq!(Algorithm::from_id("DQN"), None);
+        assert_eq!(Algorithm::from_id("sarsa"), None);
     }
 }

@@ -6,9 +6,12 @@ use leptos::prelude::*;
 
 use super::charts::{Axis, Scale, Series, line_chart, range_of};
 use super::client::{Event, WorkerClient};
-use super::controls::{Announce, Choice, Panel, RunButton, error_line, field_of, table_head};
+use super::controls::{
+    Announce, Choice, Panel, ProgressBar, RunButton, choices, error_line, field_of, table_head,
+};
 use super::job::{Job, JobView};
 use super::learning_curve::curve_running;
+use super::share::SetUp;
 use crate::app::protocol::{FromWorker, ToWorker};
 use crate::rl::compare::Decisions;
 use crate::rl::history::EpisodeReport;
@@ -62,7 +65,7 @@ pub fn AgentPanel() -> impl IntoView {
         |reply| matches!(reply, FromWorker::Evaluated(_) | FromWorker::TrainFailed(_)),
     );
     let curve = curve_running(client);
-    let request = RwSignal::new(AgentPlan::default());
+    let request = SetUp::expect().plan;
     let episodes = Memo::new(move |_| view.with(|view| view.progress.episodes.clone()));
     let results = Memo::new(move |_| view.with(|view| view.results.clone()));
     view! {
@@ -80,6 +83,18 @@ pub fn AgentPanel() -> impl IntoView {
                 on_pause=Callback::new(move |paused| client.send(ToWorker::Pause(paused)))
                 busy=Signal::derive(move || busy.get() || curve.get())
             />
+            <ProgressBar
+                label="Training the agent"
+                testid="agent-progress"
+                done=Signal::derive(move || {
+                    view.with(|view| {
+                        view.running.then(|| {
+                            view.progress.episodes.len() as f64 / view.progress.planned.max(1) as f64
+                        })
+                    })
+                })
+                started=Signal::derive(move || view.with(|view| view.started_ms))
+            />
             <p data-testid="agent-status">{move || view.with(status)}</p>
             <Announce
                 text=Signal::derive(move || view.with(status))
@@ -95,6 +110,9 @@ pub fn AgentPanel() -> impl IntoView {
     }
 }
 
+/// The algorithms to choose from, from the core's one list ([`Algorithm::ALL`]).
+static ALGORITHMS: [(&str, &str); Algorithm::ALL.len()] = choices!(Algorithm::ALL, id, title);
+
 /// The range of a reward or cost field: 0 to 1,000 in halves.
 const COSTS: (f64, f64, f64) = (0.0, 1000.0, 0.5);
 
@@ -107,13 +125,10 @@ fn AgentSettings(request: RwSignal<AgentPlan>, disabled: Memo<bool>) -> impl Int
             <Choice
                 label="Algorithm"
                 testid="agent-algorithm"
-                options=&[("dqn", "DQN (Double DQN)"), ("ppo", "PPO"), ("a2c", "A2C")]
+                options=&ALGORITHMS
+                value=Signal::derive(move || request.with(|request| request.algorithm.id().to_owned()))
                 on_choice=Callback::new(move |algorithm: String| {
-                    let algorithm = match algorithm.as_str() {
-                        "ppo" => Algorithm::Ppo,
-                        "a2c" => Algorithm::A2c,
-                        _ => Algorithm::Dqn,
-                    };
+                    let algorithm = Algorithm::from_id(&algorithm).unwrap_or(Algorithm::Dqn);
                     request.update(|request| request.algorithm = algorithm);
                 })
             />
@@ -167,7 +182,7 @@ fn curves(episodes: &[EpisodeReport]) -> impl IntoView + use<> {
             {line_chart(
                 "Reward per episode".to_owned(),
                 "Total reward per episode".to_owned(),
-                vec![Series { class: "train", points: reward }],
+                vec![Series { name: "reward", class: "train", points: reward }],
                 Axis { range: x, name: "episode" },
                 (Axis { range: y, name: "reward" }, Scale::Linear),
             )}
@@ -175,8 +190,8 @@ fn curves(episodes: &[EpisodeReport]) -> impl IntoView + use<> {
                 "False-positive rate and recall per episode".to_owned(),
                 "Per episode: recall (solid), false-positive rate (dashed)".to_owned(),
                 vec![
-                    Series { class: "train", points: points(|episode| episode.recall) },
-                    Series { class: "validation", points: points(|episode| episode.fpr) },
+                    Series { name: "recall", class: "train", points: points(|episode| episode.recall) },
+                    Series { name: "false-positive rate", class: "validation", points: points(|episode| episode.fpr) },
                 ],
                 Axis { range: x, name: "episode" },
                 (Axis { range: (0.0, 1.0), name: "rate" }, Scale::Linear),
@@ -202,7 +217,7 @@ fn comparison_card(results: &Assessment) -> impl IntoView + use<> {
         }
     };
     view! {
-        <div class="comparison" data-testid="comparison">
+        <div class="comparison" id="agent-comparison" data-testid="comparison">
             <p><strong>{comparison.verdict(results.algorithm)}</strong></p>
             <table>
                 <caption>

@@ -52,6 +52,7 @@ pub fn BackendPanel() -> impl IntoView {
         })
     };
     choose(BackendPreference::Auto);
+    let chosen = RwSignal::new("auto".to_owned());
     view! {
         <Panel id="check" title="Backend" explain="Where the models train. Before training anything, the worker runs a few Adam steps of a tiny network there and reads the loss back. The automatic choice races a hardware GPU against the CPU on a few training steps of the autoencoder and takes the faster (the badge shows both speeds); a software GPU (such as SwiftShader) is far slower than the CPU, so it skips that one.">
             <Choice
@@ -62,8 +63,10 @@ pub fn BackendPanel() -> impl IntoView {
                     ("gpu", "WebGPU, even a software adapter"),
                     ("cpu", "CPU"),
                 ]
+                value=chosen
                 disabled=Signal::derive(move || check.get() == Check::Running)
                 on_choice=Callback::new(move |choice: String| {
+                    chosen.set(choice.clone());
                     choose(match choice.as_str() {
                         "cpu" => BackendPreference::Cpu,
                         "gpu" => BackendPreference::Gpu,

@@ -1,9 +1,11 @@
 //! Small SVG charts drawn from plain numbers: lines (losses, curves, agent progress) and the score
 //! histogram. No chart library: a few polylines and rectangles are all the page needs, and they
-//! render as markup the tests can read.
+//! render as markup the tests can read. Each chart sits in a [`ChartFrame`], which offers its
+//! numbers as a table and its picture and data as files.
 
 use leptos::prelude::*;
 
+use super::chart_frame::{ChartFrame, ChartTable};
 use crate::metrics::histogram::ScoreHistogram;
 
 /// Chart width in SVG units (it scales to the page).
@@ -31,8 +33,10 @@ pub struct Axis {
     pub name: &'static str,
 }
 
-/// One line of a chart: its CSS class (colour and dash) and its points.
+/// One line of a chart: its name, its CSS class (colour and dash) and its points.
 pub struct Series {
+    /// What it shows ("training", "ROC-AUC"), the column it heads in the chart's table.
+    pub name: &'static str,
     /// CSS class of the polyline.
     pub class: &'static str,
     /// (x, y) in data units.
@@ -74,7 +78,8 @@ fn tick(value: f64) -> String {
 }
 
 /// A line chart of `series` along the axes `x` and `y` (labelled on `scale`), described by
-/// `label` for screen readers and captioned with `caption`.
+/// `label` for screen readers and captioned with `caption`; its table lists every point of every
+/// series (the y values as they are, not their logarithms).
 pub fn line_chart(
     label: String,
     caption: String,
@@ -83,6 +88,25 @@ pub fn line_chart(
     (y_axis, scale): (Axis, Scale),
 ) -> impl IntoView {
     let (x, y) = (x_axis.range, y_axis.range);
+    let table = ChartTable {
+        columns: vec![
+            "series".to_owned(),
+            x_axis.name.to_owned(),
+            y_axis.name.to_owned(),
+        ],
+        rows: series
+            .iter()
+            .flat_map(|series| {
+                series.points.iter().map(move |&(px, py)| {
+                    let value = match scale {
+                        Scale::Linear => py,
+                        Scale::Log => py.exp(),
+                    };
+                    vec![series.name.to_owned(), number(px), number(value)]
+                })
+            })
+            .collect(),
+    };
     let lines = series
         .into_iter()
         .map(|series| {
@@ -96,15 +120,22 @@ pub fn line_chart(
             view! { <polyline class=series.class points=points /> }
         })
         .collect_view();
-    view! {
-        <figure class="chart">
-            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label>
-                {axes(x_axis, y_axis, scale)}
-                {lines}
-            </svg>
-            <figcaption>{caption}</figcaption>
-        </figure>
+    let svg = view! {
+        <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label.clone()>
+            {axes(x_axis, y_axis, scale)}
+            {lines}
+        </svg>
+    };
+    view! { <ChartFrame label=label caption=caption table=table>{svg}</ChartFrame> }
+}
+
+/// A value for a chart's table and CSV: as many digits as it has, up to six significant ones.
+fn number(value: f64) -> String {
+    if !value.is_finite() {
+        return value.to_string();
     }
+    let rounded = format!("{value:.6e}").parse::<f64>().unwrap_or(value);
+    rounded.to_string()
 }
 
 /// The frame, three values along each axis (ends and middle) and the axes' names.
@@ -156,8 +187,11 @@ fn axis_names(x: &'static str, y: &'static str) -> impl IntoView {
 }
 
 /// The score histogram: benign and attack counts per log-spaced bin (bar heights on a log scale),
-/// with a marker at threshold edge `threshold`.
-pub fn histogram_chart(histogram: &ScoreHistogram, threshold: usize) -> impl IntoView + use<> {
+/// with a marker at threshold edge `threshold`, which follows it as it moves.
+pub fn histogram_chart(
+    histogram: &ScoreHistogram,
+    threshold: Signal<usize>,
+) -> impl IntoView + use<> {
     let bins = histogram.benign.len().max(1);
     let most = histogram
         .benign
@@ -189,35 +223,52 @@ pub fn histogram_chart(histogram: &ScoreHistogram, threshold: usize) -> impl Int
             })
             .collect_view()
     };
-    let marker = PAD + threshold as f64 * width;
+    let marker = move || PAD + threshold.get() as f64 * width;
     let edges = &histogram.edges;
     let low = edges.first().copied().unwrap_or(0.0);
     let high = edges.last().copied().unwrap_or(1.0);
+    let table = ChartTable {
+        columns: ["score from", "score to", "benign flows", "attack flows"]
+            .map(str::to_owned)
+            .to_vec(),
+        rows: (0..histogram.benign.len())
+            .map(|bin| {
+                let edge = |at: usize| edges.get(at).map_or(f64::NAN, |edge| f64::from(*edge));
+                vec![
+                    number(edge(bin)),
+                    number(edge(bin + 1)),
+                    histogram.benign[bin].to_string(),
+                    histogram.attack.get(bin).copied().unwrap_or(0).to_string(),
+                ]
+            })
+            .collect(),
+    };
+    let label = "Anomaly scores of benign and attack flows".to_owned();
+    let svg = view! {
+        <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label.clone()>
+            <line class="axis" x1=PAD y1=HEIGHT - PAD x2=WIDTH - 8.0 y2=HEIGHT - PAD />
+            {bars(&histogram.benign, "benign")}
+            {bars(&histogram.attack, "attack")}
+            <line class="marker" x1=marker y1=4.0 x2=marker y2=HEIGHT - PAD />
+            {x_ticks(
+                (0.0, 1.0),
+                [
+                    tick(f64::from(low)),
+                    // The bins are log-spaced: the middle edge is the geometric middle.
+                    tick(f64::from(edges.get(edges.len() / 2).copied().unwrap_or(0.0))),
+                    tick(f64::from(high)),
+                ],
+            )}
+            {axis_names("anomaly score (log scale)", "flows (log scale)")}
+        </svg>
+    };
     view! {
-        <figure class="chart">
-            <svg
-                viewBox=format!("0 0 {WIDTH} {HEIGHT}")
-                role="img"
-                aria-label="Anomaly scores of benign and attack flows"
-            >
-                <line class="axis" x1=PAD y1=HEIGHT - PAD x2=WIDTH - 8.0 y2=HEIGHT - PAD />
-                {bars(&histogram.benign, "benign")}
-                {bars(&histogram.attack, "attack")}
-                <line class="marker" x1=marker y1=4.0 x2=marker y2=HEIGHT - PAD />
-                {x_ticks(
-                    (0.0, 1.0),
-                    [
-                        tick(f64::from(low)),
-                        // The bins are log-spaced: the middle edge is the geometric middle.
-                        tick(f64::from(edges.get(edges.len() / 2).copied().unwrap_or(0.0))),
-                        tick(f64::from(high)),
-                    ],
-                )}
-                {axis_names("anomaly score (log scale)", "flows (log scale)")}
-            </svg>
-            <figcaption>
-                "Anomaly score (log scale) of the tested flows: benign (blue), attacks (orange, outlined); flow counts on a log scale. The line is the threshold."
-            </figcaption>
-        </figure>
+        <ChartFrame
+            label=label
+            caption="Anomaly score (log scale) of the tested flows: benign (blue), attacks (orange, outlined); flow counts on a log scale. The line is the threshold.".to_owned()
+            table=table
+        >
+            {svg}
+        </ChartFrame>
     }
 }

@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use super::glossary;
+
 /// A panel of the page: a titled section (`id` names it for assistive technology) with a line
 /// saying what it shows and why, then its `children`.
 #[component]
@@ -15,7 +17,7 @@ pub fn Panel(
     let heading = format!("{id}-title");
     let labelled_by = heading.clone();
     view! {
-        <section class="panel" aria-labelledby=labelled_by>
+        <section class="panel" id=format!("{id}-panel") aria-labelledby=labelled_by>
             <h2 id=heading>{title}</h2>
             <p class="explain">{explain}</p>
             {children()}
@@ -132,27 +134,26 @@ macro_rules! choices {
 }
 pub(crate) use choices;
 
-/// A labelled drop-down of `options` (value, text), the first one chosen at first; the value of
-/// each choice goes to `on_choice`. `disabled` greys it out.
+/// A labelled drop-down of `options` (value, text) showing the one whose value is `value`; the
+/// value of each choice goes to `on_choice`. `disabled` greys it out.
 #[component]
 pub fn Choice(
     label: &'static str,
     testid: &'static str,
     options: &'static [(&'static str, &'static str)],
+    #[prop(into)] value: Signal<String>,
     on_choice: Callback<String>,
     #[prop(optional, into)] disabled: Signal<bool>,
 ) -> impl IntoView {
     let options = options
         .iter()
-        .enumerate()
-        .map(|(index, (value, text))| {
-            let first = index == 0;
-            view! { <option value={*value} selected=first>{*text}</option> }
+        .map(|&(option, text)| {
+            view! { <option value=option prop:selected=move || value.with(|value| value == option)>{text}</option> }
         })
         .collect_view();
     view! {
         <label>
-            {label} " "
+            {glossary::word(label)} " "
             <select
                 data-testid=testid
                 prop:disabled=move || disabled.get()
@@ -221,7 +222,7 @@ pub fn NumberField(
 ) -> impl IntoView {
     view! {
         <label>
-            {label} " "
+            {glossary::word(label)} " "
             <input
                 type="number"
                 min=min
@@ -241,5 +242,43 @@ pub fn NumberField(
                 }
             />
         </label>
+    }
+}
+
+/// A job's progress as a bar with the share done and the time it has left, estimated from the
+/// time since `started` (milliseconds since the epoch) at the pace so far. `label` names the job
+/// for assistive technology; nothing shows while `done` (a share, 0–1) is unknown.
+#[component]
+pub fn ProgressBar(
+    label: &'static str,
+    testid: &'static str,
+    #[prop(into)] done: Signal<Option<f64>>,
+    #[prop(into)] started: Signal<f64>,
+) -> impl IntoView {
+    move || {
+        done.get().map(|done| {
+            let done = done.clamp(0.0, 1.0);
+            let left = time_left(js_sys::Date::now() - started.get(), done);
+            view! {
+                <div class="progress" data-testid=testid>
+                    <progress max="1" value=done aria-label=label></progress>
+                    <span>{format!("{:.0} %{left}", done * 100.0)}</span>
+                </div>
+            }
+        })
+    }
+}
+
+/// ", about N s left" (or minutes) after `elapsed` milliseconds with `done` of the work done;
+/// empty until there is enough to go on (a second, and 2 % of the work).
+fn time_left(elapsed: f64, done: f64) -> String {
+    if elapsed < 1_000.0 || !(0.02..1.0).contains(&done) {
+        return String::new();
+    }
+    let seconds = (elapsed * (1.0 - done) / done / 1_000.0).round();
+    if seconds < 90.0 {
+        format!(", about {seconds} s left")
+    } else {
+        format!(", about {} min left", (seconds / 60.0).round())
     }
 }

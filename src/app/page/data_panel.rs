@@ -7,9 +7,10 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::client::{Event, WorkerClient};
-use super::controls::{Checkbox, Panel};
-use super::demo;
+use super::controls::{Checkbox, Panel, ProgressBar};
+use super::lesson::Lesson;
 use super::samples::{self, SAMPLES};
+use super::share::SetUp;
 use crate::app::protocol::{FileProgress, FromWorker, ToWorker};
 use crate::data::ingest::IngestOptions;
 use crate::data::report::IngestReport;
@@ -25,6 +26,8 @@ pub struct LoadView {
     pub error: Option<String>,
     /// Whether a load is running.
     pub loading: bool,
+    /// When the current file began to be read (milliseconds since the epoch).
+    pub file_started_ms: f64,
 }
 
 impl LoadView {
@@ -35,7 +38,16 @@ impl LoadView {
                 self.loading = true;
                 self.progress = None;
             }
-            Event::Reply(FromWorker::Progress(progress)) => self.progress = Some(progress.clone()),
+            Event::Reply(FromWorker::Progress(progress)) => {
+                let same_file = self
+                    .progress
+                    .as_ref()
+                    .is_some_and(|last| last.file == progress.file);
+                if !same_file {
+                    self.file_started_ms = js_sys::Date::now();
+                }
+                self.progress = Some(progress.clone());
+            }
             Event::Reply(FromWorker::Loaded(report)) => {
                 self.loading = false;
                 self.error = None;
@@ -50,14 +62,14 @@ impl LoadView {
     }
 }
 
-/// The panel: the user's files or the bundled sample go to the worker; "Run the demo" loads the
-/// sample, then trains the autoencoder and the agent with the defaults.
+/// The panel: the user's files or the bundled sample go to the worker; "Start the lesson" opens the
+/// guided lesson, which loads the chosen sample and trains the detector and the agent step by step.
 #[component]
 pub fn DataPanel() -> impl IntoView {
     let client = WorkerClient::expect();
     let view = RwSignal::new(LoadView::default());
     client.listen(move |event| view.update(|view| view.follow(event)));
-    let sample = RwSignal::new(SAMPLES[0]);
+    let sample = SetUp::expect().sample;
     let shared_only = RwSignal::new(false);
     let keep_duplicates = RwSignal::new(false);
     let options = move || IngestOptions {
@@ -72,7 +84,7 @@ pub fn DataPanel() -> impl IntoView {
         }),
         Err(error) => view.update(|view| view.error = Some(error)),
     });
-    let on_demo = demo::runner(client, on_sample);
+    let lesson = Lesson::expect();
     let files_of = move |list: Option<web_sys::FileList>| {
         if let Some(list) = list.filter(|list| list.length() > 0) {
             let files = js_sys::Array::new();
@@ -134,7 +146,14 @@ pub fn DataPanel() -> impl IntoView {
                     >
                         {SAMPLES
                             .into_iter()
-                            .map(|choice| view! { <option value=choice.file>{choice.title}</option> })
+                            .map(|choice| view! {
+                                <option
+                                    value=choice.file
+                                    prop:selected=move || sample.with(|sample| *sample == choice)
+                                >
+                                    {choice.title}
+                                </option>
+                            })
                             .collect_view()}
                     </select>
                 </label>
@@ -148,12 +167,12 @@ pub fn DataPanel() -> impl IntoView {
                 </button>
                 <button
                     type="button"
-                    data-testid="run-demo"
-                    title="Load the sample, train the autoencoder, then the agent, with the defaults"
-                    on:click=move |_| on_demo.run(())
+                    data-testid="start-lesson"
+                    title="A guided walk in seven steps: load the sample, train the detector, read its score, threshold and ROC curve, then train the agent and compare"
+                    on:click=move |_| lesson.start()
                     prop:disabled=move || view.get().loading
                 >
-                    "Run the demo"
+                    "Start the lesson"
                 </button>
             </div>
             <Checkbox
@@ -171,7 +190,19 @@ pub fn DataPanel() -> impl IntoView {
             <p class="hint">
                 "To see how a model fares on another dataset, train it, then load that dataset's files or sample: the model is tested on every new flow it did not learn from."
             </p>
-            {move || view.get().progress.filter(|_| view.get().loading).map(progress_view)}
+            {move || view.get().progress.filter(|_| view.get().loading).map(|progress| {
+                view! { <p>{format!("Reading {}: {} of {} bytes, {} rows", progress.file, progress.progress.bytes, progress.size, progress.progress.rows)}</p> }
+            })}
+            <ProgressBar
+                label="Reading the files"
+                testid="load-progress"
+                done=Signal::derive(move || view.with(|view| {
+                    view.progress.as_ref().filter(|_| view.loading).map(|progress| {
+                        progress.progress.bytes as f64 / progress.size.max(1) as f64
+                    })
+                }))
+                started=Signal::derive(move || view.with(|view| view.file_started_ms))
+            />
             {move || {
                 view.get()
                     .error
@@ -185,23 +216,6 @@ pub fn DataPanel() -> impl IntoView {
             }}
             {move || view.get().report.map(summary_view)}
         </Panel>
-    }
-}
-
-fn progress_view(progress: FileProgress) -> impl IntoView {
-    view! {
-        <div class="progress" role="status">
-            <progress max=progress.size.max(1) value=progress.progress.bytes></progress>
-            <span>
-                {format!(
-                    "{}: {} of {} bytes, {} rows",
-                    progress.file,
-                    progress.progress.bytes,
-                    progress.size,
-                    progress.progress.rows,
-                )}
-            </span>
-        </div>
     }
 }
 

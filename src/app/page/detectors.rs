@@ -53,6 +53,7 @@ fn comparison(compared: &Compared) -> impl IntoView + use<> {
     let series = compared
         .iter()
         .map(|(kind, evaluation)| Series {
+            name: kind.title(),
             class: kind.short_name(),
             points: evaluation
                 .roc

@@ -19,6 +19,8 @@ pub struct JobView<P, R> {
     pub results: Option<R>,
     /// Its error if it failed.
     pub error: Option<String>,
+    /// When it was sent (milliseconds since the epoch), to tell the time it has left.
+    pub started_ms: f64,
 }
 
 impl<P: Default, R> Default for JobView<P, R> {
@@ -29,6 +31,7 @@ impl<P: Default, R> Default for JobView<P, R> {
             progress: P::default(),
             results: None,
             error: None,
+            started_ms: 0.0,
         }
     }
 }
@@ -39,6 +42,7 @@ impl<P: Default, R> JobView<P, R> {
         Self {
             running: true,
             progress,
+            started_ms: js_sys::Date::now(),
             ..Self::default()
         }
     }

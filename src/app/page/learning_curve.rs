@@ -107,8 +107,8 @@ fn drawn(curve: &LearningCurve) -> impl IntoView + use<> {
             format!("{}: ROC-AUC and attacks caught at 1 % false positives against benign flows fitted", curve.kind.title()),
             "ROC-AUC (solid) and share of attacks caught at 1 % false positives (dashed) against the benign flows fitted".to_owned(),
             vec![
-                Series { class: "train", points: flows(|point| point.roc_auc) },
-                Series { class: "validation", points: flows(|point| point.tpr_at_1_percent) },
+                Series { name: "ROC-AUC", class: "train", points: flows(|point| point.roc_auc) },
+                Series { name: "share caught at 1 % FPR", class: "validation", points: flows(|point| point.tpr_at_1_percent) },
             ],
             Axis {
                 range: range_of(curve.points.iter().map(|point| point.fitted as f64)),

@@ -4,19 +4,22 @@
 
 pub mod agent_panel;
 pub mod backend_panel;
+pub mod chart_frame;
 pub mod charts;
 pub mod client;
 pub mod controls;
 pub mod data_panel;
-pub mod demo;
 pub mod detectors;
 pub mod download;
 pub mod explanation;
+pub mod glossary;
 pub mod job;
 pub mod learning_curve;
+pub mod lesson;
 pub mod model_panel;
 pub mod replay;
 pub mod samples;
+pub mod share;
 pub mod theme;
 pub mod transfer_panel;
 
@@ -27,8 +30,10 @@ use agent_panel::AgentPanel;
 use backend_panel::{BackendBadge, BackendPanel};
 use client::WorkerClient;
 use data_panel::DataPanel;
+use lesson::{Lesson, LessonCard};
 use model_panel::ModelPanel;
 use replay::Replay;
+use share::{CopyLink, SetUp};
 use theme::{PresentSwitch, ThemeSwitch};
 use transfer_panel::TransferPanel;
 
@@ -46,7 +51,15 @@ pub fn start() {
 /// The page: masthead, the panels in the order of the work, and the data's attribution.
 #[component]
 fn App() -> impl IntoView {
-    WorkerClient::provide();
+    let client = WorkerClient::provide();
+    let set_up = SetUp::provide();
+    Lesson::provide(client, set_up);
+    let problems = move || {
+        let problems = set_up.problems.get();
+        (!problems.is_empty()).then(|| {
+            view! { <p class="hint" role="alert" data-testid="link-problems">{problems.join(" ")}</p> }
+        })
+    };
     view! {
         <header class="masthead">
             <h1>"NetSentry"</h1>
@@ -56,7 +69,10 @@ fn App() -> impl IntoView {
             <BackendBadge />
             <ThemeSwitch />
             <PresentSwitch />
+            <CopyLink />
         </header>
+        {problems}
+        <LessonCard />
         <main>
             <DataPanel />
             <ModelPanel />

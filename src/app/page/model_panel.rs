@@ -7,12 +7,15 @@ use leptos::prelude::*;
 use super::charts::{Axis, Scale, Series, histogram_chart, line_chart, range_of};
 use super::client::{Event, WorkerClient};
 use super::controls::{
-    Announce, Choice, Panel, RunButton, choices, error_line, field_of, figure, table_head,
+    Announce, Choice, Panel, ProgressBar, RunButton, choices, error_line, field_of, figure,
+    table_head,
 };
 use super::detectors::DetectorComparison;
 use super::explanation::Explainer;
+use super::glossary;
 use super::job::{Job, JobView};
 use super::learning_curve::{LearningCurvePanel, curve_running};
+use super::share::SetUp;
 use crate::app::protocol::{FromWorker, ModelResults, RankedFlow, ToWorker};
 use crate::metrics::evaluation::Evaluation;
 use crate::metrics::histogram::ScoreHistogram;
@@ -72,7 +75,7 @@ pub fn ModelPanel() -> impl IntoView {
             explainer.clear();
         }
     });
-    let options = RwSignal::new(FitOptions::default());
+    let options = SetUp::expect().fit;
     let progress = Memo::new(move |_| view.with(|view| view.progress.clone()));
     let results = Memo::new(move |_| view.with(|view| view.results.clone()));
     let train_status = move || {
@@ -102,6 +105,17 @@ pub fn ModelPanel() -> impl IntoView {
                 on_stop=Callback::new(move |()| client.send(ToWorker::Stop))
                 on_pause=Callback::new(move |paused| client.send(ToWorker::Pause(paused)))
                 busy=Signal::derive(move || busy.get() || curve.get())
+            />
+            <ProgressBar
+                label="Training the detector"
+                testid="train-progress"
+                done=Signal::derive(move || {
+                    progress.get().filter(|_| running.get()).map(|progress| {
+                        let batch = progress.batch as f64 / progress.batches.max(1) as f64;
+                        (progress.epoch as f64 + batch) / progress.epochs.max(1) as f64
+                    })
+                })
+                started=Signal::derive(move || view.with(|view| view.started_ms))
             />
             <p data-testid="train-status">{train_status}</p>
             <Announce
@@ -136,6 +150,7 @@ fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoVie
                 label="Kind"
                 testid="model-kind"
                 options=&KINDS
+                value=Signal::derive(move || options.with(|options| options.model.kind.short_name().to_owned()))
                 on_choice=Callback::new(move |kind: String| {
                     let kind = ModelKind::from_short_name(&kind).unwrap_or_default();
                     options.update(|options| options.model.kind = kind);
@@ -145,6 +160,7 @@ fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoVie
                 label="Threshold"
                 testid="threshold-rule"
                 options=&RULES
+                value=Signal::derive(move || options.with(|options| options.threshold_rule.kind().name().to_owned()))
                 on_choice=Callback::new(move |rule: String| {
                     let rule = RuleKind::from_name(&rule)
                         .unwrap_or(RuleKind::Target)
@@ -208,10 +224,12 @@ fn loss_chart(progress: TrainProgress) -> impl IntoView {
         "Loss per epoch, mean of the fold models (log scale): training (solid), on the fold each did not fit (dashed)".to_owned(),
         vec![
             Series {
+                name: "training",
                 class: "train",
                 points: train,
             },
             Series {
+                name: "out-of-fold",
                 class: "validation",
                 points: validation,
             },
@@ -277,9 +295,9 @@ fn Results(results: ModelResults, explainer: Explainer) -> impl IntoView {
             {tested_on}
             <p>
                 "On " {evaluation.rows.to_string()} " flows, each scored by a model that did not fit it ("
-                {evaluation.attacks.to_string()} " attacks): ROC-AUC "
-                <strong data-testid="roc-auc">{figure(evaluation.roc_auc)}</strong> ", PR-AUC "
-                {figure(evaluation.pr_auc)} "."
+                {evaluation.attacks.to_string()} " attacks): " {glossary::word("ROC-AUC")} " "
+                <strong data-testid="roc-auc">{figure(evaluation.roc_auc)}</strong> ", "
+                {glossary::word("PR-AUC")} " " {figure(evaluation.pr_auc)} "."
             </p>
             <p data-testid="threshold-outcome">
                 {format!(
@@ -290,18 +308,18 @@ fn Results(results: ModelResults, explainer: Explainer) -> impl IntoView {
             </p>
             {operating_points(&evaluation)}
             {threshold_hint(&evaluation)}
-            <div class="curves">
+            <div class="curves" id="ranking-curves">
                 {line_chart(
                     "ROC curve".to_owned(),
                     format!("ROC: recall against false-positive rate (area {})", figure(evaluation.roc_auc)),
-                    vec![Series { class: "train", points: curve(&evaluation.roc) }],
+                    vec![Series { name: "ROC", class: "train", points: curve(&evaluation.roc) }],
                     Axis { range: unit, name: "false-positive rate" },
                     (Axis { range: unit, name: "recall" }, Scale::Linear),
                 )}
                 {line_chart(
                     "Precision-recall curve".to_owned(),
                     format!("Precision against recall (average precision {})", figure(evaluation.pr_auc)),
-                    vec![Series { class: "train", points: curve(&evaluation.pr) }],
+                    vec![Series { name: "precision-recall", class: "train", points: curve(&evaluation.pr) }],
                     Axis { range: unit, name: "recall" },
                     (Axis { range: unit, name: "precision" }, Scale::Linear),
                 )}
@@ -353,7 +371,7 @@ fn MostUnusual(flows: Vec<RankedFlow>, explainer: Explainer) -> impl IntoView {
         <div class="unusual">
             <table data-testid="most-unusual">
                 <caption>"The most unusual flows tested, highest anomaly score first"</caption>
-                {table_head(&["Flow", "Label", "Score", "Threshold", ""])}
+                {table_head(&["Flow", "Label", "Score", "Threshold", "Explain"])}
                 <tbody>{rows}</tbody>
             </table>
         </div>
@@ -435,13 +453,15 @@ fn ThresholdExplorer(histogram: ScoreHistogram, rule: String) -> impl IntoView {
         })
     };
     view! {
-        <div class="threshold">
+        <div class="threshold" id="threshold-explorer">
             <p class="explain">
                 "The score ranks flows (that is what the AUCs measure); a threshold turns it into decisions. Move it to trade false alarms for missed attacks."
             </p>
-            {move || histogram.with_value(|histogram| histogram_chart(histogram, edge.get()))}
+            <div id="score-histogram">
+                {histogram.with_value(|histogram| histogram_chart(histogram, edge.into()))}
+            </div>
             <label>
-                "Threshold "
+                {glossary::word("Threshold")} " "
                 <input
                     type="range"
                     min="0"

@@ -11,7 +11,7 @@ pub struct Sample {
     pub title: &'static str,
 }
 
-/// The samples, the one "Run the demo" starts from first.
+/// The samples, the one a fresh page (and its lesson) starts from first.
 pub const SAMPLES: [Sample; 3] = [
     Sample {
         file: "cicids2017-sample.csv",

@@ -1,10 +1,12 @@
 //! How the page looks: light or dark, and Present mode. The page follows the system's
 //! `prefers-color-scheme` until the user picks a theme here (a lecture hall's projector often
-//! wants the other); Present enlarges type and charts for the back of the room. Both are
-//! attributes of the document's root element (`data-theme`, `data-present`), which
-//! `www/styles.css` reads.
+//! wants the other); Present enlarges type and charts for the back of the room. Both are part of
+//! the shared set-up ([`SetUp`]), so a link keeps them, and both are attributes of the document's
+//! root element (`data-theme`, `data-present`), which `www/styles.css` reads.
 
 use leptos::prelude::*;
+
+use super::share::SetUp;
 
 /// The choices: the attribute's value (empty: none, follow the system) and the words shown.
 const THEMES: [(&str, &str); 3] = [("", "System"), ("light", "Light"), ("dark", "Dark")];
@@ -12,14 +14,22 @@ const THEMES: [(&str, &str); 3] = [("", "System"), ("light", "Light"), ("dark", 
 /// The theme drop-down for the masthead.
 #[component]
 pub fn ThemeSwitch() -> impl IntoView {
+    let theme = SetUp::expect().theme;
+    Effect::new(move |_| set_root("data-theme", &theme.get()));
     let options = THEMES
         .iter()
-        .map(|(value, text)| view! { <option value=*value>{*text}</option> })
+        .map(|&(value, text)| {
+            view! {
+                <option value=value prop:selected=move || theme.with(|theme| theme == value)>
+                    {text}
+                </option>
+            }
+        })
         .collect_view();
     view! {
         <label class="theme">
             "Theme "
-            <select data-testid="theme" on:change=move |event| apply(&event_target_value(&event))>
+            <select data-testid="theme" on:change=move |event| theme.set(event_target_value(&event))>
                 {options}
             </select>
         </label>
@@ -29,7 +39,8 @@ pub fn ThemeSwitch() -> impl IntoView {
 /// The Present toggle for the masthead: large type and charts, for a projector.
 #[component]
 pub fn PresentSwitch() -> impl IntoView {
-    let on = RwSignal::new(false);
+    let on = SetUp::expect().present;
+    Effect::new(move |_| set_root("data-present", if on.get() { "on" } else { "" }));
     view! {
         <button
             type="button"
@@ -37,19 +48,11 @@ pub fn PresentSwitch() -> impl IntoView {
             data-testid="present"
             aria-pressed=move || on.get().to_string()
             title="Large type and charts, for a projector"
-            on:click=move |_| {
-                on.update(|on| *on = !*on);
-                set_root("data-present", if on.get_untracked() { "on" } else { "" });
-            }
+            on:click=move |_| on.update(|on| *on = !*on)
         >
             "Present"
         </button>
     }
-}
-
-/// Sets the document's theme to `value` ("" follows the system).
-fn apply(value: &str) {
-    set_root("data-theme", value);
 }
 
 /// Sets the root element's `attribute` to `value`, or removes it when `value` is empty.

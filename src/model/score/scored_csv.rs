@@ -7,6 +7,7 @@ use std::io::Write;
 use burn::prelude::Device;
 
 use super::{ScoreError, ScoreOptions, score};
+use crate::data::csv_text::csv_field;
 use crate::data::dataset::Dataset;
 use crate::metrics::ranking::Highest;
 use crate::model::batches::SCORE_BATCH;
@@ -146,26 +147,4 @@ pub async fn write_scored(
         flagged,
         most_unusual: most_unusual.into_items(),
     })
-}
-
-/// A CSV field, quoted when it holds a comma, quote or line break.
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_field;
-
-    #[test]
-    fn fields_with_separators_are_quoted() {
-        assert_eq!(csv_field("BENIGN"), "BENIGN");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
-    }
 }
