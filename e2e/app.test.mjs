@@ -459,6 +459,14 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   await assertAccessible(page, "loaded");
   await page.evaluate(() => (window.step = "training the autoencoder"));
   await page.getByTestId("train-ae").click();
+  // Training shows a progress bar, named for a screen reader, with the time it has left.
+  const trainProgress = page.getByTestId("train-progress");
+  await page.waitForFunction(
+    () => /^\d+ %, about \d+ s left$/.test(document.querySelector('[data-testid="train-progress"] span')?.textContent ?? ""),
+    null,
+    { timeout: 60_000 },
+  );
+  assert.equal(await trainProgress.locator("progress").getAttribute("aria-label"), "Training the detector");
   const auc = page.getByTestId("roc-auc");
   await auc.waitFor({ timeout: 120_000 });
   const modelSeconds = (Date.now() - started) / 1000;
@@ -529,6 +537,7 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
 
   await page.evaluate(() => (window.step = "training the agent"));
   await page.getByTestId("train-agent").click();
+  await page.getByTestId("agent-progress").locator("progress").waitFor({ timeout: 60_000 });
   const status = page.getByTestId("agent-status");
   await page.waitForFunction(
     () => document.querySelector('[data-testid="agent-status"]')?.textContent.startsWith("done"),

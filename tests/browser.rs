@@ -419,6 +419,7 @@ async fn the_threshold_slider_updates_the_decisions_it_reads_from_the_histogram(
     use leptos::prelude::*;
     use netsentry::app::page::client::WorkerClient;
     use netsentry::app::page::model_panel::ModelPanel;
+    use netsentry::app::page::share::SetUp;
     use netsentry::app::protocol::{FromWorker, ModelResults};
     use netsentry::metrics::evaluation::evaluate;
     use netsentry::metrics::histogram::ScoreHistogram;
@@ -450,6 +451,8 @@ async fn the_threshold_slider_updates_the_decisions_it_reads_from_the_histogram(
         let mounted_client = Rc::clone(&mounted_client);
         move || {
             let client = WorkerClient::provide_detached("the test plays the worker");
+            // The panel's options are the page's shared set-up.
+            SetUp::provide();
             let panel = view! { <ModelPanel /> };
             client.deliver(&FromWorker::Evaluated(results.clone()));
             mounted_client.set(Some(client));

@@ -31,11 +31,11 @@ pub fn figure(value: Option<f64>) -> String {
     value.map_or_else(|| "n/a".to_owned(), |value| format!("{value:.4}"))
 }
 
-/// A table's header row: one column heading per name.
+/// A table's header row: one column heading per name, each a glossary term where it is one.
 pub fn table_head(columns: &'static [&'static str]) -> impl IntoView {
     let headings = columns
         .iter()
-        .map(|column| view! { <th scope="col">{*column}</th> })
+        .map(|column| view! { <th scope="col">{glossary::word(column)}</th> })
         .collect_view();
     view! {
         <thead>
