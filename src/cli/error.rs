@@ -28,6 +28,14 @@ pub enum CliError {
         /// What the system said.
         source: std::io::Error,
     },
+    /// `watch`'s state file cannot be used.
+    #[error("cannot resume from {}: {why}; remove it to start afresh", path.display())]
+    State {
+        /// The state file.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
     /// A model or agent file is not one this version reads.
     #[error("{}: {source}", path.display())]
     ModelFile {

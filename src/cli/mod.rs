@@ -17,6 +17,7 @@ mod inputs;
 mod query;
 mod score;
 mod train;
+mod watch;
 
 /// Network-flow anomaly detection: an autoencoder and an RL agent on CICFlowMeter flows (CIC-IDS
 /// 2017, CSE-CIC-IDS2018, CIC-DDoS2019).
@@ -60,6 +61,14 @@ enum Command {
     /// Run a Ballista scheduler or executor that evaluates NetSentry's functions, for
     /// `query --cluster`.
     Cluster(cluster::ClusterArgs),
+    /// Score CICFlowMeter CSVs while they are written: follow files and folders as `tail -F`
+    /// does and write each new flow's score and decision as a JSON line on stdout.
+    ///
+    /// A half-written last line waits for its line break; new files in a folder, truncated and
+    /// rotated files are read from their start; a bad row is skipped with its file, line and
+    /// column on stderr, beside a summary every few seconds. With --state a restart resumes where
+    /// the last run stopped.
+    Watch(watch::WatchArgs),
 }
 
 /// Parses the arguments, runs the command and turns its error into a message and exit code.
@@ -73,6 +82,7 @@ pub fn main() -> ExitCode {
         Command::Agent(args) => agent::agent(&args),
         Command::Query(args) => query::query(&args),
         Command::Cluster(args) => cluster::cluster(&args),
+        Command::Watch(args) => watch::watch(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

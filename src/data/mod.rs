@@ -4,6 +4,7 @@
 pub mod csv_text;
 pub mod dataset;
 pub mod error;
+pub mod follow;
 pub mod ingest;
 pub mod label;
 pub mod layout;

@@ -140,6 +140,15 @@ impl Ingest {
         self.feed_noting(chunk, &mut ())
     }
 
+    /// [`Ingest::feed`], returning the line (1-based, in its file) of each row it kept, in order:
+    /// a follower of a growing file scores batches of lines and must say which line each scored
+    /// flow came from, rows skipped or dropped in between.
+    pub fn feed_lines(&mut self, chunk: &[u8]) -> Result<Vec<u64>, IngestError> {
+        let mut lines = Vec::new();
+        self.feed_noting(chunk, &mut lines)?;
+        Ok(lines)
+    }
+
     /// [`Ingest::feed`], telling `kept` of each row kept.
     fn feed_noting(&mut self, chunk: &[u8], kept: &mut impl KeptRows) -> Result<(), IngestError> {
         let mut file = self.file.take().expect("begin_file before feed");

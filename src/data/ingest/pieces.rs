@@ -124,7 +124,7 @@ struct PieceLog {
 }
 
 impl KeptRows for PieceLog {
-    fn kept(&mut self, row: usize, hash: u64, missing: &[(usize, MissingKind)]) {
+    fn kept(&mut self, row: usize, _: u64, hash: u64, missing: &[(usize, MissingKind)]) {
         self.hashes.push(hash);
         self.missing
             .extend(missing.iter().map(|&(feature, kind)| (row, feature, kind)));

@@ -74,13 +74,21 @@ pub(super) fn row_hash(header: &Header, fields: Fields<'_>, lengths: &mut Vec<u8
 /// parallel load of [`super::pieces`] merges pieces as one pass would have read them); a plain
 /// load needs nothing (`()`).
 pub(super) trait KeptRows {
-    /// Row `row` (its index among the rows kept) was kept with duplicate hash `hash` (0 when
-    /// duplicates are kept) and these missing cells (feature, what it held).
-    fn kept(&mut self, row: usize, hash: u64, missing: &[(usize, MissingKind)]);
+    /// Row `row` (its index among the rows kept), read from line `line` of its file, was kept
+    /// with duplicate hash `hash` (0 when duplicates are kept) and these missing cells (feature,
+    /// what it held).
+    fn kept(&mut self, row: usize, line: u64, hash: u64, missing: &[(usize, MissingKind)]);
 }
 
 impl KeptRows for () {
-    fn kept(&mut self, _: usize, _: u64, _: &[(usize, MissingKind)]) {}
+    fn kept(&mut self, _: usize, _: u64, _: u64, _: &[(usize, MissingKind)]) {}
+}
+
+/// The line of each row kept, in order: what [`super::Ingest::feed_lines`] returns.
+impl KeptRows for Vec<u64> {
+    fn kept(&mut self, _: usize, line: u64, _: u64, _: &[(usize, MissingKind)]) {
+        self.push(line);
+    }
 }
 
 impl Ingest {
@@ -157,7 +165,7 @@ impl Ingest {
             }
             hash
         };
-        kept.kept(self.labels.len(), hash, &file.row_missing);
+        kept.kept(self.labels.len(), line, hash, &file.row_missing);
         self.block.extend_from_slice(&file.row);
         if self.block.len() >= BLOCK_ROWS * self.columns.len() {
             self.flush_block();

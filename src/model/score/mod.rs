@@ -4,6 +4,7 @@
 //! optionally with per-feature squared errors and latent code (the agent's observation), and an
 //! explanation of any one flow in original units.
 
+pub mod each_flow;
 pub mod held_out;
 pub mod scored_csv;
 

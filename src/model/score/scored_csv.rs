@@ -6,11 +6,11 @@ use std::io::Write;
 
 use burn::prelude::Device;
 
-use super::{ScoreError, ScoreOptions, score};
+use super::ScoreError;
+use super::each_flow::score_each;
 use crate::data::csv_text::csv_field;
 use crate::data::dataset::Dataset;
 use crate::metrics::ranking::Highest;
-use crate::model::batches::SCORE_BATCH;
 use crate::model::saved::SavedModel;
 
 /// Deviating features listed per flow unless the user asks for another number (`netsentry score
@@ -64,9 +64,6 @@ pub async fn write_scored(
     top: usize,
     out: &mut impl Write,
 ) -> Result<ScoredSummary, ScoredCsvError> {
-    let scaler = &model.meta.scaler;
-    let columns = scaler.columns_in(dataset).map_err(ScoreError::from)?;
-    let width = scaler.features.len();
     let mut header = String::from("row,label,score,flagged");
     for rank in 1..=top {
         header.push_str(&format!(
@@ -76,73 +73,42 @@ pub async fn write_scored(
     writeln!(out, "{header}")?;
     let mut flagged = 0u64;
     let mut most_unusual = Highest::new(MOST_UNUSUAL);
-    for start in (0..dataset.rows()).step_by(SCORE_BATCH) {
-        let rows: Vec<u32> = (start..(start + SCORE_BATCH).min(dataset.rows()))
-            .map(|row| row as u32)
-            .collect();
-        let matrix = scaler.transform(dataset, &rows).map_err(ScoreError::from)?;
-        let options = ScoreOptions {
-            errors: true,
-            reconstruction: true,
-            ..ScoreOptions::default()
-        };
-        let weights = &model.meta.error_weights;
-        let scored = score(&model.detector, device, &matrix, weights, options)
-            .await
-            .map_err(ScoreError::from)?;
-        for (index, &row) in rows.iter().enumerate() {
-            let score = scored.scores[index];
-            let is_flagged = score >= model.meta.threshold;
-            flagged += u64::from(is_flagged);
-            // The features by weighted squared error, largest first; none when the detector
-            // rebuilds nothing (the Isolation Forest), whose deviation columns stay empty.
-            let errors = scored
-                .errors
-                .get(index * width..(index + 1) * width)
-                .unwrap_or(&[]);
-            let output = scored
-                .reconstruction
-                .get(index * width..(index + 1) * width)
-                .unwrap_or(&[]);
-            let mut order: Vec<usize> = (0..errors.len()).collect();
-            order.sort_by(|&a, &b| (errors[b] * weights[b]).total_cmp(&(errors[a] * weights[a])));
-            most_unusual.offer(
-                score,
-                UnusualFlow {
-                    row: row + 1,
-                    label: dataset.label(row as usize).to_owned(),
-                    score,
-                    feature: order
-                        .first()
-                        .map(|&feature| scaler.features[feature].clone()),
-                },
-            );
-            let mut line = format!(
-                "{},{},{score},{}",
-                row + 1,
-                csv_field(dataset.label(row as usize)),
-                u8::from(is_flagged)
-            );
-            for rank in 0..top {
-                let Some(&feature) = order.get(rank) else {
-                    line.push_str(",,,");
-                    continue;
-                };
-                let observed = dataset.columns[columns[feature]][row as usize];
-                line.push_str(&format!(
+    score_each(model, dataset, device, top, |flow| {
+        flagged += u64::from(flow.flagged);
+        let label = dataset.label(flow.row);
+        most_unusual.offer(
+            flow.score,
+            UnusualFlow {
+                row: flow.row as u32 + 1,
+                label: label.to_owned(),
+                score: flow.score,
+                feature: flow.deviations.first().map(|first| first.feature.clone()),
+            },
+        );
+        let mut line = format!(
+            "{},{},{},{}",
+            flow.row + 1,
+            csv_field(label),
+            flow.score,
+            u8::from(flow.flagged)
+        );
+        for rank in 0..top {
+            match flow.deviations.get(rank) {
+                Some(deviation) => line.push_str(&format!(
                     ",{},{},{}",
-                    csv_field(&scaler.features[feature]),
-                    if observed.is_finite() {
-                        observed.to_string()
-                    } else {
-                        String::new()
-                    },
-                    scaler.unscale(feature, output[feature])
-                ));
+                    csv_field(&deviation.feature),
+                    deviation
+                        .observed
+                        .map_or_else(String::new, |observed| observed.to_string()),
+                    deviation.rebuilt
+                )),
+                // The detector rebuilds nothing (the Isolation Forest): empty columns.
+                None => line.push_str(",,,"),
             }
-            writeln!(out, "{line}")?;
         }
-    }
+        writeln!(out, "{line}")
+    })
+    .await?;
     Ok(ScoredSummary {
         flagged,
         most_unusual: most_unusual.into_items(),
