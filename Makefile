@@ -31,13 +31,14 @@ dist: setup
 test: setup
 	@scripts/test.sh
 
-## Benchmarks that print figures: ingest, models, agents, a day's capture and the SQL engine natively and in
+## Benchmarks that print figures: ingest, models, agents, a day's capture, real-time watch and the SQL engine natively and in
 ## Chromium, then the ingest benchmark's 250 MB file dropped on the release page and trained
 bench: setup
 	cargo bench --bench ingest
 	cargo bench --bench model
 	cargo bench --bench agents
 	cargo bench --bench capture
+	cargo bench --bench watch
 	cargo bench --bench engine
 	cargo test --target wasm32-unknown-unknown --no-default-features --release --test browser_bench \
 		-- --include-ignored --nocapture

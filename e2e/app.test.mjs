@@ -133,8 +133,13 @@ test("the page names itself and shows the backend the worker trains on", async (
 });
 
 test("the page follows a dark system theme, the theme switch overrides it either way, and Present enlarges it", async () => {
-  const { page, problems } = await open({ width: 1280, height: 800 }, { colorScheme: "dark" });
+  // This browser lacks the File System Access API, as Firefox and Safari do.
+  const { page, problems } = await open({ width: 1280, height: 800 }, { colorScheme: "dark" }, () => {
+    window.showOpenFilePicker = undefined;
+  });
   await page.getByRole("heading", { name: "NetSentry" }).waitFor();
+  assert.match(await page.getByTestId("follow-unavailable").textContent(), /needs the File System Access API, which Chromium-based browsers/);
+  assert.equal(await page.getByTestId("follow-file").count(), 0);
   // The page's paper colour, as the sum of its red, green and blue (0–765).
   const brightness = () =>
     page.evaluate(() =>
@@ -430,6 +435,8 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   // under way and, from the long-animation-frame entries, the scripts that ran in it, so a
   // failure says where the time went.
   const { page, problems } = await open({ width: 1280, height: 800 }, {}, () => {
+    // The file picker hands over the file the test writes (below), as a user's choice would.
+    window.showOpenFilePicker = async () => [window.liveFile];
     window.step = "opening the page";
     window.longTasks = [];
     new MutationObserver((_, observer) => {
@@ -587,6 +594,42 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   const explained = await explanation.textContent();
   assert.match(explained, /^Flow \d+ \(.+\), anomaly score [\d.]+/);
   assert.equal(await explanation.locator("tbody tr").count(), 8);
+  // Follow a file: the page looks at a CSV as it grows and scores each new flow with the trained
+  // detector and agent. The file lives in the origin's private file system, and the test appends
+  // to it as CICFlowMeter would: whole rows, half a row, then its end and a bad row.
+  await page.evaluate(() => (window.step = "following a file"));
+  const sampleLines = (await readFile(new URL("../static/cicids2017-sample.csv", import.meta.url), "utf8")).split(/\r?\n/);
+  const liveRows = (from, count) => sampleLines.slice(from, from + count).map((line) => `${line}\n`).join("");
+  await page.evaluate(async (text) => {
+    const root = await navigator.storage.getDirectory();
+    window.liveFile = await root.getFileHandle("live.csv", { create: true });
+    window.appendLive = async (more) => {
+      const size = (await window.liveFile.getFile()).size;
+      const writable = await window.liveFile.createWritable({ keepExistingData: true });
+      await writable.seek(size);
+      await writable.write(more);
+      await writable.close();
+    };
+    await window.appendLive(text);
+  }, `${sampleLines[0]}\n${liveRows(1, 3)}`);
+  await page.getByTestId("follow-file").click();
+  const followStatus = (pattern) =>
+    page.waitForFunction(
+      (source) => new RegExp(source).test(document.querySelector('[data-testid="follow-status"]')?.textContent ?? ""),
+      pattern.source,
+      { timeout: 30_000 },
+    );
+  await followStatus(/^Following live\.csv: 3 flows scored, \d+ flagged by the agent, 0 rows skipped$/);
+  const attackRow = liveRows(1600, 1);
+  await page.evaluate((more) => window.appendLive(more), liveRows(4, 1) + attackRow.slice(0, 40));
+  await followStatus(/: 4 flows scored/);
+  await page.evaluate((more) => window.appendLive(more), `${attackRow.slice(40)}1,2,3\n`);
+  await followStatus(/: 5 flows scored, \d+ flagged by the agent, 1 rows skipped$/);
+  assert.match(await page.getByTestId("followed-flow").first().textContent(), /^line 6: DDoS/);
+  assert.match(await page.getByTestId("follow-skipped").textContent(), /live\.csv, line 7: 3 fields where the header has 91/);
+  await assertAccessible(page, "following a file");
+  await page.getByTestId("follow-stop").click();
+
   const [openingTasks, longTasks, longFrames] = await page.evaluate(() => [
     window.longTasks.filter(({ start }) => start < window.drawnAt),
     window.longTasks

@@ -417,6 +417,58 @@ fn bad_input_is_named_with_what_to_do() {
 }
 
 #[test]
+fn a_result_file_is_whole_or_not_there() {
+    let dir = scratch("out");
+    let portscan = format!("flows={}", improved("Portscan_2500.csv"));
+    // A query that fails on its rows, after the file was begun: nothing that looks whole stays.
+    let out = dir.join("labels.csv");
+    let stderr = fails(&[
+        "query",
+        "--table",
+        &portscan,
+        "--out",
+        path(&out),
+        "SELECT CAST(\"Label\" AS INT) FROM flows",
+    ]);
+    assert!(
+        stderr.contains(&format!("nothing was written to {}: ", out.display())),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "a half-written {} was left", out.display());
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "a partial file was left"
+    );
+    // A folder that cannot take a file (as root, only a file system that refuses it does).
+    let stderr = fails(&[
+        "query",
+        "--table",
+        &portscan,
+        "--out",
+        "/proc/netsentry-result.csv",
+        "SELECT 1",
+    ]);
+    assert!(
+        stderr.contains("nothing was written to /proc/netsentry-result.csv: cannot write"),
+        "{stderr}"
+    );
+    // The same query that works leaves the whole file, and no partial one.
+    succeeds(&[
+        "query",
+        "--table",
+        &portscan,
+        "--out",
+        path(&out),
+        "SELECT \"Label\" FROM flows",
+    ]);
+    let lines = std::fs::read_to_string(&out).unwrap().lines().count();
+    assert!(lines > 2000, "{lines} lines");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn a_ballista_cluster_of_three_processes_gives_the_single_process_result() {
     let dir = scratch("cluster");
     let model = trained_model(&dir);

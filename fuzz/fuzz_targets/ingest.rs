@@ -1,5 +1,7 @@
 //! Fuzzes the streaming CSV ingest: arbitrary bytes, cut into two chunks at an arbitrary point,
-//! must give a dataset or an error, never a panic, and a dataset's columns must line up. The
+//! must give a dataset or an error, never a panic, and a dataset's columns must line up. The same
+//! bytes, appended in the same two pieces, are followed as `netsentry watch` follows a growing
+//! file ([`data::follow`]): the rows read must each name a line of the batch, in order. The
 //! bytes may follow one of the datasets' headers (chosen by the input), so rows are explored
 //! against each layout's header handling (aliases, identifiers, repeated header lines, rows cut
 //! off at the end) and not only against headers the fuzzer would have to guess.
@@ -14,6 +16,7 @@
 #[path = "../../src/data/mod.rs"]
 mod data;
 
+use data::follow::{LineBuffer, read_lines};
 use data::ingest::{Ingest, IngestOptions};
 use libfuzzer_sys::fuzz_target;
 
@@ -46,4 +49,24 @@ fuzz_target!(|input: &[u8]| {
         assert_eq!(report.rows, dataset.rows() as u64);
         assert_eq!(dataset.features.len(), dataset.columns.len());
     }
+    follow(bytes, cut);
 });
+
+/// Follows `bytes` appended in two pieces cut at `cut`: each batch's rows name lines of the
+/// batch, in increasing order, and the dataset has a row per line named.
+fn follow(bytes: &[u8], cut: usize) {
+    let mut buffer = LineBuffer::new();
+    for piece in [&bytes[..cut], &bytes[cut..]] {
+        let Some(lines) = buffer.push(piece) else {
+            continue;
+        };
+        let header = buffer.header().unwrap_or_default().to_owned();
+        let Ok(rows) = read_lines("fuzz.csv", &header, &lines, IngestOptions::default()) else {
+            continue;
+        };
+        let last = lines.first_line + lines.count();
+        assert!(rows.lines.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(rows.lines.iter().all(|&line| (lines.first_line..last).contains(&line)));
+        assert_eq!(rows.lines.len(), rows.dataset.rows());
+    }
+}

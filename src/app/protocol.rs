@@ -81,6 +81,17 @@ pub enum ToWorker {
         /// The user's detector settings.
         options: FitOptions,
     },
+    /// Score what was appended to a file the page follows (see [`crate::data::follow`]).
+    Follow {
+        /// The file's name, for what is said about it.
+        name: String,
+        /// The bytes appended since the last piece: a JavaScript `Uint8Array`, passed through
+        /// untouched.
+        #[serde(with = "serde_wasm_bindgen::preserve")]
+        bytes: wasm_bindgen::JsValue,
+        /// The file was chosen anew or shrank (truncated): it starts again at its first line.
+        restart: bool,
+    },
 }
 
 impl ToWorker {
@@ -95,6 +106,7 @@ impl ToWorker {
             Self::Export(_) | Self::Import { .. } => FromWorker::Transfer(Err(failure)),
             Self::Explain { .. } => FromWorker::Explained(Err(failure)),
             Self::LearningCurve { .. } => FromWorker::CurveFailed(failure),
+            Self::Follow { .. } => FromWorker::Followed(Err(failure)),
             Self::CheckBackend { .. } | Self::Stop | Self::Pause(_) => FromWorker::Failed(failure),
         }
     }
@@ -161,6 +173,36 @@ pub enum FromWorker {
     Curve(LearningCurve),
     /// The learning curve could not be drawn.
     CurveFailed(JobFailure),
+    /// The new flows of a followed file, scored and decided, or why they could not be.
+    Followed(Result<FollowedFlows, JobFailure>),
+}
+
+/// The flows a piece of a followed file completed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FollowedFlows {
+    /// Each flow read, in the file's order.
+    pub flows: Vec<FollowedFlow>,
+    /// A sentence per row skipped (file, line, column and why).
+    pub skipped: Vec<String>,
+    /// Whether an agent decided (else the model's threshold).
+    pub by_agent: bool,
+}
+
+/// One flow of a followed file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FollowedFlow {
+    /// Its line in the file.
+    pub line: u64,
+    /// Its label (`unlabelled` when the file has none).
+    pub label: String,
+    /// Its anomaly score.
+    pub score: f32,
+    /// The model's threshold.
+    pub threshold: f32,
+    /// The decision.
+    pub flagged: bool,
+    /// Whether its label names an attack.
+    pub attack: bool,
 }
 
 /// Why a job failed, as typed as the core says it: a file's problem with its file, line and

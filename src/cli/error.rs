@@ -28,6 +28,14 @@ pub enum CliError {
         /// What the system said.
         source: std::io::Error,
     },
+    /// A result file could not be written whole; the part written was removed.
+    #[error("nothing was written to {}: {why}", path.display())]
+    Unfinished {
+        /// The file asked for.
+        path: PathBuf,
+        /// What went wrong.
+        why: String,
+    },
     /// `watch`'s state file cannot be used.
     #[error("cannot resume from {}: {why}; remove it to start afresh", path.display())]
     State {

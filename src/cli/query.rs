@@ -99,12 +99,39 @@ async fn print_table(stream: SendableRecordBatchStream) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Writes the result batch by batch as CSV or Parquet.
-async fn write_file(
+/// Writes the result batch by batch as CSV or Parquet into a partial file beside `--out`, synced
+/// and renamed to it only once every row is on disk: a failure half-way (a full or read-only
+/// disk, a query that fails on a later batch, a lost executor) leaves no file that looks whole,
+/// and the error says so.
+async fn write_file(stream: SendableRecordBatchStream, output: Output<'_>) -> Result<(), Failure> {
+    let partial = output.partial();
+    match write_rows(stream, &output, &partial).await {
+        Ok(rows) => {
+            std::fs::rename(&partial, output.path).map_err(|source| CliError::Write {
+                path: output.path.to_owned(),
+                source,
+            })?;
+            eprintln!("wrote {rows} row(s) to {}", output.path.display());
+            Ok(())
+        }
+        Err(error) => {
+            // Nothing half-written stays behind.
+            let _ = std::fs::remove_file(&partial);
+            Err(Box::new(CliError::Unfinished {
+                path: output.path.to_owned(),
+                why: error.to_string(),
+            }))
+        }
+    }
+}
+
+/// Writes every batch of `stream` to `partial` in `output`'s format and syncs it; the rows written.
+async fn write_rows(
     mut stream: SendableRecordBatchStream,
-    output: Output<'_>,
-) -> Result<(), Failure> {
-    let file = File::create(output.path).map_err(|source| CliError::Write {
+    output: &Output<'_>,
+    partial: &Path,
+) -> Result<usize, Failure> {
+    let file = File::create(partial).map_err(|source| CliError::Write {
         path: output.path.to_owned(),
         source,
     })?;
@@ -122,11 +149,13 @@ async fn write_file(
             Writer::Parquet(writer) => writer.write(&batch)?,
         }
     }
-    if let Writer::Parquet(writer) = writer {
-        writer.close()?;
-    }
-    eprintln!("wrote {rows} row(s) to {}", output.path.display());
-    Ok(())
+    let file = match writer {
+        Writer::Parquet(writer) => writer.into_inner()?,
+        Writer::Csv(writer) => writer.into_inner(),
+    };
+    // A full disk may only say so when the data is flushed.
+    file.sync_all()?;
+    Ok(rows)
 }
 
 /// Where `--out` writes, and in which format (by its extension).
@@ -149,6 +178,13 @@ impl<'a> Output<'a> {
             }
         };
         Ok(Self { path, parquet })
+    }
+
+    /// The file written until the result is whole: `<name>.partial` beside it.
+    fn partial(&self) -> PathBuf {
+        let mut name = self.path.as_os_str().to_owned();
+        name.push(".partial");
+        PathBuf::from(name)
     }
 }
 

@@ -12,6 +12,7 @@ pub mod data_panel;
 pub mod detectors;
 pub mod download;
 pub mod explanation;
+pub mod follow_file;
 pub mod glossary;
 pub mod job;
 pub mod learning_curve;

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use super::client::{Event, WorkerClient};
 use super::controls::{Announce, Panel};
 use super::explanation::Explainer;
+use super::follow_file::FollowFile;
 use crate::app::protocol::{FromWorker, ToWorker};
 use crate::rl::run::{Assessment, ReplayFlow};
 
@@ -195,13 +196,14 @@ pub fn Replay() -> impl IntoView {
                 }
             }}
             {explainer.view()}
+            <FollowFile />
         </Panel>
     }
 }
 
 /// Bar width for a score: the log of score over threshold, from 1/100 (empty) to 100× (full),
 /// with the threshold in the middle.
-fn bar_percent(score: f32, threshold: f32) -> f64 {
+pub fn bar_percent(score: f32, threshold: f32) -> f64 {
     let relative = (f64::from(score).max(1e-12) / f64::from(threshold).max(1e-12)).log10();
     (50.0 + relative * 25.0).clamp(1.0, 100.0)
 }

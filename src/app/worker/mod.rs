@@ -6,6 +6,7 @@ pub mod agent_job;
 pub mod curve;
 pub mod error;
 pub mod files;
+pub mod follow;
 pub mod session;
 pub mod training;
 pub mod transfer;
@@ -67,6 +68,17 @@ async fn handle(request: ToWorker) {
                 "no file was given; choose a model or agent file to import".to_owned(),
             )))),
         },
+        ToWorker::Follow {
+            name,
+            bytes,
+            restart,
+        } => {
+            let bytes = js_sys::Uint8Array::new(&bytes).to_vec();
+            let followed = follow::follow(&name, &bytes, restart)
+                .await
+                .map_err(|error| JobFailure::of(&*error));
+            reply(&FromWorker::Followed(followed));
+        }
         ToWorker::Explain { row } => {
             let explained = training::explain(row)
                 .await
