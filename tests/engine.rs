@@ -468,15 +468,12 @@ fn a_result_file_is_whole_or_not_there() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[test]
-fn a_ballista_cluster_of_three_processes_gives_the_single_process_result() {
-    let dir = scratch("cluster");
-    let model = trained_model(&dir);
-
-    // Flows in two Parquet files, as a partitioned folder.
+/// The flows of [`csv_folder`] in two Parquet files, as a partitioned folder (a cluster reads
+/// Parquet only).
+fn parquet_folder(dir: &Path) -> PathBuf {
     let folder = dir.join("parquet");
     std::fs::create_dir_all(&folder).unwrap();
-    let csv_table = format!("flows={}", path(&csv_folder(&dir)));
+    let csv_table = format!("flows={}", path(&csv_folder(dir)));
     for (part, remainder) in [(0, 0), (1, 1)] {
         let file = folder.join(format!("part-{part}.parquet"));
         succeeds(&[
@@ -490,7 +487,73 @@ fn a_ballista_cluster_of_three_processes_gives_the_single_process_result() {
             ),
         ]);
     }
-    let table = format!("flows={}", path(&folder));
+    folder
+}
+
+#[test]
+fn a_lost_executor_or_scheduler_ends_a_query_with_its_answer_or_a_sentence_never_a_hang() {
+    let dir = scratch("faults");
+    let model = trained_model(&dir);
+    let table = format!("flows={}", path(&parquet_folder(&dir)));
+    let sql = "SELECT \"Label\", count(*) AS flows, sum(CAST(is_anomaly AS INT)) AS flagged \
+               FROM flows_scored GROUP BY \"Label\" ORDER BY \"Label\"";
+    let expected = scored_query(&model, &table, sql);
+    let mut cluster = cluster::Cluster::start(&dir, 2, Some(2));
+    let url = cluster.url();
+    let args = [
+        "query",
+        "--timeout",
+        "120",
+        "--cluster",
+        &url,
+        "--model",
+        path(&model),
+        "--table",
+        &table,
+        sql,
+    ];
+    // One executor dies (killed, no goodbye) just before the query, while the scheduler still
+    // counts on it (it notices a lost executor after three missed heartbeats, 9 s): its share
+    // of the tasks goes to a dead process. The query finishes on the other executor with the same
+    // answer, or fails with a sentence, within its deadline.
+    cluster.kill_executor(0);
+    let started = std::time::Instant::now();
+    let output = netsentry(&args);
+    let seconds = started.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(seconds < 130.0, "the query took {seconds} s: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    if output.status.success() {
+        assert_eq!(String::from_utf8(output.stdout).unwrap(), expected);
+    } else {
+        assert!(stderr.starts_with("netsentry: "), "{stderr}");
+    }
+    eprintln!(
+        "an executor lost under the query: {} after {seconds:.1} s",
+        if output.status.success() {
+            "the same answer"
+        } else {
+            "a sentence"
+        }
+    );
+    // The survivor answers the next query alone.
+    assert_eq!(succeeds(&args), expected);
+    // The scheduler gone: a sentence saying so, at once.
+    cluster.kill_scheduler();
+    let stderr = fails(&args);
+    assert!(
+        stderr.contains("cannot reach the Ballista scheduler"),
+        "{stderr}"
+    );
+    drop(cluster);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_ballista_cluster_of_three_processes_gives_the_single_process_result() {
+    let dir = scratch("cluster");
+    let model = trained_model(&dir);
+    let table = format!("flows={}", path(&parquet_folder(&dir)));
     let queries = [
         "SELECT \"Label\", count(*) AS flows, sum(CAST(is_anomaly AS INT)) AS flagged, \
          min(anomaly_score) AS lowest, max(anomaly_score) AS highest \

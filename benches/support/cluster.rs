@@ -57,6 +57,21 @@ impl Cluster {
     pub fn url(&self) -> String {
         format!("df://127.0.0.1:{}", self.port)
     }
+
+    /// Kills executor `index` (from 0) at once, as a crash would: no goodbye to the scheduler.
+    #[allow(dead_code)] // The engine test's fault cases use it; the benchmark does not.
+    pub fn kill_executor(&mut self, index: usize) {
+        let executor = &mut self.processes[1 + index];
+        executor.kill().ok();
+        executor.wait().ok();
+    }
+
+    /// Kills the scheduler at once.
+    #[allow(dead_code)] // As `kill_executor`.
+    pub fn kill_scheduler(&mut self) {
+        self.processes[0].kill().ok();
+        self.processes[0].wait().ok();
+    }
 }
 
 impl Drop for Cluster {

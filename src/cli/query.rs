@@ -38,6 +38,10 @@ pub struct QueryArgs {
     /// Write the result to a file instead of printing it: .csv or .parquet.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Give up on a query that has not finished after this many seconds (a cluster that lost
+    /// its executors would otherwise keep it waiting).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    timeout: u64,
     /// The SQL query, e.g. 'SELECT "Label", count(*) FROM flows_scored WHERE is_anomaly GROUP BY
     /// "Label"' (quote mixed-case column names: unquoted SQL names are read in lower case).
     #[arg(value_name = "SQL")]
@@ -46,7 +50,17 @@ pub struct QueryArgs {
 
 /// Registers the tables and functions, runs the query and prints or writes its result.
 pub fn query(args: &QueryArgs) -> Result<(), Failure> {
-    runtime()?.block_on(run_query(args))
+    let limit = std::time::Duration::from_secs(args.timeout);
+    runtime()?.block_on(async {
+        tokio::time::timeout(limit, run_query(args))
+            .await
+            .unwrap_or_else(|_| {
+                Err(Box::new(EngineError::TimedOut {
+                    seconds: args.timeout,
+                    cluster: args.cluster.clone(),
+                }))
+            })
+    })
 }
 
 async fn run_query(args: &QueryArgs) -> Result<(), Failure> {

@@ -21,6 +21,13 @@ use super::EngineError;
 use super::codec::{LogicalCodec, PhysicalCodec};
 use super::functions::is_attack;
 
+/// Seconds between an executor's heartbeats (Ballista's default is 60).
+const HEARTBEAT_SECONDS: u64 = 3;
+
+/// Seconds without a heartbeat after which the scheduler counts an executor as lost (three
+/// missed heartbeats; Ballista's default is 180).
+const LOST_AFTER_SECONDS: u64 = 3 * HEARTBEAT_SECONDS;
+
 /// Where a scheduler listens.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SchedulerOptions {
@@ -74,6 +81,11 @@ pub async fn run_scheduler(options: &SchedulerOptions) -> Result<(), EngineError
         override_session_builder: Some(Arc::new(scheduler_session)),
         override_logical_codec: Some(logical_codec()),
         override_physical_codec: Some(physical_codec()),
+        // A lost executor is noticed in seconds, not Ballista's three minutes: its tasks go to
+        // the others, or, with none left, the jobs fail with a message instead of waiting.
+        executor_timeout_seconds: LOST_AFTER_SECONDS,
+        expire_dead_executor_interval_seconds: 2,
+        no_executors_grace_period_seconds: LOST_AFTER_SECONDS,
         ..SchedulerConfig::default()
     };
     let address: SocketAddr = format!("{}:{}", options.bind, options.port)
@@ -105,6 +117,7 @@ pub async fn run_executor(options: &ExecutorOptions) -> Result<(), EngineError> 
         vcores: options.tasks.max(1),
         work_dir: options.work_dir.clone(),
         override_function_registry: Some(Arc::new(registry)),
+        executor_heartbeat_interval_seconds: HEARTBEAT_SECONDS,
         override_logical_codec: Some(logical_codec()),
         override_physical_codec: Some(physical_codec()),
         ..ExecutorProcessConfig::default()

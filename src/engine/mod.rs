@@ -94,6 +94,20 @@ pub enum EngineError {
         /// What the connection said.
         problem: String,
     },
+    /// The query did not finish in time (see `query --timeout`).
+    #[error(
+        "the query did not finish within {seconds} s{}; give --timeout more seconds if it is only slow",
+        match cluster {
+            Some(url) => format!(" on the cluster at {url}: its executors may have been lost (see the scheduler's log), or it has none"),
+            None => String::new(),
+        }
+    )]
+    TimedOut {
+        /// The limit.
+        seconds: u64,
+        /// The cluster it ran on, if any.
+        cluster: Option<String>,
+    },
     /// DataFusion or Ballista refused or failed the query.
     #[error("{0}")]
     Query(#[from] datafusion::error::DataFusionError),
