@@ -10,5 +10,18 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    report_oversized_writes();
     netsentry::cli::main()
+}
+
+/// A write past the process's file-size limit (`ulimit -f`, a quota) fails with an error the
+/// command reports, as a full disk's does ("nothing was written to …: File too large"), instead
+/// of SIGXFSZ killing the process without a word and leaving its file half-written.
+fn report_oversized_writes() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to "ignore" at startup, before any thread runs,
+    // touches no memory of the program's.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
 }

@@ -440,6 +440,33 @@ fn a_result_file_is_whole_or_not_there() {
         0,
         "a partial file was left"
     );
+    // A disk that takes no more: the file-size limit (prlimit) refuses the write past 16 KB as a
+    // full disk would, half-way through the rows.
+    let output = Command::new("prlimit")
+        .arg("--fsize=16384")
+        .arg(env!("CARGO_BIN_EXE_netsentry"))
+        .args([
+            "query",
+            "--table",
+            &portscan,
+            "--out",
+            path(&out),
+            "SELECT * FROM flows",
+        ])
+        .output()
+        .expect("prlimit (util-linux) runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("nothing was written to {}: ", out.display()))
+            && stderr.contains("File too large"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "a partial file was left"
+    );
     // A folder that cannot take a file (as root, only a file system that refuses it does).
     let stderr = fails(&[
         "query",
