@@ -220,6 +220,10 @@ test("the set-up lives in the link: Copy link opens a fresh page with the same s
   await page.reload();
   await page.getByTestId("load-sample").waitFor();
   assert.deepEqual(await shown(page), expected);
+  // A link opened in the same tab applies at once, without a reload.
+  await page.evaluate(() => (location.hash = "#model=pca&agent=a2c"));
+  await page.waitForFunction(() => document.querySelector('[data-testid="model-kind"]').value === "pca");
+  assert.equal(await page.getByTestId("agent-algorithm").inputValue(), "a2c");
   // A link that cannot be used in full says what was not used and keeps the defaults there.
   await fresh.goto(`${site.base}#model=nonsense&fn=-3&agent=a2c`);
   await fresh.reload();

@@ -12,8 +12,8 @@ use crate::metrics::histogram::ScoreHistogram;
 const WIDTH: f64 = 600.0;
 /// Chart height in SVG units.
 const HEIGHT: f64 = 180.0;
-/// Room for axis labels.
-const PAD: f64 = 44.0;
+/// Room for axis labels: the y axis's ticks (up to five characters) beside its rotated name.
+const PAD: f64 = 54.0;
 
 /// How the y axis is labelled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

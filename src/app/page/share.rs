@@ -191,6 +191,13 @@ impl SetUp {
             problems: RwSignal::new(problems),
         };
         provide_context(set_up);
+        // A link opened in this tab, or the fragment edited by hand, applies at once (the page's
+        // own updates replace the history entry, which fires no such event).
+        let listening = window_event_listener(leptos::ev::hashchange, move |_| {
+            let (shared, problems) = Shared::parse(&current_fragment());
+            set_up.apply(shared, problems);
+        });
+        on_cleanup(move || listening.remove());
         Effect::new(move |_| {
             let fragment = set_up.shared().fragment();
             if let Some(history) = web_sys::window().and_then(|window| window.history().ok()) {
@@ -203,6 +210,16 @@ impl SetUp {
             }
         });
         set_up
+    }
+
+    /// Sets every part to `shared`'s, and what could not be used to `problems`.
+    fn apply(&self, shared: Shared, problems: Vec<String>) {
+        self.sample.set(shared.sample);
+        self.fit.set(shared.fit);
+        self.plan.set(shared.plan);
+        self.theme.set(shared.theme);
+        self.present.set(shared.present);
+        self.problems.set(problems);
     }
 
     /// The set-up the panels provided.

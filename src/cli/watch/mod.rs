@@ -91,39 +91,38 @@ pub fn watch(args: &WatchArgs) -> Result<(), Failure> {
         discover(args, saved.as_ref(), first_look, &mut followed)?;
         first_look = false;
         let mut grew = false;
+        let mut reader = Reader {
+            args,
+            judge: &judge,
+            device: &device,
+            out: &mut out,
+            tally: &mut tally,
+            looked,
+        };
         for tailed in &mut followed {
-            let (lines, truncated) = tailed.look().map_err(|source| CliError::Read {
-                path: tailed.path.clone(),
-                source,
-            })?;
-            if truncated {
-                eprintln!(
-                    "watch: {} shrank (truncated): reading it again from its start",
-                    tailed.path.display()
-                );
-            }
-            if let Some(lines) = lines {
-                grew = true;
-                judge_lines(args, &judge, &device, tailed, &lines, &mut out, &mut tally)?;
-                tally.slowest = tally.slowest.max(looked.elapsed());
-            }
+            grew |= reader.read_new(tailed)?;
         }
         // Where each file is now: renamed within the watched names, or gone from them (rotated
-        // away, removed) once it has just been read to its end.
+        // away, removed). A gone file is read once more, for what was appended to it between the
+        // look above and its leaving, then let go.
         let now = named_files(&args.paths)?;
-        followed.retain_mut(|tailed| match now.get(&tailed.id) {
-            Some(path) => {
-                renamed(tailed, path);
-                true
+        let mut kept = Vec::with_capacity(followed.len());
+        for mut tailed in followed {
+            match now.get(&tailed.id) {
+                Some(path) => {
+                    renamed(&mut tailed, path);
+                    kept.push(tailed);
+                }
+                None => {
+                    grew |= reader.read_new(&mut tailed)?;
+                    eprintln!(
+                        "watch: {} was rotated or removed; read to its end",
+                        tailed.path.display()
+                    );
+                }
             }
-            None => {
-                eprintln!(
-                    "watch: {} was rotated or removed; read to its end",
-                    tailed.path.display()
-                );
-                false
-            }
-        });
+        }
+        followed = kept;
         if grew {
             last_growth = Instant::now();
             if let Some(path) = &args.state {
@@ -257,6 +256,47 @@ fn discover(
         followed.push(tailed);
     }
     Ok(())
+}
+
+/// What reading a file's new lines needs: the options, who judges, where, where the flows go, the
+/// figures for the summary and when this look began.
+struct Reader<'a, W: Write> {
+    args: &'a WatchArgs,
+    judge: &'a Judge,
+    device: &'a Device,
+    out: &'a mut W,
+    tally: &'a mut Tally,
+    looked: Instant,
+}
+
+impl<W: Write> Reader<'_, W> {
+    /// Reads what was appended to `tailed` and judges its complete lines; whether there were any.
+    fn read_new(&mut self, tailed: &mut Tailed) -> Result<bool, Failure> {
+        let (lines, truncated) = tailed.look().map_err(|source| CliError::Read {
+            path: tailed.path.clone(),
+            source,
+        })?;
+        if truncated {
+            eprintln!(
+                "watch: {} shrank (truncated): reading it again from its start",
+                tailed.path.display()
+            );
+        }
+        let Some(lines) = lines else {
+            return Ok(false);
+        };
+        judge_lines(
+            self.args,
+            self.judge,
+            self.device,
+            tailed,
+            &lines,
+            self.out,
+            self.tally,
+        )?;
+        self.tally.slowest = self.tally.slowest.max(self.looked.elapsed());
+        Ok(true)
+    }
 }
 
 /// Reads, scores and writes one batch of a file's new lines.
