@@ -53,7 +53,9 @@ fuzz_target!(|input: &[u8]| {
 });
 
 /// Follows `bytes` appended in two pieces cut at `cut`: each batch's rows name lines of the
-/// batch, in increasing order, and the dataset has a row per line named.
+/// batch, never going back, and the dataset has a row per line named. (A lone carriage return
+/// ends a record for the CSV reader, as old Mac files do, but not a line for the follower, which
+/// splits at line feeds: the records of one line share its number.)
 fn follow(bytes: &[u8], cut: usize) {
     let mut buffer = LineBuffer::new();
     for piece in [&bytes[..cut], &bytes[cut..]] {
@@ -65,7 +67,7 @@ fn follow(bytes: &[u8], cut: usize) {
             continue;
         };
         let last = lines.first_line + lines.count();
-        assert!(rows.lines.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(rows.lines.windows(2).all(|pair| pair[0] <= pair[1]));
         assert!(rows.lines.iter().all(|&line| (lines.first_line..last).contains(&line)));
         assert_eq!(rows.lines.len(), rows.dataset.rows());
     }

@@ -321,6 +321,16 @@ mod tests {
     }
 
     #[test]
+    fn records_split_by_a_lone_carriage_return_share_their_lines_number() {
+        // The CSV reader ends a record at a lone CR (old Mac files); the follower splits lines at
+        // line feeds only, so both flows name the one line they came from.
+        let mut buffer = LineBuffer::resuming(HEADER.to_owned(), 10);
+        let rows = read(&mut buffer, b"1,1,1,BENIGN\r2,2,2,DDoS\n3,3,3,BENIGN\n").unwrap();
+        assert_eq!(rows.lines, [10, 10, 11]);
+        assert_eq!(rows.dataset.rows(), 3);
+    }
+
+    #[test]
     fn the_header_again_is_dropped_and_counted() {
         let mut buffer = LineBuffer::new();
         let rows = read(
