@@ -18,7 +18,7 @@ use burn::prelude::Device;
 
 use self::output::{Identifiers, Judge, Judged};
 use self::state::State;
-use self::tail::{FileId, Tailed, id_of};
+use self::tail::{FileId, GONE_AFTER, Tailed, id_of};
 use super::error::{CliError, Failure};
 use super::inputs::{device, every_column};
 use crate::data::follow::{LineBuffer, Lines, read_lines};
@@ -103,17 +103,23 @@ pub fn watch(args: &WatchArgs) -> Result<(), Failure> {
             grew |= reader.read_new(tailed)?;
         }
         // Where each file is now: renamed within the watched names, or gone from them (rotated
-        // away, removed). A gone file is read once more, for what was appended to it between the
-        // look above and its leaving, then let go.
+        // away, removed). A file missing for longer than a rename takes is read once more, for
+        // what was appended to it between the look above and its leaving, then let go.
         let now = named_files(&args.paths)?;
         let mut kept = Vec::with_capacity(followed.len());
         for mut tailed in followed {
             match now.get(&tailed.id) {
                 Some(path) => {
+                    tailed.missing_since = None;
                     renamed(&mut tailed, path);
                     kept.push(tailed);
                 }
                 None => {
+                    let since = *tailed.missing_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() < GONE_AFTER {
+                        kept.push(tailed);
+                        continue;
+                    }
                     grew |= reader.read_new(&mut tailed)?;
                     eprintln!(
                         "watch: {} was rotated or removed; read to its end",

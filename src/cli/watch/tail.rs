@@ -7,6 +7,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use crate::data::follow::{LineBuffer, Lines};
 
@@ -36,7 +37,14 @@ pub struct Tailed {
     offset: u64,
     /// Its lines as they complete.
     pub buffer: LineBuffer,
+    /// When it was first found under none of the watched names (see [`GONE_AFTER`]).
+    pub missing_since: Option<Instant>,
 }
+
+/// How long a file found under none of the watched names is still followed before it is let
+/// go: a rename is a moment in which a folder listing may show neither name, and a file that
+/// reappears under another name within this time is the same file, not a new one.
+pub const GONE_AFTER: Duration = Duration::from_secs(1);
 
 impl Tailed {
     /// Follows the file at `path` from byte `offset` with `buffer` (a fresh one at offset 0).
@@ -50,6 +58,7 @@ impl Tailed {
             file,
             offset,
             buffer,
+            missing_since: None,
         })
     }
 
