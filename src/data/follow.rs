@@ -148,16 +148,22 @@ pub fn read_lines(
         }
     }
     loop {
-        // The reader numbers the header line 1, so the lines given from 2.
-        let in_file = |line: u64| {
-            let index = line.saturating_sub(2) as usize;
-            numbers.get(index).copied().unwrap_or(lines.first_line)
+        // The reader numbers the header line 1 (the file's first line too), so the lines given
+        // from 2. (A header holding a lone carriage return, which ends a record for the reader,
+        // can give a row of its own: it is named line 1.)
+        let in_file = |line: u64| match line {
+            0 | 1 => 1,
+            line => numbers
+                .get((line - 2) as usize)
+                .copied()
+                .unwrap_or(lines.first_line),
         };
+        let mut chunk = format!("{header}\n").into_bytes();
+        chunk.extend(texts.concat());
         let mut ingest = Ingest::new(options);
         let attempt = ingest
             .begin_file(name, None)
-            .and_then(|()| ingest.feed(format!("{header}\n").as_bytes()))
-            .and_then(|()| ingest.feed_lines(&texts.concat()))
+            .and_then(|()| ingest.feed_lines(&chunk))
             .and_then(|kept| ingest.end_file().map(|()| kept));
         match attempt {
             Ok(kept) => {
@@ -328,6 +334,19 @@ mod tests {
         let rows = read(&mut buffer, b"1,1,1,BENIGN\r2,2,2,DDoS\n3,3,3,BENIGN\n").unwrap();
         assert_eq!(rows.lines, [10, 10, 11]);
         assert_eq!(rows.dataset.rows(), 3);
+    }
+
+    #[test]
+    fn a_row_inside_a_header_line_is_named_by_the_header_line() {
+        // Found by the fuzz target: a header line holding a lone carriage return gives the reader
+        // a record after the header; it is a row like any other, named line 1, so every row read
+        // names a line.
+        let header = "Flow Byts/s\r3";
+        let mut buffer = LineBuffer::new();
+        let lines = buffer.push(format!("{header}\n4\n").as_bytes()).unwrap();
+        let rows = read_lines("flows.csv", header, &lines, IngestOptions::default()).unwrap();
+        assert_eq!(rows.lines, [1, 2]);
+        assert_eq!(rows.dataset.rows(), 2);
     }
 
     #[test]
