@@ -29,7 +29,10 @@ pub enum CliError {
         source: std::io::Error,
     },
     /// A result file could not be written whole; the part written was removed.
-    #[error("nothing was written to {}: {why}", path.display())]
+    #[error(
+        "nothing was written to {}: {why}; make room or choose another --out, then run the query again",
+        path.display()
+    )]
     Unfinished {
         /// The file asked for.
         path: PathBuf,

@@ -66,15 +66,25 @@ impl Tailed {
     /// the lines after it are named by their numbers.
     pub fn open_at_end(path: &Path) -> std::io::Result<Self> {
         let mut tailed = Self::open(path, 0, LineBuffer::new())?;
-        let mut text = Vec::new();
-        tailed.file.read_to_end(&mut text)?;
-        let complete = memchr::memrchr(b'\n', &text).map_or(0, |end| end + 1);
-        tailed.buffer.push(&text[..complete]);
-        let header = tailed.buffer.header().map(str::to_owned);
-        if let Some(header) = header {
+        // Read a piece at a time, so a capture of many gigabytes costs one piece of memory;
+        // only the header and the line count are kept.
+        let mut piece = Vec::with_capacity(MOST_PER_LOOK);
+        loop {
+            piece.clear();
+            (&mut tailed.file)
+                .take(MOST_PER_LOOK as u64)
+                .read_to_end(&mut piece)?;
+            if piece.is_empty() {
+                break;
+            }
+            tailed.offset += piece.len() as u64;
+            tailed.buffer.push(&piece);
+        }
+        // A half-written last line is read again, whole, once its end arrives.
+        tailed.offset = tailed.resume_offset();
+        if let Some(header) = tailed.buffer.header().map(str::to_owned) {
             tailed.buffer = LineBuffer::resuming(header, tailed.buffer.next_line());
         }
-        tailed.offset = complete as u64;
         tailed.file.seek(SeekFrom::Start(tailed.offset))?;
         Ok(tailed)
     }
