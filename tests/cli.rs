@@ -11,7 +11,7 @@ fn netsentry(args: &[&str]) -> std::process::Output {
 }
 
 /// The commands `docs/cli.md` documents, each as its words after `netsentry`.
-const DOCUMENTED: [&[&str]; 12] = [
+const DOCUMENTED: [&[&str]; 13] = [
     &[],
     &["ingest"],
     &["backends"],
@@ -23,6 +23,7 @@ const DOCUMENTED: [&[&str]; 12] = [
     &["cluster"],
     &["cluster", "scheduler"],
     &["cluster", "executor"],
+    &["cluster", "certs"],
     &["watch"],
 ];
 

@@ -84,6 +84,11 @@ fn fails(args: &[&str]) -> String {
     stderr
 }
 
+/// Owned arguments as `netsentry` takes them.
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
 /// A scratch directory for one test's files.
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("netsentry-engine-{}-{name}", std::process::id()));
@@ -540,9 +545,9 @@ fn a_lost_executor_or_scheduler_ends_a_query_with_its_answer_or_a_sentence_never
         sql,
     ];
     // One executor dies (killed, no goodbye) just before the query, while the scheduler still
-    // counts on it (it notices a lost executor after three missed heartbeats, 9 s): its share
-    // of the tasks goes to a dead process. The query finishes on the other executor with the same
-    // answer, or fails with a sentence, within its deadline.
+    // counts on it (it notices a lost executor after 9 s without a word from it). Executors pull
+    // their tasks, so the dead one should take none; the query finishes on the other executor
+    // with the same answer, or fails with a sentence, within its deadline.
     cluster.kill_executor(0);
     let started = std::time::Instant::now();
     let output = netsentry(&args);
@@ -611,6 +616,142 @@ fn a_ballista_cluster_of_three_processes_gives_the_single_process_result() {
     assert!(single[0].contains("| Portscan "), "{}", single[0]);
     drop(cluster);
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_cluster_with_tls_and_a_key_gives_the_plain_result_and_lets_in_only_its_own() {
+    let dir = scratch("tls");
+    let model = trained_model(&dir);
+    let table = format!("flows={}", path(&parquet_folder(&dir)));
+    let sql = "SELECT \"Label\", count(*) AS flows, sum(CAST(is_anomaly AS INT)) AS flagged, \
+               min(anomaly_score) AS lowest, max(anomaly_score) AS highest \
+               FROM flows_scored GROUP BY \"Label\" ORDER BY \"Label\"";
+    let expected = scored_query(&model, &table, sql);
+    // The cluster's files live outside the executors' --data folder (the scratch folder).
+    let certs = scratch("tls-certs");
+    std::fs::remove_dir(&certs).unwrap();
+    let cluster = cluster::Cluster::start_with_tls(&dir, 2, Some(2), &certs);
+    let url = cluster.url();
+    let access = cluster.client_access();
+    let query = |access: &[&str], table: &str| -> Vec<String> {
+        let mut args = vec!["query", "--cluster", &url];
+        args.extend_from_slice(access);
+        args.extend(["--model", path(&model), "--table", table, sql]);
+        args.into_iter().map(str::to_owned).collect()
+    };
+    let access: Vec<&str> = access.iter().map(String::as_str).collect();
+    assert_eq!(succeeds(&strs(&query(&access, &table))), expected);
+
+    let key = certs.join("shared-key");
+    let tls = ["--tls", path(&certs)];
+    // Without the key, or with another.
+    let stderr = fails(&strs(&query(&tls, &table)));
+    assert!(
+        stderr.contains("refused this client: this NetSentry cluster needs its shared key"),
+        "{stderr}"
+    );
+    let other_key = scratch("tls-other-key").join("key");
+    std::fs::write(&other_key, "0123456789abcdef0123").unwrap();
+    let stderr = fails(&strs(&query(
+        &["--tls", path(&certs), "--key-file", path(&other_key)],
+        &table,
+    )));
+    assert!(stderr.contains("does not match"), "{stderr}");
+    // In plain text.
+    let stderr = fails(&strs(&query(&["--key-file", path(&key)], &table)));
+    assert!(
+        stderr.contains("did not accept the connection")
+            && stderr.contains("if the cluster runs with TLS, give --tls DIR"),
+        "{stderr}"
+    );
+    // With another CA's files: the client does not trust the cluster's certificate, and the
+    // cluster does not trust a client certificate its CA did not sign.
+    let other = scratch("tls-other");
+    std::fs::remove_dir(&other).unwrap();
+    succeeds(&["cluster", "certs", path(&other)]);
+    let stderr = fails(&strs(&query(
+        &["--tls", path(&other), "--key-file", path(&key)],
+        &table,
+    )));
+    assert!(stderr.contains("invalid peer certificate"), "{stderr}");
+    let (ca, cert, cert_key) = (
+        certs.join("ca.pem"),
+        other.join("client.pem"),
+        other.join("client-key.pem"),
+    );
+    let stderr = fails(&strs(&query(
+        &[
+            "--tls-ca",
+            path(&ca),
+            "--tls-cert",
+            path(&cert),
+            "--tls-key",
+            path(&cert_key),
+            "--key-file",
+            path(&key),
+        ],
+        &table,
+    )));
+    assert!(stderr.contains("did not accept the connection"), "{stderr}");
+    // A table outside the executors' --data folder.
+    let outside = scratch("tls-outside");
+    let copied = outside.join("flows.parquet");
+    std::fs::copy(dir.join("parquet/part-0.parquet"), &copied).unwrap();
+    let stderr = fails(&strs(&query(&access, &format!("flows={}", path(&outside)))));
+    assert!(
+        stderr.contains(&format!(
+            "{} is outside this executor's data folders",
+            path(&copied)
+        )),
+        "{stderr}"
+    );
+    // An executor without the key is turned away at its start, with the scheduler's sentence.
+    let scheduler = url.trim_start_matches("df://").to_owned();
+    let flight = cluster::free_port().to_string();
+    let stderr = fails(&[
+        "cluster",
+        "executor",
+        "--port",
+        &flight,
+        "--scheduler",
+        &scheduler,
+        "--tls",
+        path(&certs),
+    ]);
+    assert!(stderr.contains("needs its shared key"), "{stderr}");
+    drop(cluster);
+
+    // Nothing listens beyond loopback without TLS and a key.
+    for role in ["scheduler", "executor"] {
+        let port = cluster::free_port().to_string();
+        let stderr = fails(&["cluster", role, "--bind", "0.0.0.0", "--port", &port]);
+        assert!(
+            stderr.starts_with(
+                "netsentry: refusing to listen on 0.0.0.0 without TLS and a shared key"
+            ),
+            "{stderr}"
+        );
+        let stderr = fails(&[
+            "cluster",
+            role,
+            "--bind",
+            "0.0.0.0",
+            "--port",
+            &port,
+            "--key-file",
+            path(&key),
+        ]);
+        assert!(stderr.contains("without TLS:"), "{stderr}");
+    }
+    for folder in [
+        dir,
+        certs,
+        other,
+        outside,
+        other_key.parent().unwrap().to_owned(),
+    ] {
+        std::fs::remove_dir_all(folder).unwrap();
+    }
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! A Ballista cluster of `netsentry cluster` processes on 127.0.0.1 (a scheduler and executors,
-//! each a separate process on free ports), for the engine test and benchmark; stopped when dropped.
+//! each a separate process on free ports), plain or with mutual TLS and a shared key, for the
+//! engine test and benchmark; stopped when dropped.
 
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -10,25 +11,51 @@ use std::time::{Duration, Instant};
 pub struct Cluster {
     port: u16,
     processes: Vec<Child>,
+    /// The options every process and client takes: none, or the TLS folder and key file.
+    access: Vec<String>,
 }
 
 impl Cluster {
     /// Starts a scheduler and `executors` executors (each running `tasks` tasks at once, or one
-    /// per core), their shuffle files under `dir`, and waits until all of them listen.
+    /// per core, reading only under `dir`), their shuffle files under `dir`, and waits until all
+    /// of them listen.
     pub fn start(dir: &Path, executors: usize, tasks: Option<usize>) -> Self {
+        Self::launch(dir, executors, tasks, Vec::new())
+    }
+
+    /// As [`Self::start`], every process with mutual TLS and the shared key of `certs` (a folder
+    /// `netsentry cluster certs` wrote, made here when missing).
+    #[allow(dead_code)] // The engine test and benchmark use it; the other users of this file do not.
+    pub fn start_with_tls(
+        dir: &Path,
+        executors: usize,
+        tasks: Option<usize>,
+        certs: &Path,
+    ) -> Self {
+        if !certs.join("ca.pem").exists() {
+            let made = Command::new(env!("CARGO_BIN_EXE_netsentry"))
+                .args(["cluster", "certs"])
+                .arg(certs)
+                .output()
+                .expect("netsentry runs");
+            assert!(made.status.success(), "{made:?}");
+        }
+        Self::launch(dir, executors, tasks, access(certs))
+    }
+
+    fn launch(dir: &Path, executors: usize, tasks: Option<usize>, access: Vec<String>) -> Self {
         let port = free_port();
+        let mut scheduler = vec!["cluster".to_owned(), "scheduler".to_owned()];
+        scheduler.extend(["--port".to_owned(), port.to_string()]);
+        scheduler.extend(access.iter().cloned());
         let mut cluster = Self {
             port,
-            processes: vec![spawn(&[
-                "cluster",
-                "scheduler",
-                "--port",
-                &port.to_string(),
-            ])],
+            processes: vec![spawn(&scheduler)],
+            access,
         };
         wait_for(port);
         for executor in 0..executors {
-            let (flight, grpc) = (free_port(), free_port());
+            let flight = free_port();
             let work = dir.join(format!("executor-{executor}"));
             std::fs::create_dir_all(&work).expect("a work folder");
             let mut args = vec![
@@ -36,19 +63,19 @@ impl Cluster {
                 "executor".to_owned(),
                 "--port".to_owned(),
                 flight.to_string(),
-                "--grpc-port".to_owned(),
-                grpc.to_string(),
                 "--scheduler".to_owned(),
                 format!("127.0.0.1:{port}"),
                 "--work-dir".to_owned(),
                 work.display().to_string(),
+                "--data".to_owned(),
+                dir.display().to_string(),
             ];
             if let Some(tasks) = tasks {
                 args.extend(["--tasks".to_owned(), tasks.to_string()]);
             }
+            args.extend(cluster.access.iter().cloned());
             cluster.processes.push(spawn(&args));
             wait_for(flight);
-            wait_for(grpc);
         }
         cluster
     }
@@ -56,6 +83,12 @@ impl Cluster {
     /// What `query --cluster` takes.
     pub fn url(&self) -> String {
         format!("df://127.0.0.1:{}", self.port)
+    }
+
+    /// The options a client of this cluster needs besides `--cluster` (none for a plain one).
+    #[allow(dead_code)] // As `start_with_tls`.
+    pub fn client_access(&self) -> Vec<String> {
+        self.access.clone()
     }
 
     /// Kills executor `index` (from 0) at once, as a crash would: no goodbye to the scheduler.
@@ -83,6 +116,17 @@ impl Drop for Cluster {
     }
 }
 
+/// The TLS folder and key file options for a `cluster certs` folder.
+fn access(certs: &Path) -> Vec<String> {
+    let path = |name: &str| -> String { PathBuf::from(certs).join(name).display().to_string() };
+    vec![
+        "--tls".to_owned(),
+        certs.display().to_string(),
+        "--key-file".to_owned(),
+        path("shared-key"),
+    ]
+}
+
 fn spawn(args: &[impl AsRef<std::ffi::OsStr>]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_netsentry"))
         .args(args)
@@ -93,7 +137,7 @@ fn spawn(args: &[impl AsRef<std::ffi::OsStr>]) -> Child {
 }
 
 /// A port free on 127.0.0.1 now.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("a free port")
         .local_addr()

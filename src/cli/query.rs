@@ -1,10 +1,11 @@
 //! `netsentry query`: SQL over flow files with the model's functions, in this process (DataFusion
 //! on every core) or on a Ballista cluster started with `netsentry cluster`.
 
+use super::cluster::AccessArgs;
 use super::error::{CliError, Failure};
 use super::inputs::say_loaded;
 use crate::engine::EngineError;
-use crate::engine::cluster::{self};
+use crate::engine::cluster::{self, Role};
 use crate::engine::flow_model::FlowModel;
 use crate::engine::functions;
 use crate::engine::tables::{self, SCORED_SUFFIX, TableSpec};
@@ -35,6 +36,9 @@ pub struct QueryArgs {
     /// tables must then be Parquet.
     #[arg(long, value_name = "URL")]
     cluster: Option<String>,
+    /// With --cluster: how this client proves itself to a cluster run with TLS or a shared key.
+    #[command(flatten)]
+    access: AccessArgs,
     /// Write the result to a file instead of printing it: .csv or .parquet.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -72,7 +76,8 @@ async fn run_query(args: &QueryArgs) -> Result<(), Failure> {
     let context = match &args.cluster {
         Some(url) => {
             tables::check_for_cluster(&args.tables)?;
-            cluster::remote_context(url).await?
+            let security = args.access.load(Role::Client)?;
+            cluster::remote_context(url, &security).await?
         }
         None => cluster::local_context(),
     };

@@ -94,6 +94,38 @@ pub enum EngineError {
         /// What the connection said.
         problem: String,
     },
+    /// The scheduler answered the connection but not as this client speaks: TLS on one side
+    /// only, or a certificate the other side does not trust.
+    #[error(
+        "the Ballista scheduler at {url} did not accept the connection ({problem}); {}",
+        if *tls {
+            "check that --tls names the cluster's CA and a certificate it signed (the folder `netsentry cluster certs` wrote), and that the scheduler runs with TLS"
+        } else {
+            "if the cluster runs with TLS, give --tls DIR (the folder `netsentry cluster certs` wrote) here too"
+        }
+    )]
+    Handshake {
+        /// The address given.
+        url: String,
+        /// What the connection said.
+        problem: String,
+        /// Whether this client spoke TLS.
+        tls: bool,
+    },
+    /// The scheduler turned the client away (its shared key was missing or wrong).
+    #[error("the Ballista scheduler at {url} refused this client: {reason}")]
+    Refused {
+        /// The address given.
+        url: String,
+        /// What the scheduler said.
+        reason: String,
+    },
+    /// A cluster process would listen beyond this machine unprotected.
+    #[error(transparent)]
+    Exposed(#[from] cluster::Exposed),
+    /// An executor's `--data` folder does not exist.
+    #[error(transparent)]
+    DataFolder(#[from] cluster::DataFolderError),
     /// The query did not finish in time (see `query --timeout`).
     #[error(
         "the query did not finish within {seconds} s{}; give --timeout more seconds if it is only slow",
