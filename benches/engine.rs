@@ -1,7 +1,8 @@
 //! The model in a query engine: rows/s of `anomaly_score` over Parquet, in DataFusion on every
-//! core and on a Ballista cluster of a scheduler and two executors on this machine, beside
-//! `netsentry score` and DataFusion reading the same flows as CSV (through NetSentry's ingest),
-//! at 0.5, 1 and 2 million rows.
+//! core and on a Ballista cluster of a scheduler and two executors on this machine (plain, and
+//! with mutual TLS and a shared key: the cost of the protection, same run), beside `netsentry
+//! score` and DataFusion reading the same flows as CSV (through NetSentry's ingest), at 0.5, 1
+//! and 2 million rows.
 //!
 //! Run with `make bench` (or `cargo bench --bench engine`). The flows are real CIC-IDS 2017 rows
 //! resampled as the ingest benchmark does (MachineLearningCVE layout), written once as four CSV
@@ -33,24 +34,27 @@ fn main() {
     let (csvs, parquet) = generated_files(&dir);
     let model = trained_model(&dir, &csvs[0]);
     let cluster = cluster::Cluster::start(&dir, 2, None);
+    let secure = cluster::Cluster::start_with_tls(&dir, 2, None, &dir.join("certs"));
     println!(
         "rows/s of the autoencoder's score, whole commands, {} core(s):",
         std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
     );
     println!(
-        "{:>10}  {:>12}  {:>12}  {:>12}  {:>12}  {:>8}  {:>8}  {:>8}",
+        "{:>10}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>8}  {:>8}  {:>8}  {:>8}",
         "rows",
         "score, CSV",
         "DF, CSV",
         "DF, Parquet",
         "Ballista",
+        "Ballista TLS",
         "DF CSV",
         "DF Parq.",
-        "Ballista"
+        "Ballista",
+        "TLS"
     );
     println!(
-        "{:>10}  {:>12}  {:>12}  {:>12}  {:>12}  {:>8}  {:>8}  {:>8}",
-        "", "", "", "", "2 executors", "/ score", "/ score", "/ DF Parq."
+        "{:>10}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>8}  {:>8}  {:>8}  {:>8}",
+        "", "", "", "", "2 executors", "and key", "/ score", "/ score", "/ DF Parq.", "/ plain"
     );
     for files in [1, 2, FILES] {
         let rows = files * FILE_ROWS;
@@ -68,32 +72,50 @@ fn main() {
             model.clone(),
         ];
         score_args.extend(csvs[..files].iter().map(|csv| csv.display().to_string()));
-        let query = |folder: &Path, cluster: Option<String>| {
+        let query = |folder: &Path, cluster: Option<&cluster::Cluster>| {
             let table = format!("flows={}", folder.display());
             let mut args = ["query", "--model", &model, "--table", &table, sql]
                 .map(str::to_owned)
                 .to_vec();
-            if let Some(url) = cluster {
-                args.splice(1..1, ["--cluster".to_owned(), url]);
+            if let Some(cluster) = cluster {
+                let mut access = vec!["--cluster".to_owned(), cluster.url()];
+                access.extend(cluster.client_access());
+                args.splice(1..1, access);
             }
             timed(&args)
         };
         let score = timed(&score_args);
         let csv = query(&csv_folder, None);
         let local = query(&parquet_folder, None);
-        let ballista = query(&parquet_folder, Some(cluster.url()));
+        // The two clusters take turns, three queries each, and each gives its median: a
+        // protection cost of a few per cent needs more than one run to show through the noise.
+        let (mut plain, mut tls) = (Vec::new(), Vec::new());
+        for _ in 0..3 {
+            plain.push(query(&parquet_folder, Some(&cluster)));
+            tls.push(query(&parquet_folder, Some(&secure)));
+        }
+        let (ballista, ballista_tls) = (median(plain), median(tls));
         println!(
-            "{rows:>10}  {:>12.0}  {:>12.0}  {:>12.0}  {:>12.0}  {:>7.2}×  {:>7.2}×  {:>7.2}×",
+            "{rows:>10}  {:>12.0}  {:>12.0}  {:>12.0}  {:>12.0}  {:>12.0}  {:>7.2}×  {:>7.2}×  {:>7.2}×  {:>7.2}×",
             rows as f64 / score,
             rows as f64 / csv,
             rows as f64 / local,
             rows as f64 / ballista,
+            rows as f64 / ballista_tls,
             score / csv,
             score / local,
-            local / ballista
+            local / ballista,
+            ballista / ballista_tls
         );
     }
     drop(cluster);
+    drop(secure);
+}
+
+/// The middle of three or more timings.
+fn median(mut seconds: Vec<f64>) -> f64 {
+    seconds.sort_by(f64::total_cmp);
+    seconds[seconds.len() / 2]
 }
 
 /// A folder of `dir` holding `files` (hard links), made once: a table over exactly those files.

@@ -418,6 +418,30 @@ fn bad_input_is_named_with_what_to_do() {
         stderr.contains("start one with `netsentry cluster scheduler`"),
         "{stderr}"
     );
+
+    // TLS files named by halves, or missing, and a key file that is not there.
+    let cluster = [
+        "query",
+        "--cluster",
+        "df://127.0.0.1:1",
+        "--table",
+        &parquet,
+    ];
+    let stderr = fails(&[&cluster[..], &["--tls-ca", "ca.pem", "SELECT 1"]].concat());
+    assert!(
+        stderr.contains("give --tls-ca, --tls-cert and --tls-key together, or --tls DIR"),
+        "{stderr}"
+    );
+    let stderr = fails(&[&cluster[..], &["--tls", "/no/such/certs", "SELECT 1"]].concat());
+    assert!(
+        stderr.contains("cannot read the TLS file /no/such/certs/ca.pem: "),
+        "{stderr}"
+    );
+    let stderr = fails(&[&cluster[..], &["--key-file", "/no/such/key", "SELECT 1"]].concat());
+    assert!(
+        stderr.contains("cannot read the shared key from /no/such/key: "),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -184,7 +184,9 @@ pub async fn run_executor(options: &ExecutorOptions) -> Result<(), EngineError> 
         .insert(is_attack.name().to_owned(), is_attack);
     let config = ExecutorProcessConfig {
         bind_host: options.bind.clone(),
-        external_host: Some(options.bind.clone()),
+        // Listening on every address (0.0.0.0), it has no one address to give: the scheduler
+        // then takes the one the executor's requests come from.
+        external_host: (!is_unspecified(&options.bind)).then(|| options.bind.clone()),
         port: options.port,
         // Pulling its tasks, an executor serves no task port; the scheduler only checks, once,
         // that something answers at the port it is told, so it is told the Flight port.
@@ -237,6 +239,14 @@ fn protection(security: &Security) -> &'static str {
         (false, true) => "the shared key, no TLS",
         (false, false) => "no TLS, no shared key",
     }
+}
+
+/// Whether `bind` means every address of this machine (0.0.0.0 or ::).
+fn is_unspecified(bind: &str) -> bool {
+    bind.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|address| address.is_unspecified())
 }
 
 fn listening_address(bind: &str, port: u16) -> Result<SocketAddr, EngineError> {
