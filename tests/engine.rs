@@ -729,6 +729,35 @@ fn a_cluster_with_tls_and_a_key_gives_the_plain_result_and_lets_in_only_its_own(
         )),
         "{stderr}"
     );
+    // An executor's Flight service (results, shuffle files) asked without the key, over TLS
+    // with the cluster's own client certificate: refused before Ballista's service sees it.
+    let refused = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
+        let read = |name: &str| std::fs::read(certs.join(name)).unwrap();
+        let tls = ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(read("ca.pem")))
+            .identity(Identity::from_pem(
+                read("client.pem"),
+                read("client-key.pem"),
+            ));
+        let address = format!("https://127.0.0.1:{}", cluster.flight_port(0));
+        let channel = Endpoint::from_shared(address)
+            .unwrap()
+            .tls_config(tls)
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        arrow_flight::flight_service_client::FlightServiceClient::new(channel)
+            .do_get(arrow_flight::Ticket::default())
+            .await
+            .unwrap_err()
+    });
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated, "{refused}");
+    assert!(
+        refused.message().contains("needs its shared key"),
+        "{refused}"
+    );
     // An executor without the key is turned away at its start, with the scheduler's sentence.
     let scheduler = url.trim_start_matches("df://").to_owned();
     let flight = cluster::free_port().to_string();

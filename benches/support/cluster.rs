@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 pub struct Cluster {
     port: u16,
     processes: Vec<Child>,
+    /// Each executor's Flight port.
+    flight_ports: Vec<u16>,
     /// The options every process and client takes: none, or the TLS folder and key file.
     access: Vec<String>,
 }
@@ -51,6 +53,7 @@ impl Cluster {
         let mut cluster = Self {
             port,
             processes: vec![spawn(&scheduler)],
+            flight_ports: Vec::new(),
             access,
         };
         wait_for(port);
@@ -75,6 +78,7 @@ impl Cluster {
             }
             args.extend(cluster.access.iter().cloned());
             cluster.processes.push(spawn(&args));
+            cluster.flight_ports.push(flight);
             wait_for(flight);
         }
         cluster
@@ -83,6 +87,12 @@ impl Cluster {
     /// What `query --cluster` takes.
     pub fn url(&self) -> String {
         format!("df://127.0.0.1:{}", self.port)
+    }
+
+    /// The port executor `index` (from 0) serves results on.
+    #[allow(dead_code)] // As `start_with_tls`.
+    pub fn flight_port(&self, index: usize) -> u16 {
+        self.flight_ports[index]
     }
 
     /// The options a client of this cluster needs besides `--cluster` (none for a plain one).

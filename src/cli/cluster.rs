@@ -43,6 +43,10 @@ enum Role {
         /// The Arrow Flight port results are fetched from.
         #[arg(long, default_value_t = 50051)]
         port: u16,
+        /// The host name or address the scheduler, clients and other executors reach this one at
+        /// (default: --bind; needed when --bind is 0.0.0.0).
+        #[arg(long, value_name = "HOST")]
+        external_host: Option<String>,
         /// The scheduler's HOST:PORT.
         #[arg(long, default_value = "127.0.0.1:50050")]
         scheduler: String,
@@ -152,6 +156,7 @@ pub fn cluster(args: &ClusterArgs) -> Result<(), Failure> {
         Role::Executor {
             bind,
             port,
+            external_host,
             scheduler,
             data,
             tasks,
@@ -176,6 +181,7 @@ pub fn cluster(args: &ClusterArgs) -> Result<(), Failure> {
             let options = ExecutorOptions {
                 bind: bind.clone(),
                 port: *port,
+                external_host: external_host.clone(),
                 scheduler_host,
                 scheduler_port,
                 tasks,

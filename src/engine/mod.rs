@@ -120,6 +120,14 @@ pub enum EngineError {
         /// What the scheduler said.
         reason: String,
     },
+    /// An executor listening on every address was not told which one others reach it at.
+    #[error(
+        "--bind {bind} listens on every address of this machine, so the scheduler cannot tell clients which one reaches this executor; give --external-host, the host name or address they should use (one its TLS certificate names)"
+    )]
+    NoExternalHost {
+        /// The address asked for.
+        bind: String,
+    },
     /// A cluster process would listen beyond this machine unprotected.
     #[error(transparent)]
     Exposed(#[from] cluster::Exposed),

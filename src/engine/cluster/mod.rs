@@ -79,6 +79,8 @@ pub struct ExecutorOptions {
     pub bind: String,
     /// The Arrow Flight port other executors and clients fetch results from.
     pub port: u16,
+    /// The address others reach this executor at, when not `bind`.
+    pub external_host: Option<String>,
     /// The scheduler's host.
     pub scheduler_host: String,
     /// The scheduler's port.
@@ -172,6 +174,18 @@ pub async fn run_executor(options: &ExecutorOptions) -> Result<(), EngineError> 
     options
         .security
         .allow_listening(&options.bind, options.insecure)?;
+    // The address the scheduler hands to clients and other executors for this one's results.
+    // Listening on every address (0.0.0.0) gives none; Ballista would take the one its
+    // requests come from, but its scheduler cannot read that address under TLS (it panics).
+    let external_host = match &options.external_host {
+        Some(host) => host.clone(),
+        None if is_unspecified(&options.bind) => {
+            return Err(EngineError::NoExternalHost {
+                bind: options.bind.clone(),
+            });
+        }
+        None => options.bind.clone(),
+    };
     let data = Arc::new(DataFolders::new(&options.data)?);
     let work_dir = match &options.work_dir {
         Some(dir) => dir.clone(),
@@ -184,9 +198,7 @@ pub async fn run_executor(options: &ExecutorOptions) -> Result<(), EngineError> 
         .insert(is_attack.name().to_owned(), is_attack);
     let config = ExecutorProcessConfig {
         bind_host: options.bind.clone(),
-        // Listening on every address (0.0.0.0), it has no one address to give: the scheduler
-        // then takes the one the executor's requests come from.
-        external_host: (!is_unspecified(&options.bind)).then(|| options.bind.clone()),
+        external_host: Some(external_host.clone()),
         port: options.port,
         // Pulling its tasks, an executor serves no task port; the scheduler only checks, once,
         // that something answers at the port it is told, so it is told the Flight port.
@@ -219,7 +231,7 @@ pub async fn run_executor(options: &ExecutorOptions) -> Result<(), EngineError> 
         .map(|folder| folder.display().to_string())
         .collect();
     eprintln!(
-        "netsentry executor on {}:{} ({}), reading only under {}, joining the scheduler at {}:{}",
+        "netsentry executor on {}:{} (reached at {external_host}; {}), reading only under {}, joining the scheduler at {}:{}",
         options.bind,
         options.port,
         protection(&options.security),
