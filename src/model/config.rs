@@ -176,12 +176,31 @@ impl Activation {
         let last = layers.len().saturating_sub(1);
         let mut hidden = input;
         for (index, layer) in layers.iter().enumerate() {
-            hidden = layer.forward(hidden);
-            if index < last {
-                hidden = dropout.forward(self.apply(hidden));
-            }
+            hidden = if index < last {
+                dropout.forward(self.dense(layer, hidden))
+            } else {
+                layer.forward(hidden)
+            };
         }
         hidden
+    }
+
+    /// `layer`, then this non-linearity: natively on the CPU backend as one fused operation
+    /// (`network::dense`), elsewhere as burn's operations.
+    fn dense(self, layer: &Linear, input: Tensor<2>) -> Tensor<2> {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            use crate::model::network::dense::{Fused, fused};
+            let kind = match self {
+                Self::Tanh => Some(Fused::Tanh),
+                Self::Relu => Some(Fused::Relu),
+                Self::Gelu => None,
+            };
+            if let Some(output) = kind.and_then(|kind| fused(layer, &input, kind)) {
+                return output;
+            }
+        }
+        self.apply(layer.forward(input))
     }
 }
 

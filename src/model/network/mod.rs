@@ -2,6 +2,8 @@
 //! so training, scoring and saving are written once.
 
 pub mod autoencoder;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod dense;
 pub mod train;
 pub mod vae;
 
