@@ -7,14 +7,22 @@
 //! `tests/browser_bench.rs`. `NETSENTRY_BENCH_BACKEND=gpu` times the wgpu adapter instead (Vulkan,
 //! Metal or GL natively), and building with `--features fusion` turns on burn's kernel fusion
 //! there, so the two builds' figures are the ratio fusion buys on that adapter.
+//!
+//! When TensorFlow is installed (`pip install tensorflow-cpu`), the autoencoder's figures are
+//! followed by Keras's on the same machine, rows and shapes (`benches/keras_peer.py`, Keras at
+//! its best: rows tiled to 200,000 for one long epoch) and NetSentry's ratio to each;
+//! `NETSENTRY_BENCH_KERAS=0` skips it. `NETSENTRY_BENCH_ACTIVATION=relu|gelu|tanh` times the
+//! networks with another non-linearity (the default is the model's, tanh).
 
 #[path = "support/allocator.rs"]
 mod allocator;
 
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::Instant;
 
 use netsentry::device::backend::{self, BackendPreference};
-use netsentry::model::config::{ModelConfig, ModelKind};
+use netsentry::model::config::{Activation, ModelConfig, ModelKind};
 use netsentry::model::fit::FitOptions;
 use netsentry::model::fit::cross_fit::CrossFit;
 use netsentry::model::network::train::TrainConfig;
@@ -45,6 +53,17 @@ fn median_of(mut figures: Vec<f64>) -> (f64, String) {
 
 #[path = "support/improved.rs"]
 mod improved;
+
+/// The non-linearity named by `NETSENTRY_BENCH_ACTIVATION` (the model's default when unset).
+fn activation() -> Activation {
+    match std::env::var("NETSENTRY_BENCH_ACTIVATION").as_deref() {
+        Err(_) => Activation::default(),
+        Ok("tanh") => Activation::Tanh,
+        Ok("relu") => Activation::Relu,
+        Ok("gelu") => Activation::Gelu,
+        Ok(other) => panic!("NETSENTRY_BENCH_ACTIVATION is {other:?}: use tanh, relu or gelu"),
+    }
+}
 
 /// The backend named by `NETSENTRY_BENCH_BACKEND` (`cpu`, the default, or `gpu`).
 fn preference() -> BackendPreference {
@@ -78,11 +97,13 @@ fn main() {
         };
         let mut baseline = None;
         let mut trained = None;
+        let mut training = Vec::new();
         for &batch in batches {
             let epochs = EPOCHS * batch / BATCHES[0];
             let options = FitOptions {
                 model: ModelConfig {
                     kind,
+                    activation: activation(),
                     ..ModelConfig::default()
                 },
                 train: TrainConfig {
@@ -105,6 +126,7 @@ fn main() {
                 }
             };
             let (pace, text) = median_of(paces);
+            training.push((batch, pace));
             let ratio = pace / *baseline.get_or_insert(pace);
             println!(
                 "{}: training {text} at batch {batch} ({ratio:.2}× batch {}; {epochs} epochs of {} flows)",
@@ -147,11 +169,71 @@ fn main() {
                 scored.scores.len() as f64 / started.elapsed().as_secs_f64()
             })
             .collect();
+        let (scoring, text) = median_of(rates);
         println!(
-            "{}: scoring {} ({} rows a run)",
+            "{}: scoring {text} ({} rows a run)",
             kind.short_name(),
-            median_of(rates).1,
             dataset.rows() * SCORE_REPEATS
         );
+        if kind == ModelKind::Autoencoder {
+            keras_peer(&matrix, dataset.features.len(), &training, scoring);
+        }
     }
+}
+
+/// Runs the Keras peer on `rows` (standardised, `columns` wide) when TensorFlow is installed and
+/// prints its figures beside NetSentry's `training` paces (batch, rows/s) and `scoring` rate.
+fn keras_peer(rows: &[f32], columns: usize, training: &[(usize, f64)], scoring: f64) {
+    if std::env::var("NETSENTRY_BENCH_KERAS").as_deref() == Ok("0") {
+        return;
+    }
+    let has_tensorflow = Command::new("python3")
+        .args(["-c", "import tensorflow"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !has_tensorflow {
+        println!("keras: TensorFlow is not installed (pip install tensorflow-cpu), no peer figures");
+        return;
+    }
+    let file = std::env::temp_dir().join(format!("netsentry-keras-{}.f32", std::process::id()));
+    let bytes: Vec<u8> = rows.iter().flat_map(|value| value.to_le_bytes()).collect();
+    std::fs::write(&file, bytes).expect("the peer's rows are written");
+    let batches: Vec<String> = training.iter().map(|(batch, _)| batch.to_string()).collect();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/keras_peer.py");
+    let output = Command::new("python3")
+        .arg(script)
+        .arg(&file)
+        .arg(columns.to_string())
+        .arg(batches.join(","))
+        .arg(format!("{:?}", activation()).to_lowercase())
+        .output()
+        .expect("python3 runs");
+    std::fs::remove_file(&file).ok();
+    assert!(
+        output.status.success(),
+        "the Keras peer failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let figures: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("the peer prints JSON");
+    println!(
+        "keras (TensorFlow {}, the same {columns}-64-32-8-32-64-{columns} {} autoencoder, {} rows tiled):",
+        figures["tensorflow"].as_str().unwrap_or("?"),
+        format!("{:?}", activation()).to_lowercase(),
+        figures["rows"]
+    );
+    for (batch, ours) in training {
+        let theirs = figures["training"][batch.to_string()]
+            .as_f64()
+            .expect("a figure per batch");
+        println!(
+            "  training at batch {batch}: {theirs:.0} rows/s; NetSentry {ours:.0}, {:.2}× Keras",
+            ours / theirs
+        );
+    }
+    let theirs = figures["scoring"].as_f64().expect("a scoring figure");
+    println!(
+        "  scoring: {theirs:.0} rows/s; NetSentry {scoring:.0}, {:.2}× Keras",
+        scoring / theirs
+    );
 }
