@@ -192,13 +192,18 @@ fn keras_peer(rows: &[f32], columns: usize, training: &[(usize, f64)], scoring: 
         .output()
         .is_ok_and(|output| output.status.success());
     if !has_tensorflow {
-        println!("keras: TensorFlow is not installed (pip install tensorflow-cpu), no peer figures");
+        println!(
+            "keras: TensorFlow is not installed (pip install tensorflow-cpu), no peer figures"
+        );
         return;
     }
     let file = std::env::temp_dir().join(format!("netsentry-keras-{}.f32", std::process::id()));
     let bytes: Vec<u8> = rows.iter().flat_map(|value| value.to_le_bytes()).collect();
     std::fs::write(&file, bytes).expect("the peer's rows are written");
-    let batches: Vec<String> = training.iter().map(|(batch, _)| batch.to_string()).collect();
+    let batches: Vec<String> = training
+        .iter()
+        .map(|(batch, _)| batch.to_string())
+        .collect();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/keras_peer.py");
     let output = Command::new("python3")
         .arg(script)

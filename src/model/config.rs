@@ -1,6 +1,7 @@
 //! What a model is made of: its kind, layer widths and activation. Saved with the model so a
 //! file rebuilds the same network.
 
+use crate::model::network::dense::{Fused, fused};
 use burn::nn::{Dropout, Linear};
 use burn::prelude::{Device, Tensor};
 use burn::tensor::activation::{gelu, relu, sigmoid, tanh};
@@ -185,22 +186,18 @@ impl Activation {
         hidden
     }
 
-    /// `layer`, then this non-linearity: natively on the CPU backend as one fused operation
-    /// (`network::dense`), elsewhere as burn's operations.
+    /// `layer`, then this non-linearity: on the CPU backend as one fused operation
+    /// (`network::dense`), on a GPU (and for GELU) as burn's operations.
     fn dense(self, layer: &Linear, input: Tensor<2>) -> Tensor<2> {
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            use crate::model::network::dense::{Fused, fused};
-            let kind = match self {
-                Self::Tanh => Some(Fused::Tanh),
-                Self::Relu => Some(Fused::Relu),
-                Self::Gelu => None,
-            };
-            if let Some(output) = kind.and_then(|kind| fused(layer, &input, kind)) {
-                return output;
-            }
+        let kind = match self {
+            Self::Tanh => Some(Fused::Tanh),
+            Self::Relu => Some(Fused::Relu),
+            Self::Gelu => None,
+        };
+        match kind.and_then(|kind| fused(layer, &input, kind)) {
+            Some(output) => output,
+            None => self.apply(layer.forward(input)),
         }
-        self.apply(layer.forward(input))
     }
 }
 

@@ -2,7 +2,6 @@
 //! so training, scoring and saving are written once.
 
 pub mod autoencoder;
-#[cfg(not(target_arch = "wasm32"))]
 pub mod dense;
 pub mod train;
 pub mod vae;
