@@ -31,8 +31,9 @@ dist: setup
 test: setup
 	@scripts/test.sh
 
-## Benchmarks that print figures: ingest, models, agents, a day's capture, real-time watch and the SQL engine natively and in
-## Chromium, then the ingest benchmark's 250 MB file dropped on the release page and trained
+## Benchmarks that print figures: ingest, models (beside Keras when TensorFlow is installed), agents, a day's capture,
+## real-time watch and the SQL engine natively and in Chromium (beside TF.js), then the ingest benchmark's 250 MB file
+## dropped on the release page and trained
 bench: setup
 	cargo bench --bench ingest
 	cargo bench --bench model
@@ -42,6 +43,7 @@ bench: setup
 	cargo bench --bench engine
 	cargo test --target wasm32-unknown-unknown --no-default-features --release --test browser_bench \
 		-- --include-ignored --nocapture
+	node e2e/tfjs-peer.mjs
 	$(TRUNK) build --release
 	node e2e/large-file-bench.mjs
 
