@@ -42,9 +42,10 @@ fi
 
 # binaryen's wasm-opt (version 132; Debian's 108 breaks the module) shrinks the release wasm, and
 # playwright-core drives the system Chromium in the end-to-end test (it never downloads a browser),
-# and axe-core checks the page's accessibility inside it.
+# axe-core checks the page's accessibility inside it, and TensorFlow.js is the browser benchmark's
+# peer (`make bench`).
 if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.netsentry-lock; then
-  step "installing npm packages (binaryen, playwright-core, axe-core)"
+  step "installing npm packages (binaryen, playwright-core, axe-core, TensorFlow.js)"
   npm ci --no-audit --no-fund
   cp package-lock.json node_modules/.netsentry-lock
 fi
