@@ -188,7 +188,7 @@ impl Activation {
 
     /// `layer`, then this non-linearity: on the CPU backend as one fused operation
     /// (`network::dense`), on a GPU (and for GELU) as burn's operations.
-    fn dense(self, layer: &Linear, input: Tensor<2>) -> Tensor<2> {
+    pub fn dense(self, layer: &Linear, input: Tensor<2>) -> Tensor<2> {
         let kind = match self {
             Self::Tanh => Some(Fused::Tanh),
             Self::Relu => Some(Fused::Relu),

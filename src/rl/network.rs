@@ -5,9 +5,9 @@
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::{Device, Tensor, TensorData};
-use burn::tensor::activation::relu;
 
 use super::env::{Action, FlowPool};
+use crate::model::config::Activation;
 use crate::model::weights::{NamedWeights, WeightError, linear_from, linear_weights, read};
 
 /// Which heads an agent's network has.
@@ -44,7 +44,8 @@ impl AgentNetwork {
 
     /// The hidden features of each observation.
     fn trunk(&self, observations: Tensor<2>) -> Tensor<2> {
-        relu(self.second.forward(relu(self.first.forward(observations))))
+        let first = Activation::Relu.dense(&self.first, observations);
+        Activation::Relu.dense(&self.second, first)
     }
 
     /// One output per action, `[rows, actions]`.

@@ -56,9 +56,7 @@ impl Vae {
     pub fn forward(&self, input: Tensor<2>, sample: bool) -> VaeOutput {
         let mut hidden = input;
         for layer in &self.encoder {
-            hidden = self
-                .dropout
-                .forward(self.activation.apply(layer.forward(hidden)));
+            hidden = self.dropout.forward(self.activation.dense(layer, hidden));
         }
         let mean = self.mean.forward(hidden.clone());
         // Clamped so exp() cannot overflow while the network is still untrained.
