@@ -581,4 +581,5 @@ fn unlabelled_flows_train_score_and_rank_and_eval_says_why_it_cannot_measure() {
         "{top} {}",
         ranked[0]
     );
+    std::fs::remove_dir_all(dir).unwrap();
 }

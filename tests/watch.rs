@@ -40,19 +40,43 @@ fn header() -> String {
     format!("{}\n", sample()[0])
 }
 
-/// A scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
+/// A scratch directory for one test, removed when the test is done with it (kept if it fails, for
+/// a look).
+fn scratch(name: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("netsentry-watch-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
+}
+
+/// See [`scratch`].
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = PathBuf;
+
+    fn deref(&self) -> &PathBuf {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }
 
 /// The default detector fitted on the sample (seconds), shared by the tests.
 fn model() -> &'static str {
     static MODEL: OnceLock<String> = OnceLock::new();
     MODEL.get_or_init(|| {
-        let path = scratch("model").join("ensemble.safetensors");
+        // Kept for the whole run (every test reads it), so not a `Scratch`.
+        let dir =
+            std::env::temp_dir().join(format!("netsentry-watch-{}-model", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ensemble.safetensors");
         let path = path.to_str().unwrap().to_owned();
         let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/static/cicids2017-sample.csv");
         let output = Command::new(env!("CARGO_BIN_EXE_netsentry"))
@@ -201,7 +225,7 @@ fn lines(flows: &[Value]) -> Vec<u64> {
 /// A scratch folder `name` with `flows.csv` holding the header and the sample's first `count`
 /// flows, followed by a `watch` from its start (model and file as arguments), which has scored
 /// them (lines 2 to `count + 1`).
-fn followed_file(name: &str, count: usize) -> (PathBuf, PathBuf, Watcher) {
+fn followed_file(name: &str, count: usize) -> (Scratch, PathBuf, Watcher) {
     let dir = scratch(name);
     let file = dir.join("flows.csv");
     append(&file, &(header() + &rows(1, count)));

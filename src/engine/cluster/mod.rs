@@ -186,6 +186,12 @@ pub async fn run_executor(options: &ExecutorOptions) -> Result<(), EngineError> 
         }
         None => options.bind.clone(),
     };
+    // An executor the scheduler turns away would retry in silence; when the scheduler is up,
+    // ask it first, as a client would, so a wrong key or certificate stops here with a sentence.
+    let scheduler = format!("{}:{}", options.scheduler_host, options.scheduler_port);
+    if tokio::net::TcpStream::connect(&scheduler).await.is_ok() {
+        probe(&format!("df://{scheduler}"), &options.security).await?;
+    }
     let data = Arc::new(DataFolders::new(&options.data)?);
     let work_dir = match &options.work_dir {
         Some(dir) => dir.clone(),
@@ -219,12 +225,6 @@ pub async fn run_executor(options: &ExecutorOptions) -> Result<(), EngineError> 
         override_arrow_flight_service: Some(flight_service(options.security.clone())),
         ..ExecutorProcessConfig::default()
     };
-    // An executor the scheduler turns away would retry in silence; when the scheduler is up,
-    // ask it first, as a client would, so a wrong key or certificate stops here with a sentence.
-    let scheduler = format!("{}:{}", options.scheduler_host, options.scheduler_port);
-    if tokio::net::TcpStream::connect(&scheduler).await.is_ok() {
-        probe(&format!("df://{scheduler}"), &options.security).await?;
-    }
     let folders: Vec<String> = data
         .folders()
         .iter()
