@@ -8,9 +8,9 @@
 //! Metal or GL natively), and building with `--features fusion` turns on burn's kernel fusion
 //! there, so the two builds' figures are the ratio fusion buys on that adapter.
 //!
-//! When TensorFlow is installed (`pip install tensorflow-cpu`), the autoencoder's figures are
-//! followed by Keras's on the same machine, rows and shapes (`benches/keras_peer.py`, Keras at
-//! its best: rows tiled to 200,000 for one long epoch) and NetSentry's ratio to each;
+//! When TensorFlow is installed (`pip install tensorflow-cpu`), Keras runs first on the same
+//! machine, rows and shapes (`benches/keras_peer.py`, Keras at its best: rows tiled to 200,000
+//! for one long epoch), and the autoencoder's figures are followed by NetSentry's ratio to each;
 //! `NETSENTRY_BENCH_KERAS=0` skips it. `NETSENTRY_BENCH_ACTIVATION=relu|gelu|tanh` times the
 //! networks with another non-linearity (the default is the model's, tanh).
 
@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
+use netsentry::data::prepare::Scaler;
 use netsentry::device::backend::{self, BackendPreference};
 use netsentry::model::config::{Activation, ModelConfig, ModelKind};
 use netsentry::model::fit::FitOptions;
@@ -89,6 +90,7 @@ fn main() {
             ""
         }
     );
+    let keras = keras_peer(&dataset);
     for kind in [ModelKind::Autoencoder, ModelKind::Vae] {
         let batches = if kind == ModelKind::Autoencoder {
             &BATCHES[..]
@@ -175,17 +177,17 @@ fn main() {
             kind.short_name(),
             dataset.rows() * SCORE_REPEATS
         );
-        if kind == ModelKind::Autoencoder {
-            keras_peer(&matrix, dataset.features.len(), &training, scoring);
+        if let (ModelKind::Autoencoder, Some(keras)) = (kind, &keras) {
+            against_keras(keras, dataset.features.len(), &training, scoring);
         }
     }
 }
 
-/// Runs the Keras peer on `rows` (standardised, `columns` wide) when TensorFlow is installed and
-/// prints its figures beside NetSentry's `training` paces (batch, rows/s) and `scoring` rate.
-fn keras_peer(rows: &[f32], columns: usize, training: &[(usize, f64)], scoring: f64) {
+/// Runs the Keras peer, when TensorFlow is installed, on the dataset's rows standardised as the
+/// model standardises them, at the autoencoder's batch sizes; its figures as JSON.
+fn keras_peer(dataset: &netsentry::data::dataset::Dataset) -> Option<serde_json::Value> {
     if std::env::var("NETSENTRY_BENCH_KERAS").as_deref() == Ok("0") {
-        return;
+        return None;
     }
     let has_tensorflow = Command::new("python3")
         .args(["-c", "import tensorflow"])
@@ -195,20 +197,24 @@ fn keras_peer(rows: &[f32], columns: usize, training: &[(usize, f64)], scoring: 
         println!(
             "keras: TensorFlow is not installed (pip install tensorflow-cpu), no peer figures"
         );
-        return;
+        return None;
     }
+    let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
+    let matrix = Scaler::fit(dataset, &rows)
+        .transform(dataset, &rows)
+        .expect("the scaler's own features");
     let file = std::env::temp_dir().join(format!("netsentry-keras-{}.f32", std::process::id()));
-    let bytes: Vec<u8> = rows.iter().flat_map(|value| value.to_le_bytes()).collect();
-    std::fs::write(&file, bytes).expect("the peer's rows are written");
-    let batches: Vec<String> = training
+    let bytes: Vec<u8> = matrix
         .iter()
-        .map(|(batch, _)| batch.to_string())
+        .flat_map(|value| value.to_le_bytes())
         .collect();
+    std::fs::write(&file, bytes).expect("the peer's rows are written");
+    let batches: Vec<String> = BATCHES.iter().map(ToString::to_string).collect();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/keras_peer.py");
     let output = Command::new("python3")
         .arg(script)
         .arg(&file)
-        .arg(columns.to_string())
+        .arg(dataset.features.len().to_string())
         .arg(batches.join(","))
         .arg(format!("{:?}", activation()).to_lowercase())
         .output()
@@ -219,16 +225,24 @@ fn keras_peer(rows: &[f32], columns: usize, training: &[(usize, f64)], scoring: 
         "the Keras peer failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let figures: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("the peer prints JSON");
+    Some(serde_json::from_slice(&output.stdout).expect("the peer prints JSON"))
+}
+
+/// Prints Keras's figures beside NetSentry's `training` paces (batch, rows/s) and `scoring` rate.
+fn against_keras(
+    keras: &serde_json::Value,
+    columns: usize,
+    training: &[(usize, f64)],
+    scoring: f64,
+) {
     println!(
-        "keras (TensorFlow {}, the same {columns}-64-32-8-32-64-{columns} {} autoencoder, {} rows tiled):",
-        figures["tensorflow"].as_str().unwrap_or("?"),
+        "keras (TensorFlow {}, the same {columns}-64-32-8-32-64-{columns} {} autoencoder, {} rows tiled, run first):",
+        keras["tensorflow"].as_str().unwrap_or("?"),
         format!("{:?}", activation()).to_lowercase(),
-        figures["rows"]
+        keras["rows"]
     );
     for (batch, ours) in training {
-        let theirs = figures["training"][batch.to_string()]
+        let theirs = keras["training"][batch.to_string()]
             .as_f64()
             .expect("a figure per batch");
         println!(
@@ -236,7 +250,7 @@ fn keras_peer(rows: &[f32], columns: usize, training: &[(usize, f64)], scoring: 
             ours / theirs
         );
     }
-    let theirs = figures["scoring"].as_f64().expect("a scoring figure");
+    let theirs = keras["scoring"].as_f64().expect("a scoring figure");
     println!(
         "  scoring: {theirs:.0} rows/s; NetSentry {scoring:.0}, {:.2}× Keras",
         scoring / theirs
