@@ -4,7 +4,7 @@
 //! buffer for the bias sum and again for the activation, and computes `tanh` or the sigmoid one
 //! element at a time with libm (20–27 % of all training time in the profiles of
 //! docs/performance.md). Training keeps its own backward pass: the activation's slope from the
-//! output in one pass, then the three matrix products and the bias sum as burn would.
+//! output in one pass, then the two matrix products and the bias sum as burn would.
 //!
 //! Reached through burn's backend-extension pattern (`#[backend_extension]`), which routes a
 //! tensor to the implementation for the backend it lives on; callers ask for it only on the CPU
