@@ -1,4 +1,4 @@
-// The TF.js peer of `tests/browser_bench.rs`'s `autoencoder_throughput` (issue 31): the same
+// The TF.js peer of `tests/browser_bench.rs`'s `autoencoder_throughput`: the same
 // autoencoder (81-64-32-8-32-64-81, tanh between hidden layers, linear code and output, Adam at
 // 2e-3, mean squared error) trained and scored in headless Chromium by TensorFlow.js 4.22 on its
 // WebAssembly backend with SIMD (single-threaded, as NetSentry's worker is: a page without
