@@ -605,15 +605,18 @@ fn a_lost_executor_or_scheduler_ends_a_query_with_its_answer_or_a_sentence_never
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// Per label: flows, flagged flows, lowest and highest score; what the cluster tests compare.
+const BY_LABEL: &str = "SELECT \"Label\", count(*) AS flows, sum(CAST(is_anomaly AS INT)) AS flagged, \
+                        min(anomaly_score) AS lowest, max(anomaly_score) AS highest \
+                        FROM flows_scored GROUP BY \"Label\" ORDER BY \"Label\"";
+
 #[test]
 fn a_ballista_cluster_of_three_processes_gives_the_single_process_result() {
     let dir = scratch("cluster");
     let model = trained_model(&dir);
     let table = format!("flows={}", path(&parquet_folder(&dir)));
     let queries = [
-        "SELECT \"Label\", count(*) AS flows, sum(CAST(is_anomaly AS INT)) AS flagged, \
-         min(anomaly_score) AS lowest, max(anomaly_score) AS highest \
-         FROM flows_scored GROUP BY \"Label\" ORDER BY \"Label\"",
+        BY_LABEL,
         "SELECT anomaly_score, is_anomaly FROM flows_scored ORDER BY anomaly_score",
     ];
     let single: Vec<String> = queries
@@ -647,9 +650,7 @@ fn a_cluster_with_tls_and_a_key_gives_the_plain_result_and_lets_in_only_its_own(
     let dir = scratch("tls");
     let model = trained_model(&dir);
     let table = format!("flows={}", path(&parquet_folder(&dir)));
-    let sql = "SELECT \"Label\", count(*) AS flows, sum(CAST(is_anomaly AS INT)) AS flagged, \
-               min(anomaly_score) AS lowest, max(anomaly_score) AS highest \
-               FROM flows_scored GROUP BY \"Label\" ORDER BY \"Label\"";
+    let sql = BY_LABEL;
     let expected = scored_query(&model, &table, sql);
     // The cluster's files live outside the executors' --data folder (the scratch folder).
     let certs = scratch("tls-certs");

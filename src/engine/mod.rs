@@ -128,6 +128,17 @@ pub enum EngineError {
         /// The address asked for.
         bind: String,
     },
+    /// An executor could not make its temporary work folder.
+    #[error(
+        "cannot make the executor's work folder {}: {source}; give --work-dir a folder it can write",
+        path.display()
+    )]
+    WorkDir {
+        /// The folder.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
     /// A cluster process would listen beyond this machine unprotected.
     #[error(transparent)]
     Exposed(#[from] cluster::Exposed),

@@ -3,8 +3,8 @@
 
 use crate::model::network::dense::{Fused, fused};
 use burn::nn::{Dropout, Linear};
-use burn::prelude::{Device, Tensor};
-use burn::tensor::activation::{gelu, relu, sigmoid, tanh};
+use burn::prelude::Tensor;
+use burn::tensor::activation::{gelu, relu, tanh};
 use serde::{Deserialize, Serialize};
 
 /// Which detector scores the flows: a network trained by gradient descent, or a classic
@@ -166,7 +166,7 @@ impl Activation {
     pub fn apply(self, tensor: Tensor<2>) -> Tensor<2> {
         match self {
             Self::Relu => relu(tensor),
-            Self::Tanh => tanh_on(tensor),
+            Self::Tanh => tanh(tensor),
             Self::Gelu => gelu(tensor),
         }
     }
@@ -199,43 +199,6 @@ impl Activation {
             None => self.apply(layer.forward(input)),
         }
     }
-}
-
-/// `tanh`, computed the fastest way measured where the tensor lives: on burn's CPU backend as
-/// `2 σ(2x) − 1`, on a GPU as `tanh`. burn-flex 0.22 computes `tanh` one element at a time with
-/// libm's `tanhf`, which is built on the slow `expm1f`, while its sigmoid uses the cheaper `expf`:
-/// natively the identity trains the default autoencoder about 1.5× faster with the same detection
-/// figures, and in the browser, once burn's WebAssembly SIMD made the matrix products cheap (tanh
-/// was then 55 % of the worker's time in a profile), 1.17× at batch 1024 and 1.25× in scoring
-/// (docs/performance.md, "Model benchmark"). A GPU computes `tanh` in one kernel where the identity takes three.
-fn tanh_on(tensor: Tensor<2>) -> Tensor<2> {
-    let device = tensor.device();
-    if device.clone().inner() != Device::flex() {
-        return tanh(tensor);
-    }
-    // Only an autodiff device records operations for a backward pass (training, not scoring).
-    if device.gradient_checkpointing_strategy().is_none() {
-        return tanh_identity(tensor);
-    }
-    // burn-autodiff 0.22's sigmoid keeps its input and computes the sigmoid again in the backward
-    // pass, so training paid for every `expf` twice (45 % of `expf`'s time in a browser profile).
-    // Here the sigmoid runs once, outside the graph, and the graph holds only an exact zero whose
-    // gradient is tanh's slope, 4σ(1 − σ): the output and every gradient are the same floats as
-    // the identity's through the graph (the factors of 2 and 4 scale exactly), and training is
-    // 1.2–1.3× faster natively and in Chromium (docs/performance.md, "Model benchmark").
-    let detached = tensor.clone().detach();
-    let sigmoid_of_double = sigmoid(detached.clone().mul_scalar(2.0));
-    let output = sigmoid_of_double.clone().mul_scalar(2.0).sub_scalar(1.0);
-    let zero = tensor - detached;
-    let complement = sigmoid_of_double.clone().neg().add_scalar(1.0);
-    output + zero * complement * sigmoid_of_double.mul_scalar(4.0)
-}
-
-/// `tanh(x) = 2σ(2x) − 1`, as burn computes it op by op.
-fn tanh_identity(tensor: Tensor<2>) -> Tensor<2> {
-    sigmoid(tensor.mul_scalar(2.0))
-        .mul_scalar(2.0)
-        .sub_scalar(1.0)
 }
 
 /// What a detector is: its kind, the network's shape and the classic detectors' settings.
@@ -403,55 +366,7 @@ impl Default for ClassicConfig {
 
 #[cfg(test)]
 mod tests {
-    use burn::prelude::TensorData;
-
     use super::*;
-
-    #[test]
-    fn the_cpus_tanh_identity_matches_tanh_and_its_gradient() {
-        let device = Device::flex().autodiff();
-        let values: Vec<f32> = (-400..=400).map(|i| i as f32 / 40.0).collect();
-        let input = || {
-            Tensor::<2>::from_data(TensorData::new(values.clone(), [1, values.len()]), &device)
-                .require_grad()
-        };
-        let (identity_input, tanh_input) = (input(), input());
-        let identity = tanh_on(identity_input.clone());
-        let plain = tanh(tanh_input.clone());
-        let read = |tensor: Tensor<2>| tensor.into_data().try_to_vec::<f32>().unwrap();
-        for (a, b) in read(identity.clone()).iter().zip(read(plain.clone())) {
-            assert!((a - b).abs() < 1e-6, "{a} against {b}");
-        }
-        // The same slope, 1 − tanh², which backpropagation goes through, here under an incoming
-        // gradient that differs from flow to flow as a loss's does.
-        let incoming: Vec<f32> = (0..values.len())
-            .map(|i| (i as f32 * 0.7361).sin())
-            .collect();
-        let incoming =
-            Tensor::<2>::from_data(TensorData::new(incoming, [1, values.len()]), &device);
-        let slope = |output: Tensor<2>, input: Tensor<2>| {
-            let gradients = (output * incoming.clone()).sum().backward();
-            input
-                .grad(&gradients)
-                .unwrap()
-                .into_data()
-                .try_to_vec::<f32>()
-                .unwrap()
-        };
-        let identity_slope = slope(identity.clone(), identity_input);
-        let tanh_slope = slope(plain, tanh_input);
-        for (a, b) in identity_slope.iter().zip(tanh_slope) {
-            assert!((a - b).abs() < 1e-6, "{a} against {b}");
-        }
-        // Training's form (one sigmoid, outside the graph) gives exactly the floats of the
-        // identity through burn-autodiff's own sigmoid, forward and backward, so it changed no
-        // trained model.
-        let graph_input = input();
-        let through_graph = tanh_identity(graph_input.clone());
-        assert_eq!(read(identity), read(through_graph.clone()));
-        let graph_slope = slope(through_graph, graph_input);
-        assert_eq!(identity_slope, graph_slope);
-    }
 
     #[test]
     fn a_model_file_from_before_hbos_reads_with_its_default_bins() {

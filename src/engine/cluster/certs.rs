@@ -74,23 +74,6 @@ pub struct Written {
 /// (made if missing); the node certificate names `hosts` besides this machine's loopback names.
 /// Private keys and the shared key are readable by their owner only.
 pub fn write_certs(folder: &Path, hosts: &[String]) -> Result<Written, CertsError> {
-    let (node_cert, node_key) = Role::Node.files();
-    let (client_cert, client_key) = Role::Client.files();
-    let names = [
-        CA_FILE,
-        "ca-key.pem",
-        node_cert,
-        node_key,
-        client_cert,
-        client_key,
-        KEY_FILE,
-    ];
-    for name in names {
-        let path = folder.join(name);
-        if path.exists() {
-            return Err(CertsError::Exists { path });
-        }
-    }
     let mut all_hosts: Vec<String> = LOOPBACK.iter().map(|host| (*host).to_owned()).collect();
     for host in hosts {
         CertificateParams::new(vec![host.clone()]).map_err(|error| CertsError::Host {
@@ -120,32 +103,32 @@ pub fn write_certs(folder: &Path, hosts: &[String]) -> Result<Written, CertsErro
     let ca = ca_params.self_signed(&ca_key)?;
     let issuer = Issuer::new(ca_params, &ca_key);
 
-    let mut node_params = dated(
+    // A node is a server to some peers and a client of others; a client only connects.
+    let leaf = |params: CertificateParams, name: &str, usages: Vec<ExtendedKeyUsagePurpose>| {
+        let mut params = dated(params, name);
+        params.extended_key_usages = usages;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.use_authority_key_identifier_extension = true;
+        let pair = KeyPair::generate()?;
+        Ok::<_, rcgen::Error>((params.signed_by(&pair, &issuer)?, pair))
+    };
+    let (node, node_pair) = leaf(
         CertificateParams::new(all_hosts.clone())?,
         "NetSentry cluster node",
-    );
-    // A node is a server to some peers and a client of others.
-    node_params.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::ServerAuth,
-        ExtendedKeyUsagePurpose::ClientAuth,
-    ];
-    node_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    node_params.use_authority_key_identifier_extension = true;
-    let node_pair = KeyPair::generate()?;
-    let node = node_params.signed_by(&node_pair, &issuer)?;
-
-    let mut client_params = dated(CertificateParams::default(), "NetSentry cluster client");
-    client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-    client_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    client_params.use_authority_key_identifier_extension = true;
-    let client_pair = KeyPair::generate()?;
-    let client = client_params.signed_by(&client_pair, &issuer)?;
+        vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ],
+    )?;
+    let (client, client_pair) = leaf(
+        CertificateParams::default(),
+        "NetSentry cluster client",
+        vec![ExtendedKeyUsagePurpose::ClientAuth],
+    )?;
 
     let key = SharedKey::generate()?;
-    std::fs::create_dir_all(folder).map_err(|source| CertsError::Write {
-        path: folder.to_owned(),
-        source,
-    })?;
+    let (node_cert, node_key) = Role::Node.files();
+    let (client_cert, client_key) = Role::Client.files();
     let contents = [
         (CA_FILE, ca.pem(), false),
         ("ca-key.pem", ca_key.serialize_pem(), true),
@@ -155,6 +138,18 @@ pub fn write_certs(folder: &Path, hosts: &[String]) -> Result<Written, CertsErro
         (client_key, client_pair.serialize_pem(), true),
         (KEY_FILE, format!("{}\n", key.as_str()), true),
     ];
+    // Nothing is written while any file is already there: a half-replaced folder would lock out a
+    // cluster that uses it.
+    for (name, _, _) in &contents {
+        let path = folder.join(name);
+        if path.exists() {
+            return Err(CertsError::Exists { path });
+        }
+    }
+    std::fs::create_dir_all(folder).map_err(|source| CertsError::Write {
+        path: folder.to_owned(),
+        source,
+    })?;
     let mut files = Vec::new();
     for (name, text, secret) in contents {
         let path = folder.join(name);

@@ -1,6 +1,8 @@
 //! NetSentry on Ballista: a scheduler and executors that decode NetSentry's functions (with their
 //! model) from the plans they receive, and a client context that sends them. Ballista does the
-//! scheduling, RPC and partitioning; this module only installs NetSentry's codecs and functions.
+//! scheduling, RPC and partitioning; this module installs NetSentry's codecs and functions, and
+//! the guards of the submodules: TLS and the shared key on every connection and server, and the
+//! executors' data folders.
 
 mod certs;
 mod data_folders;
@@ -44,6 +46,7 @@ use tonic::transport::Endpoint;
 
 pub use certs::{CertsError, KEY_FILE, Written, write_certs};
 pub use data_folders::{DataFolderError, DataFolders};
+use security::bind_address;
 pub use security::{Exposed, Security};
 pub use shared_key::{KEY_VARIABLE, KeyError, SharedKey};
 pub use tls::{Role, Tls, TlsError, TlsFiles};
@@ -52,12 +55,10 @@ use super::EngineError;
 use super::codec::{LogicalCodec, PhysicalCodec};
 use super::functions::is_attack;
 
-/// Seconds between an executor's heartbeats (Ballista's default is 60).
-const HEARTBEAT_SECONDS: u64 = 3;
-
-/// Seconds without a heartbeat after which the scheduler counts an executor as lost (three
-/// missed heartbeats; Ballista's default is 180).
-const LOST_AFTER_SECONDS: u64 = 3 * HEARTBEAT_SECONDS;
+/// Seconds without a word from an executor after which the scheduler counts it as lost
+/// (Ballista's default is 180). A pulling executor asks for work every 50 ms while idle, and at
+/// least once a second while busy, so nine silent seconds mean it is gone.
+const LOST_AFTER_SECONDS: u64 = 9;
 
 /// Where a scheduler listens, and whom it lets in.
 #[derive(Clone, Debug)]
@@ -114,8 +115,9 @@ fn scheduler_session(config: SessionConfig) -> datafusion::common::Result<Sessio
 }
 
 /// Runs a scheduler until the process is stopped. Its executors pull their tasks (Ballista's
-/// pull-staged scheduling): the scheduler then never opens a connection of its own to them, so
-/// the one server an executor runs is its Flight service, under TLS when given.
+/// pull-staged scheduling): the scheduler then opens no connection to them but a best-effort one
+/// to cancel tasks, and the one server an executor runs is its Flight service, under TLS when
+/// given.
 pub async fn run_scheduler(options: &SchedulerOptions) -> Result<(), EngineError> {
     options
         .security
@@ -156,7 +158,7 @@ pub async fn run_scheduler(options: &SchedulerOptions) -> Result<(), EngineError
     let incoming = create_grpc_server_incoming(address, &server_config)?;
     eprintln!(
         "netsentry scheduler listening on {address} ({})",
-        protection(&options.security)
+        options.security.describe()
     );
     options
         .security
@@ -179,7 +181,7 @@ pub async fn run_executor(options: &ExecutorOptions) -> Result<(), EngineError> 
     // requests come from, but its scheduler cannot read that address under TLS (it panics).
     let external_host = match &options.external_host {
         Some(host) => host.clone(),
-        None if is_unspecified(&options.bind) => {
+        None if bind_address(&options.bind).is_some_and(|address| address.is_unspecified()) => {
             return Err(EngineError::NoExternalHost {
                 bind: options.bind.clone(),
             });
@@ -188,9 +190,11 @@ pub async fn run_executor(options: &ExecutorOptions) -> Result<(), EngineError> 
     };
     // An executor the scheduler turns away would retry in silence; when the scheduler is up,
     // ask it first, as a client would, so a wrong key or certificate stops here with a sentence.
-    let scheduler = format!("{}:{}", options.scheduler_host, options.scheduler_port);
-    if tokio::net::TcpStream::connect(&scheduler).await.is_ok() {
-        probe(&format!("df://{scheduler}"), &options.security).await?;
+    // (A scheduler not up yet is waited for below, as Ballista does.)
+    let scheduler = format!("df://{}:{}", options.scheduler_host, options.scheduler_port);
+    match probe(&scheduler, &options.security).await {
+        Ok(()) | Err(EngineError::Scheduler { .. }) => {}
+        Err(refused) => return Err(refused),
     }
     let data = Arc::new(DataFolders::new(&options.data)?);
     let work_dir = match &options.work_dir {
@@ -216,7 +220,6 @@ pub async fn run_executor(options: &ExecutorOptions) -> Result<(), EngineError> 
         vcores: options.tasks.max(1),
         work_dir: Some(work_dir.clone()),
         override_function_registry: Some(Arc::new(registry)),
-        executor_heartbeat_interval_seconds: HEARTBEAT_SECONDS,
         override_logical_codec: Some(logical_codec()),
         override_physical_codec: Some(physical_codec()),
         override_create_grpc_client_endpoint: options.security.endpoint_hook(),
@@ -234,31 +237,13 @@ pub async fn run_executor(options: &ExecutorOptions) -> Result<(), EngineError> 
         "netsentry executor on {}:{} (reached at {external_host}; {}), reading only under {}, joining the scheduler at {}:{}",
         options.bind,
         options.port,
-        protection(&options.security),
+        options.security.describe(),
         folders.join(", "),
         options.scheduler_host,
         options.scheduler_port
     );
     start_executor_process(Arc::new(config)).await?;
     Ok(())
-}
-
-/// How a process is protected, for its first line on stderr.
-fn protection(security: &Security) -> &'static str {
-    match (security.tls.is_some(), security.key.is_some()) {
-        (true, true) => "mutual TLS and the shared key",
-        (true, false) => "mutual TLS, no shared key",
-        (false, true) => "the shared key, no TLS",
-        (false, false) => "no TLS, no shared key",
-    }
-}
-
-/// Whether `bind` means every address of this machine (0.0.0.0 or ::).
-fn is_unspecified(bind: &str) -> bool {
-    bind.trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<std::net::IpAddr>()
-        .is_ok_and(|address| address.is_unspecified())
 }
 
 fn listening_address(bind: &str, port: u16) -> Result<SocketAddr, EngineError> {
@@ -271,7 +256,7 @@ fn listening_address(bind: &str, port: u16) -> Result<SocketAddr, EngineError> {
 /// A temporary folder of this process's own for shuffle files.
 fn fresh_work_dir() -> Result<String, EngineError> {
     let dir = std::env::temp_dir().join(format!("netsentry-executor-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|source| EngineError::Read {
+    std::fs::create_dir_all(&dir).map_err(|source| EngineError::WorkDir {
         path: dir.clone(),
         source,
     })?;
@@ -281,11 +266,11 @@ fn fresh_work_dir() -> Result<String, EngineError> {
 /// Each task's session settings: Ballista's, with this executor's TLS and key on the
 /// connections a task opens (fetching other executors' shuffle output).
 fn task_config(security: &Security) -> ConfigProducer {
-    let security = security.clone();
+    let (tls, hook) = (security.uses_tls(), security.endpoint_hook());
     Arc::new(move || {
-        let config = SessionConfig::new_with_ballista().with_ballista_use_tls(security.uses_tls());
-        match security.endpoint_hook() {
-            Some(hook) => config.with_ballista_override_create_grpc_client_endpoint(hook),
+        let config = SessionConfig::new_with_ballista().with_ballista_use_tls(tls);
+        match &hook {
+            Some(hook) => config.with_ballista_override_create_grpc_client_endpoint(hook.clone()),
             None => config,
         }
     })
@@ -371,13 +356,13 @@ async fn probe(url: &str, security: &Security) -> Result<(), EngineError> {
             problem: error.to_string(),
         });
     }
-    let scheme = if security.uses_tls() { "https" } else { "http" };
     let handshake = |problem: String| EngineError::Handshake {
         url: url.to_owned(),
         problem,
         tls: security.uses_tls(),
     };
-    let endpoint = Endpoint::from_shared(format!("{scheme}://{address}"))
+    // `secure` turns the address into https when this process speaks TLS.
+    let endpoint = Endpoint::from_shared(format!("http://{address}"))
         .and_then(|endpoint| security.secure(endpoint))
         .map_err(|error| handshake(sentence(&error)))?
         .connect_timeout(std::time::Duration::from_secs(10));

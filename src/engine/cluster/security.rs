@@ -7,7 +7,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use ballista_core::extension::EndpointOverrideFn;
-use ballista_core::utils::{GrpcClientConfig, GrpcServerConfig, create_grpc_server};
+use ballista_core::utils::{
+    GrpcClientConfig, GrpcServerConfig, create_grpc_client_endpoint, create_grpc_server,
+};
 use tonic::transport::{Endpoint, Server};
 
 use super::shared_key::{KeyCheck, SharedKey};
@@ -63,8 +65,10 @@ impl Security {
                     .uri()
                     .authority()
                     .map_or_else(String::new, ToString::to_string);
-                endpoint = Endpoint::from_shared(format!("https://{authority}"))?;
-                endpoint = apply_client_defaults(endpoint);
+                endpoint = create_grpc_client_endpoint(
+                    format!("https://{authority}"),
+                    Some(&GrpcClientConfig::default()),
+                )?;
             }
             endpoint = endpoint.tls_config(tls.client())?;
         }
@@ -89,16 +93,33 @@ impl Security {
         KeyCheck::new(self.key.clone())
     }
 
+    /// What this process lacks of TLS and a key, as words for a sentence; `None` with both.
+    fn missing(&self) -> Option<&'static str> {
+        match (self.tls.is_some(), self.key.is_some()) {
+            (true, true) => None,
+            (false, true) => Some("TLS"),
+            (true, false) => Some("a shared key"),
+            (false, false) => Some("TLS and a shared key"),
+        }
+    }
+
+    /// How this process is protected, for its first line on stderr.
+    pub fn describe(&self) -> String {
+        match self.missing() {
+            None => "mutual TLS and the shared key".to_owned(),
+            Some(missing) => format!("without {missing}"),
+        }
+    }
+
     /// Ok to listen on `bind`: loopback always; any other address only with TLS and a key, or
     /// when the user said `--insecure` (then it says so on stderr as it starts).
     pub fn allow_listening(&self, bind: &str, insecure: bool) -> Result<(), Exposed> {
-        let missing = match (self.tls.is_some(), self.key.is_some()) {
-            (true, true) => return Ok(()),
-            (false, true) => "TLS",
-            (true, false) => "a shared key",
-            (false, false) => "TLS and a shared key",
+        let Some(missing) = self.missing() else {
+            return Ok(());
         };
-        if is_loopback(bind) {
+        let loopback = bind.eq_ignore_ascii_case("localhost")
+            || bind_address(bind).is_some_and(|address| address.is_loopback());
+        if loopback {
             return Ok(());
         }
         if insecure {
@@ -114,32 +135,12 @@ impl Security {
     }
 }
 
-/// Ballista's client settings on a rebuilt endpoint (the ones `create_grpc_client_endpoint` sets).
-fn apply_client_defaults(endpoint: Endpoint) -> Endpoint {
-    let config = GrpcClientConfig::default();
-    endpoint
-        .connect_timeout(std::time::Duration::from_secs(
-            config.connect_timeout_seconds,
-        ))
-        .timeout(std::time::Duration::from_secs(config.timeout_seconds))
-        .tcp_nodelay(true)
-        .tcp_keepalive(Some(std::time::Duration::from_secs(
-            config.tcp_keepalive_seconds,
-        )))
-        .http2_keep_alive_interval(std::time::Duration::from_secs(
-            config.http2_keepalive_interval_seconds,
-        ))
-        .keep_alive_while_idle(true)
-}
-
-/// Whether `bind` reaches this machine only: a loopback address, or `localhost`.
-fn is_loopback(bind: &str) -> bool {
-    bind.eq_ignore_ascii_case("localhost")
-        || bind
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<IpAddr>()
-            .is_ok_and(|address| address.is_loopback())
+/// `bind` as an IP address (`[::1]` taken as `::1`), or `None` for a host name.
+pub fn bind_address(bind: &str) -> Option<IpAddr> {
+    bind.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]
@@ -173,10 +174,15 @@ mod tests {
         let key_only = keyed().allow_listening("10.0.0.5", false).unwrap_err();
         assert_eq!(key_only.missing, "TLS");
         assert!(Security::default().allow_listening("0.0.0.0", true).is_ok());
+        assert_eq!(
+            Security::default().describe(),
+            "without TLS and a shared key"
+        );
+        assert_eq!(keyed().describe(), "without TLS");
     }
 
     #[test]
-    fn a_key_rides_on_every_connection_and_plain_stays_plain() {
+    fn without_tls_an_address_stays_plain_and_without_either_ballista_keeps_its_own() {
         assert!(Security::default().endpoint_hook().is_none());
         let hook = keyed().endpoint_hook().unwrap();
         let endpoint = hook(Endpoint::from_static("http://127.0.0.1:50050")).unwrap();

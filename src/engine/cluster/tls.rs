@@ -97,8 +97,7 @@ impl Tls {
         let ca = read(&files.ca)?;
         let cert = read(&files.cert)?;
         let key = read(&files.key)?;
-        for path in [&files.ca, &files.cert] {
-            let text = if path == &files.ca { &ca } else { &cert };
+        for (path, text) in [(&files.ca, &ca), (&files.cert, &cert)] {
             if !CertificateDer::pem_slice_iter(text).any(|block| block.is_ok()) {
                 return Err(TlsError::NoCertificate { path: path.clone() });
             }

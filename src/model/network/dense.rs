@@ -44,64 +44,41 @@ pub fn fused(layer: &Linear, input: &Tensor<2>, activation: Fused) -> Option<Ten
         layer.weight.val().into_dispatch(),
         bias.into_dispatch(),
     );
-    let output = match activation {
-        Fused::Tanh => <Dispatch as DenseOps>::dense_tanh(input, weight, bias),
-        Fused::Relu => <Dispatch as DenseOps>::dense_relu(input, weight, bias),
-    };
+    let output = <Dispatch as DenseOps>::dense(input, weight, bias, activation);
     Some(Tensor::from_dispatch(output))
 }
 
 /// The fused layer as a backend operation: on the CPU backend, and recorded for training there.
 #[backend_extension(Flex, Autodiff)]
 pub trait DenseOps: Backend {
-    /// `tanh(input · weight + bias)`.
-    fn dense_tanh(
+    /// `activation(input · weight + bias)`.
+    fn dense(
         input: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
-    ) -> FloatTensor<Self>;
-
-    /// `max(0, input · weight + bias)`.
-    fn dense_relu(
-        input: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        bias: FloatTensor<Self>,
+        activation: Fused,
     ) -> FloatTensor<Self>;
 }
 
 impl DenseOps for Flex {
-    fn dense_tanh(
+    fn dense(
         input: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
+        activation: Fused,
     ) -> FloatTensor<Self> {
-        forward(input, weight, bias, Fused::Tanh)
-    }
-
-    fn dense_relu(
-        input: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        bias: FloatTensor<Self>,
-    ) -> FloatTensor<Self> {
-        forward(input, weight, bias, Fused::Relu)
+        forward(input, weight, bias, activation)
     }
 }
 
 impl<C: CheckpointStrategy> DenseOps for Autodiff<Flex, C> {
-    fn dense_tanh(
+    fn dense(
         input: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
+        activation: Fused,
     ) -> FloatTensor<Self> {
-        recorded::<C>(input, weight, bias, Fused::Tanh)
-    }
-
-    fn dense_relu(
-        input: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        bias: FloatTensor<Self>,
-    ) -> FloatTensor<Self> {
-        recorded::<C>(input, weight, bias, Fused::Relu)
+        recorded::<C>(input, weight, bias, activation)
     }
 }
 
