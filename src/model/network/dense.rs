@@ -306,7 +306,7 @@ mod tests {
     }
 
     #[test]
-    fn a_gpu_or_a_layer_without_bias_composes_burns_operations() {
+    fn a_layer_without_bias_is_left_to_burns_operations() {
         let device = Device::flex();
         let layer = LinearConfig::new(3, 2).with_bias(false).init(&device);
         let input = Tensor::<2>::ones([1, 3], &device);
