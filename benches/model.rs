@@ -200,7 +200,7 @@ fn keras_peer(dataset: &netsentry::data::dataset::Dataset) -> Option<serde_json:
         return None;
     }
     let rows: Vec<u32> = (0..dataset.rows() as u32).collect();
-    let matrix = Scaler::fit(dataset, &rows)
+    let matrix = Scaler::fit(dataset, &rows, ModelConfig::default().scaler_clip())
         .transform(dataset, &rows)
         .expect("the scaler's own features");
     let file = std::env::temp_dir().join(format!("netsentry-keras-{}.f32", std::process::id()));

@@ -5,8 +5,13 @@
 //! Transform, per feature: a missing cell takes the median of the benign training rows; then
 //! signed log1p, `sign(x) · ln(1 + |x|)`, which tames the heavy tails of byte and time counts
 //! (and keeps `-1` distinct from `0`); then standardisation with the benign training mean and
-//! standard deviation (a constant feature maps to 0). The [`Scaler`] is serialisable so a saved
-//! model scores new files identically.
+//! standard deviation (a constant feature maps to 0); then, unless the user turns it off, a clip
+//! to ±[`DEFAULT_CLIP`] standard deviations. The clip is what lets a detector tell attacks from
+//! odd benign flows: the benign flows that score highest are mostly wild in one or two features
+//! (a one-microsecond flow's byte rate, a negative header length), while attacks differ by a
+//! few deviations in many; clipped, one wild feature counts no more than any feature well out of
+//! its benign range (measured in docs/experiments.md, "Clipping the scaled features"). The
+//! [`Scaler`] is serialisable so a saved model scores new files identically.
 
 use serde::{Deserialize, Serialize};
 
@@ -64,11 +69,20 @@ pub struct Scaler {
     pub mean: Vec<f32>,
     /// Standard deviation of the same (1 for constant features).
     pub std: Vec<f32>,
+    /// Scaled values are clipped to ±this many standard deviations; none for a model file
+    /// written before the clip existed, which scores as it always did.
+    #[serde(default)]
+    pub clip: Option<f32>,
 }
 
+/// How many benign standard deviations a scaled feature may lie from the benign mean: 2 measured
+/// best on every shared dataset (docs/experiments.md, "Clipping the scaled features").
+pub const DEFAULT_CLIP: f32 = 2.0;
+
 impl Scaler {
-    /// Fits on `rows` of `dataset`, which should be the benign training rows.
-    pub fn fit(dataset: &Dataset, rows: &[u32]) -> Self {
+    /// Fits on `rows` of `dataset`, which should be the benign training rows; scaled values are
+    /// clipped to ±`clip` standard deviations (none when `None`).
+    pub fn fit(dataset: &Dataset, rows: &[u32], clip: Option<f32>) -> Self {
         let mut fill = Vec::with_capacity(dataset.features.len());
         let mut mean = Vec::with_capacity(dataset.features.len());
         let mut std = Vec::with_capacity(dataset.features.len());
@@ -100,12 +114,18 @@ impl Scaler {
             fill,
             mean,
             std,
+            clip,
         }
     }
 
     /// The model input for one cell of feature `feature`.
     pub fn scale(&self, feature: usize, value: f32) -> f32 {
-        (signed_log1p(impute(value, self.fill[feature])) - self.mean[feature]) / self.std[feature]
+        let scaled = (signed_log1p(impute(value, self.fill[feature])) - self.mean[feature])
+            / self.std[feature];
+        match self.clip {
+            Some(clip) => scaled.clamp(-clip, clip),
+            None => scaled,
+        }
     }
 
     /// Back to original units (for explanations: "observed vs reconstructed").
@@ -210,7 +230,7 @@ mod tests {
         let data = dataset(vec![0.0, 1.0, 3.0, f32::NAN, 1e9], vec![0, 0, 0, 0, 1]);
         let benign = benign_rows(&data, &[0, 1, 2, 3, 4]);
         assert_eq!(benign, [0, 1, 2, 3]);
-        let scaler = Scaler::fit(&data, &benign);
+        let scaler = Scaler::fit(&data, &benign, None);
         assert_eq!(scaler.fill, [1.0]);
         // log1p of 0, 1, 3, 1 (imputed): 0, ln 2, ln 4, ln 2; mean = ln 2, std = ln 2 / sqrt 2.
         let ln2 = 2f32.ln();
@@ -218,6 +238,22 @@ mod tests {
         assert!((scaler.std[0] - ln2 / 2f32.sqrt()).abs() < 1e-6);
         assert!(scaler.scale(0, f32::NAN).abs() < 1e-6);
         assert!((scaler.unscale(0, scaler.scale(0, 3.0)) - 3.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn a_clip_bounds_scaled_values_and_a_file_without_one_scores_unclipped() {
+        let data = dataset(vec![1.0, 2.0, 3.0, 4.0, 1e9], vec![0, 0, 0, 0, 1]);
+        let clipped = Scaler::fit(&data, &[0, 1, 2, 3], Some(DEFAULT_CLIP));
+        assert_eq!(clipped.scale(0, 1e9), DEFAULT_CLIP);
+        assert_eq!(clipped.scale(0, -1e9), -DEFAULT_CLIP);
+        let inside = clipped.scale(0, 2.5);
+        assert!(inside.abs() < 1.0, "{inside}");
+        let mut json = serde_json::to_value(&clipped).unwrap();
+        json.as_object_mut().unwrap().remove("clip");
+        let old: Scaler = serde_json::from_value(json).unwrap();
+        assert_eq!(old.clip, None);
+        assert!(old.scale(0, 1e9) > 10.0);
+        assert_eq!(old.scale(0, 2.5), inside);
     }
 
     #[test]
@@ -230,7 +266,7 @@ mod tests {
     #[test]
     fn constant_feature_maps_to_zero() {
         let data = dataset(vec![5.0; 4], vec![0; 4]);
-        let scaler = Scaler::fit(&data, &[0, 1, 2, 3]);
+        let scaler = Scaler::fit(&data, &[0, 1, 2, 3], None);
         assert_eq!(scaler.std, [1.0]);
         assert_eq!(scaler.transform(&data, &[0, 1]), Ok(vec![0.0, 0.0]));
     }
@@ -238,7 +274,7 @@ mod tests {
     #[test]
     fn transform_matches_columns_by_name_and_names_what_is_missing() {
         let mut data = dataset(vec![1.0, 3.0], vec![0, 0]);
-        let scaler = Scaler::fit(&data, &[0, 1]);
+        let scaler = Scaler::fit(&data, &[0, 1], None);
         data.features.insert(0, "Flow IAT Max".into());
         data.columns.insert(0, vec![100.0, 200.0]);
         assert_eq!(

@@ -1,6 +1,7 @@
 //! What a model is made of: its kind, layer widths and activation. Saved with the model so a
 //! file rebuilds the same network.
 
+use crate::data::prepare::DEFAULT_CLIP;
 use crate::model::network::dense::{Fused, fused};
 use burn::nn::{Dropout, Linear};
 use burn::prelude::Tensor;
@@ -228,6 +229,12 @@ pub struct ModelConfig {
     /// Weight of the KL term in the VAE's loss (ignored by the autoencoder).
     #[cfg_attr(feature = "cli", arg(long, default_value_t = ModelConfig::default().kl_weight))]
     pub kl_weight: f32,
+    /// Scaled features are clipped to ± this many standard deviations of the benign flows, so
+    /// one wild feature counts no more than any feature well out of its benign range (0 for no
+    /// clip; every detector sees the same clipped flows).
+    #[serde(default)]
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = ModelConfig::default().clip))]
+    pub clip: f32,
     /// The classic detectors' settings (ignored by the networks).
     #[serde(default)]
     #[cfg_attr(feature = "cli", command(flatten))]
@@ -243,6 +250,7 @@ impl Default for ModelConfig {
             activation: Activation::Tanh,
             dropout: 0.0,
             kl_weight: 0.01,
+            clip: DEFAULT_CLIP,
             classic: ClassicConfig::default(),
         }
     }
@@ -290,7 +298,15 @@ impl ModelConfig {
         if !self.kl_weight.is_finite() || self.kl_weight < 0.0 {
             return Err(ConfigError::KlWeight(self.kl_weight));
         }
+        if !self.clip.is_finite() || self.clip < 0.0 {
+            return Err(ConfigError::Clip(self.clip));
+        }
         Ok(())
+    }
+
+    /// The clip the scaler applies: none for 0 (see [`ModelConfig::clip`]).
+    pub fn scaler_clip(&self) -> Option<f32> {
+        (self.clip > 0.0).then_some(self.clip)
     }
 }
 
@@ -312,6 +328,9 @@ pub enum ConfigError {
     /// A negative or non-finite KL weight.
     #[error("the KL weight must be 0 or more, not {0}")]
     KlWeight(f32),
+    /// A negative or non-finite clip.
+    #[error("the clip must be 0 (none) or a number of standard deviations above 0, not {0}")]
+    Clip(f32),
     /// Cross-fitting with fewer than 2 folds.
     #[error("cross-fitting needs at least 2 folds, not {0}")]
     TooFewFolds(usize),

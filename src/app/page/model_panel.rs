@@ -182,6 +182,7 @@ fn Settings(options: RwSignal<FitOptions>, disabled: Memo<bool>) -> impl IntoVie
             })}
             {field_of(options, ("Code size", ""), (1.0, 64.0, 1.0), |o| o.model.bottleneck as f64, |o, v| o.model.bottleneck = v as usize)}
             {field_of(options, ("Seed", ""), (0.0, 1e9, 1.0), |o| o.train.seed as f64, |o, v| o.train.seed = v as u64)}
+            {field_of(options, ("Clip at ± deviations (0: none)", "clip"), (0.0, 10.0, 0.5), |o| f64::from(o.model.clip), |o, v| o.model.clip = v as f32)}
             {field_of(options, ("k (kNN)", "knn-k"), (1.0, 100.0, 1.0), |o| o.model.classic.k as f64, |o, v| o.model.classic.k = v as usize)}
             {move || options.with(|o| o.train.sized_by_rows).then(|| view! {
                 <p class="hint" data-testid="sized-by-rows">

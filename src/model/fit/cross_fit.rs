@@ -51,7 +51,12 @@ impl CrossFit {
         if options.model.kind.network().is_none() {
             return Err(ConfigError::NotTrained(options.model.kind).into());
         }
-        let folds = Folds::of(dataset, options.folds, options.train.seed)?;
+        let folds = Folds::of(
+            dataset,
+            options.folds,
+            options.train.seed,
+            options.model.scaler_clip(),
+        )?;
         // Every run uses the settings sized for a fold run's flows, so the final run's epochs
         // mean what the fold runs' do.
         let fold_rows = folds.rows() - folds.rows() / folds.count;

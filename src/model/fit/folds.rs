@@ -31,8 +31,14 @@ pub struct Folds {
 }
 
 impl Folds {
-    /// The benign flows of `dataset` in `count` folds by their content hashed with `seed`.
-    pub fn of(dataset: &Dataset, count: usize, seed: u64) -> Result<Self, TrainError> {
+    /// The benign flows of `dataset` in `count` folds by their content hashed with `seed`, scaled
+    /// with `clip` (see [`Scaler::fit`]).
+    pub fn of(
+        dataset: &Dataset,
+        count: usize,
+        seed: u64,
+        clip: Option<f32>,
+    ) -> Result<Self, TrainError> {
         if count < 2 {
             return Err(ConfigError::TooFewFolds(count).into());
         }
@@ -47,7 +53,7 @@ impl Folds {
         if filled < 2 {
             return Err(TrainError::NoRows);
         }
-        let scaler = Scaler::fit(dataset, &benign);
+        let scaler = Scaler::fit(dataset, &benign, clip);
         let matrix = scaler
             .transform(dataset, &benign)
             .expect("the scaler was fitted on this dataset's own features");
