@@ -490,7 +490,7 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   assert.equal((await page.getByTestId("train-ae").textContent()).trim(), "Train");
 
   // The default threshold's outcome on the loaded flows is stated: its false-positive rate
-  // and recall. On the sample the 1 % target sits above most attacks; the page says so.
+  // and recall. The page says how many attacks the threshold lets through.
   assert.match(
     await page.getByTestId("threshold-outcome").textContent(),
     /false-positive rate [\d.]+ % on the benign flows, recall [\d.]+ % of the attacks/,
@@ -503,7 +503,7 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   // The threshold slider starts at the model's threshold and moving it changes the decisions.
   const readout = page.getByTestId("threshold-readout");
   const atModel = await readout.textContent();
-  assert.match(atModel, /the model's: 1 % false-positive target/);
+  assert.match(atModel, /the model's: 2 % false-positive target/);
   const slider = page.getByTestId("threshold");
   // A screen reader hears the threshold and the rates it gives, not a bin number.
   assert.equal(await slider.getAttribute("aria-valuetext"), atModel);
@@ -576,7 +576,7 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
     comparison,
     /The DQN agent (cost [\d.]+ against [\d.]+ for the best fixed threshold: \d+ % (less|more)|and the best fixed threshold cost the same: [\d.]+)\./,
   );
-  assert.match(comparison, /The model's threshold \(1 % false-positive target \(Harrell–Davis quantile of benign out-of-fold scores\)\)/);
+  assert.match(comparison, /The model's threshold \(2 % false-positive target \(Harrell–Davis quantile of benign out-of-fold scores\)\)/);
   // Plain supervised learning on the agent's inputs stands beside it, in the table and the verdict.
   assert.match(comparison, /A logistic regression on the same observations cost [\d.]+/);
   assert.match(comparison, /Supervised: logistic regression on the agent's inputs/);

@@ -360,7 +360,7 @@ fn a_run_refuses_flows_without_attacks_and_stops_when_told() {
     assert_eq!(comparison.test_flows, pools.test.len());
     assert_eq!(
         comparison.model_threshold.rule,
-        "1 % false-positive target (Harrell–Davis quantile of benign out-of-fold scores)"
+        "2 % false-positive target (Harrell–Davis quantile of benign out-of-fold scores)"
     );
     // The replay holds test flows with their own scores and the agent's decisions.
     let replay = &outcome.assessment.replay;

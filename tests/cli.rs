@@ -214,7 +214,7 @@ fn train_eval_and_score_an_autoencoder() {
         stderr.contains("; batch 128, learning rate 0.002, at most 4 epochs\n"),
         "{stderr}"
     );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("1 % false-positive target"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("2 % false-positive target"));
 
     let output = netsentry(&[
         "eval",
@@ -366,7 +366,7 @@ fn agent_compares_with_the_best_threshold_and_reports_an_unseen_family() {
         }
         assert_eq!(
             json["model_threshold"]["rule"],
-            "1 % false-positive target (Harrell–Davis quantile of benign out-of-fold scores)"
+            "2 % false-positive target (Harrell–Davis quantile of benign out-of-fold scores)"
         );
         assert_eq!(json["history"].as_array().unwrap().len(), 8);
         assert_eq!(json["unseen"]["family"], "PortScan");

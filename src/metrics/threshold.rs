@@ -213,14 +213,15 @@ pub enum ThresholdRule {
     MaxF1,
 }
 
-/// The default false-positive target (a share): 1 %, which needs no attack labels and, measured
-/// on unseen benign flows, holds closely (docs/experiments.md, "Thresholds that hold a
-/// false-positive target").
-pub const DEFAULT_TARGET_FPR: f64 = 0.01;
+/// The default false-positive target (a share): 2 %, which needs no attack labels, holds within
+/// a point on unseen benign flows in every seeded run measured, and on the bundled sample catches
+/// two thirds of the attacks where 1 % catches two fifths (docs/model-quality.md, "The default
+/// threshold").
+pub const DEFAULT_TARGET_FPR: f64 = 0.02;
 
-/// The benign percentile when the user picks that rule without a number: the 99th, which fixes
-/// about 1 % false positives like the default target.
-pub const DEFAULT_PERCENTILE: f64 = 99.0;
+/// The benign percentile when the user picks that rule without a number: the 98th, which fixes
+/// about 2 % false positives like the default target.
+pub const DEFAULT_PERCENTILE: f64 = 98.0;
 
 /// The default: the false-positive target [`DEFAULT_TARGET_FPR`], which holds its target more
 /// closely on unseen benign flows than the plain 99th percentile.
