@@ -140,13 +140,7 @@ async fn autoencoder_throughput() {
             options.train.epochs = 100;
             options.train.batch_size = batch;
             // One run on every benign flow: a cross-fit's runs each train like this.
-            let folds = Folds::of(
-                &dataset,
-                options.folds,
-                options.train.seed,
-                options.model.scaler_clip(),
-            )
-            .unwrap();
+            let folds = Folds::of(&dataset, &options).unwrap();
             let mut trainer = Trainer::new(
                 &selected.device,
                 options.model.clone(),

@@ -67,13 +67,7 @@ fn train(dataset: &Dataset, options: &FitOptions) -> (SavedModel, Vec<f32>) {
 
 /// One training run on fold 0's complement, stopping on fold 0: a cross-fit's first run alone.
 fn fold_trainer(dataset: &Dataset, options: &FitOptions) -> Trainer {
-    let folds = Folds::of(
-        dataset,
-        options.folds,
-        options.train.seed,
-        options.model.scaler_clip(),
-    )
-    .unwrap();
+    let folds = Folds::of(dataset, options).unwrap();
     Trainer::new(
         &Device::flex(),
         options.model.clone(),

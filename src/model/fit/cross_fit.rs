@@ -51,12 +51,7 @@ impl CrossFit {
         if options.model.kind.network().is_none() {
             return Err(ConfigError::NotTrained(options.model.kind).into());
         }
-        let folds = Folds::of(
-            dataset,
-            options.folds,
-            options.train.seed,
-            options.model.scaler_clip(),
-        )?;
+        let folds = Folds::of(dataset, options)?;
         // Every run uses the settings sized for a fold run's flows, so the final run's epochs
         // mean what the fold runs' do.
         let fold_rows = folds.rows() - folds.rows() / folds.count;

@@ -3,6 +3,7 @@
 //! same seed. Fold model `i` fits the flows outside fold `i` and scores those inside it
 //! ([`super::cross_fit`] trains the networks' runs, [`super`] fits the classic detectors).
 
+use super::FitOptions;
 use crate::data::dataset::Dataset;
 use crate::data::prepare::{Scaler, benign_rows, content_hash, fold_of};
 use crate::model::config::ConfigError;
@@ -31,14 +32,10 @@ pub struct Folds {
 }
 
 impl Folds {
-    /// The benign flows of `dataset` in `count` folds by their content hashed with `seed`, scaled
-    /// with `clip` (see [`Scaler::fit`]).
-    pub fn of(
-        dataset: &Dataset,
-        count: usize,
-        seed: u64,
-        clip: Option<f32>,
-    ) -> Result<Self, TrainError> {
+    /// The benign flows of `dataset` in `options.folds` folds by their content hashed with the
+    /// training seed, scaled with the model's clip (see [`Scaler::fit`]).
+    pub fn of(dataset: &Dataset, options: &FitOptions) -> Result<Self, TrainError> {
+        let (count, seed) = (options.folds, options.train.seed);
         if count < 2 {
             return Err(ConfigError::TooFewFolds(count).into());
         }
@@ -53,7 +50,7 @@ impl Folds {
         if filled < 2 {
             return Err(TrainError::NoRows);
         }
-        let scaler = Scaler::fit(dataset, &benign, clip);
+        let scaler = Scaler::fit(dataset, &benign, options.model.scaler_clip());
         let matrix = scaler
             .transform(dataset, &benign)
             .expect("the scaler was fitted on this dataset's own features");

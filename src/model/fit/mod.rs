@@ -94,12 +94,7 @@ pub async fn fit_classic(
     let Family::Classic(kind) = options.model.kind.family() else {
         return Err(TrainError::from(ConfigError::NotFitted(options.model.kind)).into());
     };
-    let folds = Folds::of(
-        dataset,
-        options.folds,
-        options.train.seed,
-        options.model.scaler_clip(),
-    )?;
+    let folds = Folds::of(dataset, options)?;
     let fit = |matrix: Vec<f32>| {
         let config = &options.model.classic;
         async move {
