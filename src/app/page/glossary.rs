@@ -19,7 +19,7 @@ pub struct Entry {
 }
 
 /// Every term the page uses, in the order the lesson meets them.
-pub const GLOSSARY: [Entry; 17] = [
+pub const GLOSSARY: [Entry; 18] = [
     Entry {
         term: "Flow",
         words: &["flow"],
@@ -49,6 +49,11 @@ pub const GLOSSARY: [Entry; 17] = [
         term: "Code size",
         words: &["Code size"],
         meaning: "The width of the autoencoder's narrow middle layer: the smaller it is, the more the model must keep only what benign flows have in common.",
+    },
+    Entry {
+        term: "Clip",
+        words: &["Clip at ± deviations (0: none)"],
+        meaning: "How far from the benign average, in benign standard deviations, each feature may lie before it is cut off. A benign flow wild in one feature then counts no more than one a little off in it, while attacks, odd in many features, still stand out. 0 turns it off.",
     },
     Entry {
         term: "Seed",
