@@ -4,8 +4,9 @@
 
 use burn::prelude::Device;
 
+use super::held_out::{routing, score_routed};
 use super::scored_csv::ScoredCsvError;
-use super::{ScoreError, ScoreOptions, score};
+use super::{ScoreError, ScoreOptions};
 use crate::data::dataset::Dataset;
 use crate::model::batches::SCORE_BATCH;
 use crate::model::saved::SavedModel;
@@ -36,7 +37,9 @@ pub struct Deviation {
 }
 
 /// Scores every flow of `dataset` with `model` in batches and hands each to `each`, with its
-/// `top` deviating features; stops at the first error `each` returns.
+/// `top` deviating features; stops at the first error `each` returns. Flows the model fitted are
+/// scored as `eval` scores them, by a fold model that did not fit them (see [`super::held_out`]),
+/// so scoring a training file does not show each benign flow's in-sample score.
 pub async fn score_each(
     model: &SavedModel,
     dataset: &Dataset,
@@ -48,19 +51,21 @@ pub async fn score_each(
     let columns = scaler.columns_in(dataset).map_err(ScoreError::from)?;
     let width = scaler.features.len();
     let weights = &model.meta.error_weights;
+    let every: Vec<u32> = (0..dataset.rows() as u32).collect();
+    let scorers = routing(model, dataset, &every)
+        .map_err(ScoreError::from)?
+        .scorers;
     for start in (0..dataset.rows()).step_by(SCORE_BATCH) {
         let rows: Vec<u32> = (start..(start + SCORE_BATCH).min(dataset.rows()))
             .map(|row| row as u32)
             .collect();
-        let matrix = scaler.transform(dataset, &rows).map_err(ScoreError::from)?;
         let options = ScoreOptions {
             errors: top > 0,
             reconstruction: top > 0,
             ..ScoreOptions::default()
         };
-        let scored = score(&model.detector, device, &matrix, weights, options)
-            .await
-            .map_err(ScoreError::from)?;
+        let batch_scorers = &scorers[start..start + rows.len()];
+        let scored = score_routed(model, dataset, &rows, batch_scorers, device, options).await?;
         for (index, &row) in rows.iter().enumerate() {
             let score = scored.scores[index];
             let errors = scored

@@ -11,7 +11,7 @@
 //!   few it fitted (real captures repeat small flows exactly), each by the fold model that did
 //!   not fit it.
 //!
-//! Shared by `netsentry eval`, the agent's flows and the page.
+//! Shared by `netsentry eval`, `score` and `watch`, the agent's flows and the page.
 
 use burn::prelude::Device;
 
@@ -89,6 +89,20 @@ pub async fn score_honestly(
     options: ScoreOptions,
 ) -> Result<Scored, ScoreError> {
     let scorers = routing(model, dataset, rows)?.scorers;
+    score_routed(model, dataset, rows, &scorers, device, options).await
+}
+
+/// `rows` of `dataset`, each scored by its scorer in `scorers` (from [`routing`], which may have
+/// looked at more flows than these: a file scored in batches is routed once, as a whole), with
+/// what `options` asks for besides the scores, in the order of `rows`.
+pub async fn score_routed(
+    model: &SavedModel,
+    dataset: &Dataset,
+    rows: &[u32],
+    scorers: &[Option<usize>],
+    device: &Device,
+    options: ScoreOptions,
+) -> Result<Scored, ScoreError> {
     let width = model.meta.scaler.features.len();
     let mut merged = Scored {
         scores: vec![0.0; rows.len()],
