@@ -394,4 +394,21 @@ mod tests {
         let read: ClassicConfig = serde_json::from_str(settings).unwrap();
         assert_eq!(read, ClassicConfig::default());
     }
+
+    #[test]
+    fn a_clip_of_0_is_none_and_a_negative_one_is_refused_with_a_sentence() {
+        let mut config = ModelConfig::default();
+        assert_eq!(config.scaler_clip(), Some(DEFAULT_CLIP));
+        config.clip = 0.0;
+        assert_eq!(config.scaler_clip(), None);
+        assert_eq!(config.check(), Ok(()));
+        config.clip = -1.0;
+        let refused = config.check().unwrap_err();
+        assert_eq!(refused, ConfigError::Clip(-1.0));
+        assert!(
+            refused
+                .to_string()
+                .contains("0 (none) or a number of standard deviations")
+        );
+    }
 }
