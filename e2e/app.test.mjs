@@ -490,12 +490,17 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   assert.equal((await page.getByTestId("train-ae").textContent()).trim(), "Train");
 
   // The default threshold's outcome on the loaded flows is stated: its false-positive rate
-  // and recall. The page says how many attacks the threshold lets through.
-  assert.match(
-    await page.getByTestId("threshold-outcome").textContent(),
-    /false-positive rate [\d.]+ % on the benign flows, recall [\d.]+ % of the attacks/,
-  );
-  assert.match(await page.getByTestId("threshold-hint").textContent(), /lets \d+ % of them through/);
+  // and recall.
+  const outcome = await page.getByTestId("threshold-outcome").textContent();
+  const recall = outcome.match(/false-positive rate [\d.]+ % on the benign flows, recall ([\d.]+) % of the attacks/);
+  assert.ok(recall, outcome);
+  // The hint that the threshold lets most attacks through stands exactly when it does.
+  const hint = page.getByTestId("threshold-hint");
+  if (Number(recall[1]) < 50) {
+    assert.match(await hint.textContent(), /lets \d+ % of them through/);
+  } else {
+    assert.equal(await hint.count(), 0, outcome);
+  }
   // Charts name their axes and mark three values along each.
   const roc = page.locator('svg[aria-label="ROC curve"]');
   assert.deepEqual(await roc.locator(".axis-name").allTextContents(), ["false-positive rate", "recall"]);
