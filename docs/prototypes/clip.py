@@ -92,20 +92,21 @@ def split(benign, attacks, seed):
 VARIANTS = [("no clip", 1e9, "euclidean"), ("clip 3", 3, "euclidean"), ("clip 2", 2, "euclidean"),
             ("clip 1.5", 1.5, "euclidean"), ("clip 1", 1, "euclidean"), ("no clip, robust distance", 1e9, "robust")]
 
-for name, draw in protocols():
-    print(f"\n{name}: ROC-AUC / TPR at FPR <= 1 %, mean (min-max) over seeds {SEEDS}")
-    for title, clip, distance in VARIANTS:
-        figures = {"knn": [], "pca": []}
-        for seed in SEEDS:
-            train, benign, attacks = draw(seed)
-            labels = np.r_[np.zeros(len(benign)), np.ones(len(attacks))]
-            on_benign, on_attacks = detectors(train, [benign, attacks], clip, distance)
-            for detector in figures:
-                scores = np.r_[on_benign[detector], on_attacks[detector]]
-                figures[detector].append([roc_auc_score(labels, scores), tpr_at(labels, scores)])
-        cells = []
-        for detector, values in figures.items():
-            values = np.array(values)
-            cells.append(detector + " " + " / ".join(
-                f"{values[:, j].mean():.4f} ({values[:, j].min():.3f}-{values[:, j].max():.3f})" for j in range(2)))
-        print(f"  {title:26s} " + "   ".join(cells))
+if __name__ == "__main__":
+    for name, draw in protocols():
+        print(f"\n{name}: ROC-AUC / TPR at FPR <= 1 %, mean (min-max) over seeds {SEEDS}")
+        for title, clip, distance in VARIANTS:
+            figures = {"knn": [], "pca": []}
+            for seed in SEEDS:
+                train, benign, attacks = draw(seed)
+                labels = np.r_[np.zeros(len(benign)), np.ones(len(attacks))]
+                on_benign, on_attacks = detectors(train, [benign, attacks], clip, distance)
+                for detector in figures:
+                    scores = np.r_[on_benign[detector], on_attacks[detector]]
+                    figures[detector].append([roc_auc_score(labels, scores), tpr_at(labels, scores)])
+            cells = []
+            for detector, values in figures.items():
+                values = np.array(values)
+                cells.append(detector + " " + " / ".join(
+                    f"{values[:, j].mean():.4f} ({values[:, j].min():.3f}-{values[:, j].max():.3f})" for j in range(2)))
+            print(f"  {title:26s} " + "   ".join(cells))
