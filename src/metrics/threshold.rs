@@ -224,7 +224,7 @@ pub const DEFAULT_TARGET_FPR: f64 = 0.02;
 pub const DEFAULT_PERCENTILE: f64 = 98.0;
 
 /// The default: the false-positive target [`DEFAULT_TARGET_FPR`], which holds its target more
-/// closely on unseen benign flows than the plain 99th percentile.
+/// closely on unseen benign flows than the plain percentile.
 impl Default for ThresholdRule {
     fn default() -> Self {
         Self::TargetFpr(DEFAULT_TARGET_FPR)
