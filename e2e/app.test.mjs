@@ -182,6 +182,12 @@ test("the set-up lives in the link: Copy link opens a fresh page with the same s
   const target = page.getByTestId("target-fpr");
   await target.fill("2.5");
   await target.dispatchEvent("change");
+  const clip = page.getByTestId("clip");
+  await clip.fill("1.5");
+  await clip.dispatchEvent("change");
+  const k = page.getByTestId("knn-k");
+  await k.fill("1");
+  await k.dispatchEvent("change");
   await page.getByTestId("agent-algorithm").selectOption("ppo");
   const missed = page.getByTestId("cost-fn");
   await missed.fill("9");
@@ -194,7 +200,7 @@ test("the set-up lives in the link: Copy link opens a fresh page with the same s
   const url = new URL(link);
   // The set-up is in the fragment only: nothing of it is sent to the server.
   assert.equal(url.search, "");
-  assert.match(url.hash, /^#sample=cse-cic-ids2018-sample\.csv&model=knn&rule=target&fpr=2\.5&seed=\d+&agent=ppo&episodes=\d+&reward=[\d.]+&fp=[\d.]+&fn=9&theme=dark&present=on$/);
+  assert.match(url.hash, /^#sample=cse-cic-ids2018-sample\.csv&model=knn&rule=target&fpr=2\.5&clip=1\.5&k=1&seed=\d+&agent=ppo&episodes=\d+&reward=[\d.]+&fp=[\d.]+&fn=9&theme=dark&present=on$/);
 
   /** The set-up a page shows, control by control. */
   const shown = (on) =>
@@ -203,13 +209,15 @@ test("the set-up lives in the link: Copy link opens a fresh page with the same s
       on.getByTestId("model-kind").inputValue(),
       on.getByTestId("threshold-rule").inputValue(),
       on.getByTestId("target-fpr").inputValue(),
+      on.getByTestId("clip").inputValue(),
+      on.getByTestId("knn-k").inputValue(),
       on.getByTestId("agent-algorithm").inputValue(),
       on.getByTestId("cost-fn").inputValue(),
       on.getByTestId("theme").inputValue(),
       on.getByTestId("present").getAttribute("aria-pressed"),
       on.evaluate(() => document.documentElement.dataset.theme),
     ]);
-  const expected = ["cse-cic-ids2018-sample.csv", "knn", "target", "2.5", "ppo", "9", "dark", "true", "dark"];
+  const expected = ["cse-cic-ids2018-sample.csv", "knn", "target", "2.5", "1.5", "1", "ppo", "9", "dark", "true", "dark"];
   assert.deepEqual(await shown(page), expected);
   const fresh = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await fresh.goto(link);

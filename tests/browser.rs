@@ -602,6 +602,8 @@ fn a_shared_set_up_reads_back_from_its_link_and_a_bad_value_is_named() {
         ..Shared::default()
     };
     shared.fit.model.kind = ModelKind::IsolationForest;
+    shared.fit.model.clip = 1.5;
+    shared.fit.model.classic.k = 3;
     shared.fit.threshold_rule = ThresholdRule::TargetFpr(0.025);
     shared.fit.train.seed = 7;
     shared.plan.algorithm = Algorithm::A2c;
@@ -615,8 +617,9 @@ fn a_shared_set_up_reads_back_from_its_link_and_a_bad_value_is_named() {
     assert!(!shared.fragment().contains("fpr="), "{}", shared.fragment());
     assert_eq!(Shared::parse(&shared.fragment()).0, shared);
 
-    let (read, problems) = Shared::parse("sample=nope.csv&episodes=0&colour=red&agent=ppo");
+    let (read, problems) = Shared::parse("sample=nope.csv&episodes=0&clip=-1&colour=red&agent=ppo");
     assert_eq!(read.sample, Shared::default().sample);
+    assert_eq!(read.fit.model.clip, Shared::default().fit.model.clip);
     assert_eq!(read.plan.episodes, Shared::default().plan.episodes);
     assert_eq!(read.plan.algorithm, Algorithm::Ppo);
     assert_eq!(
@@ -624,6 +627,7 @@ fn a_shared_set_up_reads_back_from_its_link_and_a_bad_value_is_named() {
         [
             "The link's sample=nope.csv was not used: no bundled sample has that name.",
             "The link's episodes=0 was not used: expected a number from 1 to 5000.",
+            "The link's clip=-1 was not used: expected a number from 0 to 10.",
             "The link's colour=red was not used: the page has no such setting.",
         ]
     );

@@ -49,7 +49,8 @@ enum Command {
     /// fit it.
     Eval(eval::EvalArgs),
     /// Write every flow of CSVs with its anomaly score, flag and the features that deviated most
-    /// (observed vs reconstructed, original units) to a CSV file.
+    /// (observed vs reconstructed, original units) to a CSV file. A flow the model fitted is
+    /// scored by the fold model that did not fit it.
     Score(score::ScoreArgs),
     /// Train a reinforcement-learning agent to allow or flag flows from the detector's view of
     /// them, then compare it on held-out flows with the best fixed threshold under the same costs.
