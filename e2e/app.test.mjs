@@ -502,7 +502,9 @@ test("sample → autoencoder → agent → replayed decisions → explanation, w
   const outcome = await page.getByTestId("threshold-outcome").textContent();
   const recall = outcome.match(/false-positive rate [\d.]+ % on the benign flows, recall ([\d.]+) % of the attacks/);
   assert.ok(recall, outcome);
-  // The hint that the threshold lets most attacks through stands exactly when it does.
+  // The hint that the threshold lets most attacks through stands exactly when it does (which
+  // of the two the sample gives depends on the seed; the rule itself is pinned natively, beside
+  // Evaluation::attacks_let_through).
   const hint = page.getByTestId("threshold-hint");
   if (Number(recall[1]) < 50) {
     assert.match(await hint.textContent(), /lets \d+ % of them through/);

@@ -77,6 +77,15 @@ impl Evaluation {
             .find(|point| (point.max_fpr - max_fpr).abs() < 1e-9)
             .map(|point| point.tpr)
     }
+
+    /// The share of attacks the threshold lets through when the score ranks them well (ROC-AUC
+    /// at least 0.9) yet most of them pass: the case a class meets when a long tail of odd
+    /// benign flows sets the threshold above the attacks, and the page suggests another
+    /// threshold. `None` otherwise, or without attacks.
+    pub fn attacks_let_through(&self) -> Option<f64> {
+        let ranks_well = self.roc_auc.is_some_and(|auc| auc >= 0.9);
+        (ranks_well && self.attacks > 0 && self.recall < 0.5).then(|| 1.0 - self.recall)
+    }
 }
 
 /// Evaluates `scores` of flows with label ids `labels` (names in `label_names`) at `threshold`.
@@ -156,6 +165,33 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_well_ranked_score_whose_threshold_passes_most_attacks_is_told() {
+        let names: Vec<String> = ["BENIGN", "DDoS"].map(String::from).to_vec();
+        // Ten benign flows at 0.01..0.10 and one odd one at 0.9; attacks at 0.5, 0.6, 0.7, 0.8
+        // rank above all but the odd one (ROC-AUC 40 / 44).
+        let mut scores: Vec<f32> = (1..=10).map(|step| step as f32 / 100.0).collect();
+        scores.extend([0.9, 0.5, 0.6, 0.7, 0.8]);
+        let labels: Vec<u16> = [vec![0; 11], vec![1; 4]].concat();
+        let at = |threshold| evaluate(&scores, &labels, &names, threshold);
+        assert!((at(0.9).roc_auc.unwrap() - 40.0 / 44.0).abs() < 1e-12);
+        // A threshold at the odd benign flow's score lets every attack through.
+        assert_eq!(at(0.9).attacks_let_through(), Some(1.0));
+        assert_eq!(at(0.75).attacks_let_through(), Some(0.75));
+        // One at 0.65 catches half: that is not most let through.
+        assert_eq!(at(0.65).attacks_let_through(), None);
+        // A score that ranks attacks badly gets no such sentence: the threshold is not the problem.
+        let reversed: Vec<f32> = scores.iter().map(|score| 1.0 - score).collect();
+        let badly = evaluate(&reversed, &labels, &names, 0.99);
+        assert!(badly.recall < 0.5 && badly.roc_auc.unwrap() < 0.9);
+        assert_eq!(badly.attacks_let_through(), None);
+        // Without attacks there is nothing to let through.
+        assert_eq!(
+            evaluate(&[0.1, 0.2], &[0, 0], &names, 0.15).attacks_let_through(),
+            None
+        );
+    }
 
     #[test]
     fn per_label_and_family_detection_rates() {

@@ -407,17 +407,14 @@ fn operating_points(evaluation: &Evaluation) -> impl IntoView + use<> {
     })
 }
 
-/// A sentence for the case a class will meet: attacks ranked well above benign flows, yet the
-/// model's threshold lets most of them through (a long tail of odd benign flows pushes
-/// the benign percentile above the attacks).
+/// A sentence for the case a class will meet (see [`Evaluation::attacks_let_through`]).
 fn threshold_hint(evaluation: &Evaluation) -> Option<impl IntoView + use<>> {
-    let ranks_well = evaluation.roc_auc.is_some_and(|auc| auc >= 0.9);
-    (ranks_well && evaluation.attacks > 0 && evaluation.recall < 0.5).then(|| {
+    evaluation.attacks_let_through().map(|passed| {
         view! {
             <p class="hint" data-testid="threshold-hint">
                 {format!(
                     "The score ranks attacks well, but the model's threshold lets {:.0} % of them through: a few unusual benign flows set it high. Try the slider below, or the least-cost threshold rule.",
-                    (1.0 - evaluation.recall) * 100.0
+                    passed * 100.0
                 )}
             </p>
         }
