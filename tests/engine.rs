@@ -246,6 +246,38 @@ fn sql_scores_equal_netsentry_score_from_csv_and_from_parquet() {
 }
 
 #[test]
+fn sql_scores_the_flows_a_model_fitted_out_of_fold_as_score_does() {
+    let dir = scratch("fitted");
+    let model = trained_model(&dir);
+    let benign = improved("BENIGN_2500.csv");
+    // `score` gives each flow of the model's own file the fold model's score that did not fit
+    // it; every row kept, as a query keeps it.
+    let scored = dir.join("scored.csv");
+    succeeds(&[
+        "score",
+        "--keep-duplicates",
+        "--out",
+        path(&scored),
+        path(&model),
+        &benign,
+    ]);
+    let expected = sorted_scores(&scored, "score");
+    let from_sql = dir.join("from_sql.csv");
+    succeeds(&[
+        "query",
+        "--model",
+        path(&model),
+        "--table",
+        &format!("flows={benign}"),
+        "--out",
+        path(&from_sql),
+        "SELECT anomaly_score FROM flows_scored",
+    ]);
+    assert_close(&sorted_scores(&from_sql, "anomaly_score"), &expected);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn recall_and_false_positive_rate_by_label_in_sql() {
     let dir = scratch("recall");
     let model = trained_model(&dir);

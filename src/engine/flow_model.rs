@@ -1,6 +1,10 @@
 //! A model or agent file loaded for SQL: the bridge between a function call's Arrow columns and
 //! the model (its features matched by name, its imputation and scaling, one forward pass per
-//! batch), so the functions in [`super::functions`] only say what each returns.
+//! batch and detector), so the functions in [`super::functions`] only say what each returns.
+//! A flow the model fitted is scored by the fold model that did not fit it, as `netsentry score`
+//! does ([`crate::model::score::held_out`]): a call sees its batch's feature columns, not the
+//! labels, so its rows are routed as unlabelled flows, and a batch most of whose flows the model
+//! fitted counts as the model's own file.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,9 +18,11 @@ use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs};
 
 use super::EngineError;
 use crate::data::dataset::Dataset;
+use crate::data::label::UNLABELLED;
 use crate::data::schema::{Role, Schema};
 use crate::model::saved::{ModelFileError, SavedModel};
-use crate::model::score::{ScoreOptions, score};
+use crate::model::score::ScoreOptions;
+use crate::model::score::held_out::score_honestly;
 use crate::rl::network::AgentNetwork;
 use crate::rl::observe::pool;
 use crate::rl::saved::SavedAgent;
@@ -155,8 +161,8 @@ impl FlowModel {
         fields.iter().try_for_each(numeric)
     }
 
-    /// The rows of a call as flows: the model's features in its order, a NULL cell missing (NaN,
-    /// imputed by the scaler as in `netsentry score`).
+    /// The rows of a call as unlabelled flows: the model's features in its order, a NULL cell
+    /// missing (NaN, imputed by the scaler as in `netsentry score`).
     pub(crate) fn flows(&self, order: &[usize], args: &ScalarFunctionArgs) -> Result<Dataset> {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let mut columns = Vec::with_capacity(order.len());
@@ -179,11 +185,12 @@ impl FlowModel {
             features: self.features().to_vec(),
             columns,
             labels: vec![0; args.number_rows],
-            label_names: vec![String::new()],
+            label_names: vec![UNLABELLED.to_owned()],
         })
     }
 
-    /// Each row's score: the features imputed and scaled as in training, one forward pass.
+    /// Each row's score: the features imputed and scaled as in training, by the final model or,
+    /// for a flow it fitted, the fold model that did not (see the module documentation).
     pub(crate) fn scores(
         &self,
         function: &str,
@@ -193,17 +200,11 @@ impl FlowModel {
         let flows = self.flows(order, args)?;
         let rows: Vec<u32> = (0..flows.rows() as u32).collect();
         let failed = |error: &dyn std::fmt::Display| exec_datafusion_err!("{function}: {error}");
-        let matrix = self
-            .model
-            .meta
-            .scaler
-            .transform(&flows, &rows)
-            .map_err(|error| failed(&error))?;
-        let scored = pollster::block_on(score(
-            &self.model.detector,
+        let scored = pollster::block_on(score_honestly(
+            &self.model,
+            &flows,
+            &rows,
             &self.device,
-            &matrix,
-            &self.model.meta.error_weights,
             ScoreOptions::default(),
         ))
         .map_err(|error| failed(&error))?;

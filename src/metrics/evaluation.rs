@@ -84,7 +84,7 @@ impl Evaluation {
     /// threshold. `None` otherwise, or without attacks.
     pub fn attacks_let_through(&self) -> Option<f64> {
         let ranks_well = self.roc_auc.is_some_and(|auc| auc >= 0.9);
-        (ranks_well && self.attacks > 0 && self.recall < 0.5).then(|| 1.0 - self.recall)
+        (ranks_well && self.attacks > 0 && self.recall < 0.5).then_some(1.0 - self.recall)
     }
 }
 
