@@ -200,7 +200,7 @@ test("the set-up lives in the link: Copy link opens a fresh page with the same s
   const url = new URL(link);
   // The set-up is in the fragment only: nothing of it is sent to the server.
   assert.equal(url.search, "");
-  assert.match(url.hash, /^#sample=cse-cic-ids2018-sample\.csv&model=knn&rule=target&fpr=2\.5&clip=1\.5&k=1&seed=\d+&agent=ppo&episodes=\d+&reward=[\d.]+&fp=[\d.]+&fn=9&theme=dark&present=on$/);
+  assert.match(url.hash, /^#sample=cse-cic-ids2018-sample\.csv&model=knn&rule=target&fpr=2\.5&clip=1\.5&k=1&code=\d+&seed=\d+&agent=ppo&episodes=\d+&reward=[\d.]+&fp=[\d.]+&fn=9&theme=dark&present=on$/);
 
   /** The set-up a page shows, control by control. */
   const shown = (on) =>

@@ -604,6 +604,9 @@ fn a_shared_set_up_reads_back_from_its_link_and_a_bad_value_is_named() {
     shared.fit.model.kind = ModelKind::IsolationForest;
     shared.fit.model.clip = 1.5;
     shared.fit.model.classic.k = 3;
+    shared.fit.model.bottleneck = 4;
+    shared.fit.train.epochs = 30;
+    shared.fit.train.sized_by_rows = false;
     shared.fit.threshold_rule = ThresholdRule::TargetFpr(0.025);
     shared.fit.train.seed = 7;
     shared.plan.algorithm = Algorithm::A2c;
@@ -612,6 +615,14 @@ fn a_shared_set_up_reads_back_from_its_link_and_a_bad_value_is_named() {
     let (read, problems) = Shared::parse(&format!("#{}", shared.fragment()));
     assert_eq!(problems, Vec::<String>::new());
     assert_eq!(read, shared);
+    // Epochs sized to the file stay out of the link, so it sizes them to its own file.
+    shared.fit.train = Shared::default().fit.train;
+    assert!(
+        !shared.fragment().contains("epochs="),
+        "{}",
+        shared.fragment()
+    );
+    assert_eq!(Shared::parse(&shared.fragment()).0, shared);
     // Every other rule keeps no number in the link.
     shared.fit.threshold_rule = ThresholdRule::MaxF1;
     assert!(!shared.fragment().contains("fpr="), "{}", shared.fragment());

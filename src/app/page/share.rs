@@ -1,4 +1,4 @@
-//! The set-up a link carries: the sample, the detector, its clip, k and threshold rule, the agent and its
+//! The set-up a link carries: the sample, the detector (its clip, k, code size, epochs typed) and threshold rule, the agent and its
 //! cost matrix, the seed, and how the page looks. It lives in the URL's fragment (after `#`, which
 //! browsers never send to a server), kept up to date as the user changes it, so a reload keeps it
 //! and "Copy link" hands a class the same set-up. Panels read and write it through [`SetUp`] in
@@ -17,7 +17,7 @@ use crate::rl::plan::{AgentPlan, Algorithm};
 pub struct Shared {
     /// The bundled sample chosen.
     pub sample: Sample,
-    /// The detector's options (kind, clip, kNN's k, threshold rule, seed).
+    /// The detector's options (kind, clip, kNN's k, code size, epochs when typed, threshold rule, seed).
     pub fit: FitOptions,
     /// The agent's plan (algorithm, episodes, cost matrix).
     pub plan: AgentPlan,
@@ -51,10 +51,15 @@ impl Shared {
         if let ThresholdRule::TargetFpr(target) = rule {
             pairs.push(("fpr", percent(target)));
         }
+        // Epochs sized to the file are left out, so the link sizes them to its file too.
+        if !self.fit.train.sized_by_rows {
+            pairs.push(("epochs", self.fit.train.epochs.to_string()));
+        }
         let rewards = self.plan.rewards;
         pairs.extend([
             ("clip", self.fit.model.clip.to_string()),
             ("k", self.fit.model.classic.k.to_string()),
+            ("code", self.fit.model.bottleneck.to_string()),
             ("seed", self.fit.train.seed.to_string()),
             ("agent", self.plan.algorithm.id().to_owned()),
             ("episodes", self.plan.episodes.to_string()),
@@ -138,6 +143,11 @@ impl Shared {
             }
             "clip" => self.fit.model.clip = number(0.0..=10.0)? as f32,
             "k" => self.fit.model.classic.k = number(1.0..=100.0)? as usize,
+            "code" => self.fit.model.bottleneck = number(1.0..=64.0)? as usize,
+            "epochs" => {
+                self.fit.train.epochs = number(1.0..=1000.0)? as usize;
+                self.fit.train.sized_by_rows = false;
+            }
             "seed" => self.fit.train.seed = number(0.0..=1e9)? as u64,
             "agent" => {
                 self.plan.algorithm = Algorithm::from_id(value).ok_or("no agent has that name")?;
@@ -278,7 +288,7 @@ pub fn CopyLink() -> impl IntoView {
     view! {
         <span class="share">
             <button type="button" class="speed" data-testid="copy-link" on:click=on_click
-                title="Copy a link to this page with the same sample, detector, clip, k, threshold rule, agent and costs">
+                title="Copy a link to this page with the same sample, detector and its settings, threshold rule, agent and costs">
                 "Copy link"
             </button>
             <span role="status" data-testid="copy-link-status">
