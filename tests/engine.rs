@@ -72,6 +72,22 @@ fn scored_query(model: &Path, table: &str, sql: &str) -> String {
     succeeds(&["query", "--model", path(model), "--table", table, sql])
 }
 
+/// The sorted `column` of what `sql` returns over `table` with `model`'s functions, written to
+/// `out` (a CSV) on the way.
+fn sorted_by_sql(model: &Path, table: &str, out: &Path, sql: &str, column: &str) -> Vec<f64> {
+    succeeds(&[
+        "query",
+        "--model",
+        path(model),
+        "--table",
+        table,
+        "--out",
+        path(out),
+        sql,
+    ]);
+    sorted_scores(out, column)
+}
+
 /// Runs `netsentry`, expecting it to fail, and returns its stderr.
 fn fails(args: &[&str]) -> String {
     let output = netsentry(args);
@@ -169,19 +185,15 @@ fn sql_scores_equal_netsentry_score_from_csv_and_from_parquet() {
     assert_eq!(expected.len(), 2500);
 
     // The CSV read through the ingest, scored by the view.
-    let from_csv = dir.join("from_csv.csv");
     let table = format!("flows={portscan}");
-    succeeds(&[
-        "query",
-        "--model",
-        path(&model),
-        "--table",
+    let from_csv = sorted_by_sql(
+        &model,
         &table,
-        "--out",
-        path(&from_csv),
+        &dir.join("from_csv.csv"),
         "SELECT anomaly_score, is_anomaly FROM flows_scored",
-    ]);
-    assert_close(&sorted_scores(&from_csv, "anomaly_score"), &expected);
+        "anomaly_score",
+    );
+    assert_close(&from_csv, &expected);
 
     // The same flows through Parquet, scored by the function called with the columns by name
     // in another order than the model's.
@@ -210,21 +222,17 @@ fn sql_scores_equal_netsentry_score_from_csv_and_from_parquet() {
     features.reverse();
     assert!(features.len() > 70, "{columns}");
     let arguments: Vec<String> = features.iter().map(|name| format!("\"{name}\"")).collect();
-    let from_parquet = dir.join("from_parquet.csv");
-    succeeds(&[
-        "query",
-        "--model",
-        path(&model),
-        "--table",
+    let from_parquet = sorted_by_sql(
+        &model,
         &format!("flows={}", path(&parquet)),
-        "--out",
-        path(&from_parquet),
+        &dir.join("from_parquet.csv"),
         &format!(
             "SELECT anomaly_score({}) AS score FROM flows",
             arguments.join(", ")
         ),
-    ]);
-    assert_close(&sorted_scores(&from_parquet, "score"), &expected);
+        "score",
+    );
+    assert_close(&from_parquet, &expected);
 
     // The flag is the score at the model's threshold: as many flagged as `score` flags.
     let flagged_by_score = std::fs::read_to_string(&scored)
@@ -261,19 +269,14 @@ fn sql_scores_the_flows_a_model_fitted_out_of_fold_as_score_does() {
         path(&model),
         &benign,
     ]);
-    let expected = sorted_scores(&scored, "score");
-    let from_sql = dir.join("from_sql.csv");
-    succeeds(&[
-        "query",
-        "--model",
-        path(&model),
-        "--table",
+    let from_sql = sorted_by_sql(
+        &model,
         &format!("flows={benign}"),
-        "--out",
-        path(&from_sql),
+        &dir.join("from_sql.csv"),
         "SELECT anomaly_score FROM flows_scored",
-    ]);
-    assert_close(&sorted_scores(&from_sql, "anomaly_score"), &expected);
+        "anomaly_score",
+    );
+    assert_close(&from_sql, &sorted_scores(&scored, "score"));
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -1,8 +1,8 @@
-//! The set-up a link carries: the sample, the detector (its clip, k, code size, epochs typed) and threshold rule, the agent and its
-//! cost matrix, the seed, and how the page looks. It lives in the URL's fragment (after `#`, which
-//! browsers never send to a server), kept up to date as the user changes it, so a reload keeps it
-//! and "Copy link" hands a class the same set-up. Panels read and write it through [`SetUp`] in
-//! context.
+//! The set-up a link carries: the sample, the detector with its settings (clip, k, code size,
+//! epochs when typed) and threshold rule, the agent and its cost matrix, the seed, and how the
+//! page looks. It lives in the URL's fragment (after `#`, which browsers never send to a server),
+//! kept up to date as the user changes it, so a reload keeps it and "Copy link" hands a class the
+//! same set-up. Panels read and write it through [`SetUp`] in context.
 
 use leptos::prelude::*;
 
@@ -17,7 +17,8 @@ use crate::rl::plan::{AgentPlan, Algorithm};
 pub struct Shared {
     /// The bundled sample chosen.
     pub sample: Sample,
-    /// The detector's options (kind, clip, kNN's k, code size, epochs when typed, threshold rule, seed).
+    /// The detector's options (kind, clip, kNN's k, code size, epochs when typed, threshold
+    /// rule, seed).
     pub fit: FitOptions,
     /// The agent's plan (algorithm, episodes, cost matrix).
     pub plan: AgentPlan,
